@@ -1,0 +1,42 @@
+# Hài Lòng: `make run` to serve the demo, `make test` to run the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+MO     := $(patsubst %.po,%.mo,$(wildcard survey_app/translations/*/LC_MESSAGES/messages.po))
+
+# A key for this `make run` only; set SECRET_KEY yourself to keep sessions across restarts.
+SECRET_KEY ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')
+export SECRET_KEY
+
+.PHONY: setup run test translations-extract clean
+
+setup: $(STAMP) $(MO)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ -l $(word 3,$(subst /, ,$<)) --statistics
+
+run: setup
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi instruments load
+	$(BIN)/flask --app wsgi demo load --base-url http://127.0.0.1:$(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+test: setup
+	$(BIN)/python -m pytest
+
+# After changing user-facing text: extract and merge into the catalogs, then translate.
+translations-extract: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o survey_app/translations/messages.pot .
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-location
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,50 @@
+"""Hài Lòng: citizens' satisfaction with public services, collected through QR codes."""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+
+from .config import default_sqlite_url, load_settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, CLI. No I/O beyond that."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_settings(os.environ))
+    if config:
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app.instance_path)
+
+    from . import cli, errors, i18n
+    from .database import init_database
+    from .extensions import csrf, db, limiter, migrate
+
+    init_database(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    cli.init_app(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        return response
+
+    return app

@@ -1,0 +1,55 @@
+"""Command-line operations: ``flask --app wsgi instruments load``, ``flask --app wsgi demo load``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+from .services import demo as demo_service
+from .services import instruments as instrument_service
+
+
+@click.group("instruments", help="Survey instruments (surveys/*.toml).")
+def instruments_cli() -> None:
+    pass
+
+
+@instruments_cli.command("load", help="Validate every instrument file and load new or changed ones.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of instrument files (default: SURVEYS_DIR, i.e. surveys/).")
+def load_instruments(directory: Path | None) -> None:
+    directory = directory or Path(current_app.config["SURVEYS_DIR"])
+    if not directory.is_dir():
+        raise click.ClickException(f"{directory}: no such folder")
+    try:
+        outcomes = instrument_service.load_directory(db.session, directory)
+    except instrument_service.InstrumentError as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s); nothing was loaded") from None
+    for outcome in outcomes:
+        state = "new version" if outcome.created else "unchanged"
+        click.echo(f"{outcome.key}: v{outcome.version} ({state})")
+
+
+@click.group("demo", help="Demo tree and campaigns.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("load", help="Create the demo tree and open campaigns (idempotent).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Printed in front of the survey URLs.")
+def load_demo(base_url: str) -> None:
+    points = demo_service.load_demo(db.session)
+    click.echo("Demo surveys:")
+    for point in points:
+        click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(instruments_cli)
+    app.cli.add_command(demo_cli)

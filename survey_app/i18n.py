@@ -1,0 +1,55 @@
+"""Language choice: Vietnamese first, English on request (``?lang=en`` or the switch)."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, request, session
+
+from .extensions import babel
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    # Never the form body: parsing it here would re-raise a 413 inside the error handler.
+    for candidate in (request.args.get("lang"), session.get("lang")):
+        if candidate in languages:
+            return candidate
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    lang = g.get("lang")
+    if lang is None:
+        lang = g.lang = select_locale()
+    return lang
+
+
+def local_time(value: datetime | None) -> datetime | None:
+    """A UTC datetime shown in the service's zone (Asia/Ho_Chi_Minh)."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=current_language,
+                   default_translation_directories="translations")
+
+    @app.before_request
+    def remember_language() -> None:
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"] and session.get("lang") != lang:
+            session["lang"] = lang
+
+    @app.context_processor
+    def language_context():
+        return {"lang": current_language(), "local_time": local_time}
+
+    @app.template_filter("tr")
+    def translate_field(value, lang: str | None = None):
+        """Pick the current language from a ``{"vi": …, "en": …}`` mapping."""
+        if not value:
+            return ""
+        lang = lang or current_language()
+        return value.get(lang) or value.get("vi") or ""

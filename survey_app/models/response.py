@@ -1,0 +1,69 @@
+"""Responses and their answers in long form (one row per question value)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+
+CHANNELS = ("qr", "kiosk", "link", "paper", "api")
+TRUST_LEVELS = ("ok", "suspect")
+
+
+class Response(Base):
+    """One submission. Carries no raw personal data: no IP, no device identifier."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "idempotency_key"),
+        CheckConstraint("channel IN ('qr', 'kiosk', 'link', 'paper', 'api')", name="channel"),
+        CheckConstraint("trust IN ('ok', 'suspect')", name="trust"),
+        CheckConstraint("language IN ('vi', 'en')", name="language"),
+        Index("ix_response_campaign_unit_submitted", "campaign_id", "unit_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(5))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    trust: Mapped[str] = mapped_column(String(10), default="ok")
+    trust_reason: Mapped[Optional[str]] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+
+    answers: WriteOnlyMapped["Answer"] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Response {self.id} campaign={self.campaign_id} unit={self.unit_id} {self.channel}>"
+
+
+class Answer(Base):
+    """One value of one question: ``value_int`` for levels and numbers, ``value_text`` for
+    option keys and text. A multiple-choice question has one row per chosen option."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        CheckConstraint(
+            "(value_int IS NULL) <> (value_text IS NULL)", name="one_value"
+        ),
+        Index("ix_answer_question_value", "question_key", "value_int"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    question_key: Mapped[str] = mapped_column(String(32))
+    value_int: Mapped[Optional[int]] = mapped_column(Integer)
+    value_text: Mapped[Optional[str]] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+    def __repr__(self) -> str:
+        value = self.value_int if self.value_int is not None else self.value_text
+        return f"<Answer {self.response_id} {self.question_key}={value!r}>"

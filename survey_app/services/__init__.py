@@ -1,0 +1,1 @@
+"""Named operations the routes and the CLI call."""

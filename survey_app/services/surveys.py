@@ -1,0 +1,277 @@
+"""Finding the survey behind a public code, validating answers, storing a response.
+
+The routes stay thin: they call :func:`resolve_open_campaign`, :func:`validate_answers`
+and :func:`submit_response`, and render what comes back.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Answer, Campaign, InstrumentVersion, Response, Unit, campaign_unit, utcnow
+from .text import clean_text
+
+FIELD_PREFIX = "q_"
+FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang"})
+
+
+# --------------------------------------------------------------------------- lookup
+
+@dataclass(frozen=True)
+class SurveyTarget:
+    unit: Unit
+    campaign: Campaign
+    version: InstrumentVersion
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self.version.snapshot
+
+
+class SurveyUnavailable(Exception):
+    """No survey can be answered here; ``reason`` is one of unknown, not_started, closed."""
+
+    def __init__(self, reason: str, unit: Unit | None = None, opens_at: datetime | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.unit = unit
+        self.opens_at = opens_at
+
+
+def resolve_open_campaign(session: Session, code: str, access_mode: str = "open",
+                          now: datetime | None = None) -> SurveyTarget:
+    """The campaign a citizen answers at service point ``code`` right now.
+
+    Raises :class:`SurveyUnavailable`: ``unknown`` (no such active point, or no campaign
+    ever ran there), ``not_started`` (the next one opens later) or ``closed`` (every
+    campaign there has closed or ended).
+    """
+    now = now or utcnow()
+    if not code or len(code) > 16:
+        raise SurveyUnavailable("unknown")
+    unit = session.scalar(select(Unit).where(Unit.code == code, Unit.active.is_(True)))
+    if unit is None:
+        raise SurveyUnavailable("unknown")
+    campaigns = session.scalars(
+        select(Campaign)
+        .join(campaign_unit, campaign_unit.c.campaign_id == Campaign.id)
+        .where(campaign_unit.c.unit_id == unit.id, Campaign.access_mode == access_mode,
+               Campaign.status != "draft")
+        .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
+    ).all()
+    states = [(c, c.state_at(now)) for c in campaigns]
+    open_now = [c for c, s in states if s == "open"]
+    if open_now:
+        campaign = open_now[0]
+        return SurveyTarget(unit, campaign, campaign.instrument_version)
+    upcoming = [c for c, s in states if s == "not_started"]
+    if upcoming:
+        first = min(upcoming, key=lambda c: c.starts_at)
+        raise SurveyUnavailable("not_started", unit, first.starts_at)
+    if campaigns:
+        raise SurveyUnavailable("closed", unit)
+    raise SurveyUnavailable("unknown", unit)
+
+
+# --------------------------------------------------------------------------- form token
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="hailong.survey-form")
+
+
+def issue_form_token(secret: str, target: SurveyTarget) -> str:
+    """A signed token naming this form: it carries the campaign, unit and version the form
+    was rendered for and a random nonce that becomes the response's idempotency key, so a
+    double tap, a back-and-resubmit or a network retry stores one response."""
+    payload = {"c": target.campaign.id, "u": target.unit.id, "v": target.version.id,
+               "n": secrets.token_hex(16)}
+    return _serializer(secret).dumps(payload)
+
+
+@dataclass(frozen=True)
+class FormToken:
+    nonce: str
+    issued_at: datetime
+
+
+def read_form_token(secret: str, token: str | None, target: SurveyTarget, max_age: int) -> FormToken | None:
+    """The token's nonce if it is genuine, fresh and for this very form; else ``None``."""
+    if not token or len(token) > 300:
+        return None
+    try:
+        payload, issued = _serializer(secret).loads(token, max_age=max_age, return_timestamp=True)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    if (payload.get("c"), payload.get("u"), payload.get("v")) != (target.campaign.id, target.unit.id, target.version.id):
+        return None
+    nonce = payload.get("n")
+    if not isinstance(nonce, str) or len(nonce) != 32:
+        return None
+    return FormToken(nonce, issued)
+
+
+# --------------------------------------------------------------------------- validation
+
+@dataclass
+class Validation:
+    """What a submitted form said: the cleaned answers, or the problems with it.
+
+    ``values`` keeps what the citizen gave (question key → list of raw strings) so a form
+    re-rendered after an error loses nothing.
+    """
+
+    answers: list[tuple[str, int | None, str | None]] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    form_errors: list[str] = field(default_factory=list)
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.form_errors
+
+
+def _int_or_none(raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw or len(raw) > 6:
+        return None
+    try:
+        return int(raw, 10)
+    except ValueError:
+        return None
+
+
+def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
+    """Check a submitted form (a werkzeug ``MultiDict``) against an instrument definition."""
+    result = Validation()
+    questions = definition["questions"]
+    known = {FIELD_PREFIX + q["key"] for q in questions}
+    unexpected = [name for name in form.keys() if name not in known and name not in FORM_META_FIELDS]
+    if unexpected:
+        result.form_errors.append(
+            _("The form contained fields this survey does not have. Please check your answers and send them again.")
+        )
+    for q in questions:
+        key, qtype = q["key"], q["type"]
+        raw_values = [v for v in form.getlist(FIELD_PREFIX + key)]
+        result.values[key] = [v[:5000] for v in raw_values]
+        present = [v for v in raw_values if v.strip()]
+        if not present:
+            if q["required"]:
+                result.errors[key] = _("Please answer this question.")
+            continue
+        if qtype != "multi" and len(raw_values) > 1:
+            result.errors[key] = _("Please choose only one answer.")
+            continue
+        if qtype == "scale":
+            allowed = {lv["value"] for lv in definition["scales"][q["scale"]]["levels"]}
+            value = _int_or_none(present[0])
+            if value is None or value not in allowed:
+                result.errors[key] = _("Please choose one of the answers shown.")
+                continue
+            result.answers.append((key, value, None))
+        elif qtype == "yesno":
+            value = {"1": 1, "0": 0}.get(present[0].strip())
+            if value is None:
+                result.errors[key] = _("Please choose yes or no.")
+                continue
+            result.answers.append((key, value, None))
+        elif qtype in ("rating", "percent"):
+            value = _int_or_none(present[0])
+            lo, hi = q["min"], q["max"]
+            if value is None or not lo <= value <= hi:
+                result.errors[key] = _("Please give a whole number from %(low)d to %(high)d.", low=lo, high=hi)
+                continue
+            result.answers.append((key, value, None))
+        elif qtype == "single":
+            option_keys = {o["key"] for o in q["options"]}
+            if present[0] not in option_keys:
+                result.errors[key] = _("Please choose one of the answers shown.")
+                continue
+            result.answers.append((key, None, present[0]))
+        elif qtype == "multi":
+            option_keys = [o["key"] for o in q["options"]]
+            chosen = list(dict.fromkeys(present))
+            if any(v not in option_keys for v in chosen):
+                result.errors[key] = _("Please choose among the answers shown.")
+                continue
+            limit = q.get("max_choices")
+            if limit and len(chosen) > limit:
+                result.errors[key] = ngettext(
+                    "Please choose at most %(num)d answer.", "Please choose at most %(num)d answers.", limit
+                )
+                continue
+            for v in sorted(chosen, key=option_keys.index):
+                result.answers.append((key, None, v))
+        elif qtype in ("text", "longtext"):
+            text = clean_text(present[0])
+            limit = q["max_length"]
+            if len(text) > limit:
+                result.errors[key] = _(
+                    "Please shorten your answer to %(limit)d characters (it has %(length)d).",
+                    limit=limit, length=len(text),
+                )
+                continue
+            if not text:
+                if q["required"]:
+                    result.errors[key] = _("Please answer this question.")
+                continue
+            result.answers.append((key, None, text))
+    if not result.ok:
+        result.answers = []
+    return result
+
+
+# --------------------------------------------------------------------------- storage
+
+@dataclass(frozen=True)
+class Submitted:
+    response_id: int
+    created: bool
+
+
+def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tuple[str, int | None, str | None]],
+                    *, channel: str, language: str, idempotency_key: str,
+                    trust: str = "ok", trust_reason: str | None = None,
+                    submitted_at: datetime | None = None) -> Submitted:
+    """Store one response and its answers in one transaction.
+
+    The unique (campaign, idempotency key) constraint makes a repeated submission of the
+    same form a no-op that returns the first response: the database decides, not a
+    check-then-insert, so two racing requests still store one row.
+    """
+    response = Response(
+        campaign_id=target.campaign.id, unit_id=target.unit.id,
+        instrument_version_id=target.version.id, channel=channel, language=language,
+        submitted_at=submitted_at or utcnow(), trust=trust, trust_reason=trust_reason,
+        idempotency_key=idempotency_key,
+    )
+    session.add(response)
+    try:
+        session.flush()
+        session.add_all(
+            Answer(response_id=response.id, question_key=k, value_int=vi, value_text=vt)
+            for k, vi, vt in answers
+        )
+        session.commit()
+        return Submitted(response.id, created=True)
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalar(
+            select(Response.id).where(
+                Response.campaign_id == target.campaign.id, Response.idempotency_key == idempotency_key
+            )
+        )
+        if existing is None:
+            raise
+        return Submitted(existing, created=False)
