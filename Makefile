@@ -24,7 +24,7 @@ $(STAMP): requirements.txt
 	$(BIN)/pybabel compile -i $< -o $@ -l $(word 3,$(subst /, ,$<)) --statistics
 
 run: setup
-	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi db upgrade heads
 	$(BIN)/flask --app wsgi instruments load
 	$(BIN)/flask --app wsgi demo load --base-url http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"

@@ -14,14 +14,14 @@ EXPECTED_TABLES = {"unit", "instrument", "instrument_version", "campaign", "camp
 def test_upgrade_from_empty_creates_every_table(empty_app):
     inspector = sa.inspect(db.engine)
     assert set(inspector.get_table_names()) == set()
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision="heads")
     tables = set(sa.inspect(db.engine).get_table_names())
     assert EXPECTED_TABLES <= tables
     assert "alembic_version" in tables
 
 
 def test_models_and_migrations_agree(empty_app):
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision="heads")
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, db.metadata)
@@ -29,8 +29,8 @@ def test_models_and_migrations_agree(empty_app):
 
 
 def test_downgrade_to_empty_and_back(empty_app):
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision="heads")
     flask_migrate.downgrade(revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision="heads")
     assert EXPECTED_TABLES <= set(sa.inspect(db.engine).get_table_names())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -406,3 +407,13 @@ def test_language_travels_with_the_form_even_without_cookies(demo_app):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "Please answer this question." in body and '<html lang="en">' in body
+
+
+def test_loading_the_demo_again_keeps_everything(client, demo_app):
+    from survey_app.services import demo, instruments
+
+    submit(client, SIPAS, full_answers(definition_for("p2motcua")))
+    units, campaigns = count(Unit), count(Campaign)
+    instruments.load_directory(db.session, Path(demo_app.config["SURVEYS_DIR"]))
+    demo.load_demo(db.session)
+    assert (count(Unit), count(Campaign), count(Response)) == (units, campaigns, 1)
