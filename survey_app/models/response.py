@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, false, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -23,6 +23,8 @@ class Response(Base):
         CheckConstraint("trust IN ('ok', 'suspect')", name="trust"),
         CheckConstraint("language IN ('vi', 'en')", name="language"),
         Index("ix_response_campaign_unit_submitted", "campaign_id", "unit_id", "submitted_at"),
+        Index("ix_response_pending_rollup", "id", postgresql_where=text("NOT rolled_up"),
+              sqlite_where=text("rolled_up = 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +37,8 @@ class Response(Base):
     trust: Mapped[str] = mapped_column(String(10), default="ok")
     trust_reason: Mapped[Optional[str]] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(64))
+    # The rollup watermark: set in the transaction that adds this response to the rollups.
+    rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     answers: WriteOnlyMapped["Answer"] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

@@ -1,0 +1,728 @@
+"""Charts for reports, drawn with matplotlib's object API (never pyplot).
+
+Each chart function takes ``ax=None`` (a new :class:`matplotlib.figure.Figure` with an
+Agg canvas is made when it is None) and returns the Axes; ``ax.figure`` is the figure.
+Render with :func:`to_png` or :func:`to_svg`, which apply the same style, so the
+Vietnamese text is drawn with DejaVu Sans (shipped with matplotlib, full Vietnamese
+coverage). Labels are NFC-normalised first, so decomposed input renders too. No global
+matplotlib state is changed; the module is safe in a threaded server.
+
+Functions
+---------
+likert_bars
+    Diverging stacked bars for Likert items.
+trend_chart
+    A share (or mean) per period with its interval band.
+funnel_chart
+    Units' shares against n with Spiegelhalter funnel limits.
+heatmap
+    A factor × unit (or any) matrix of shares.
+hour_weekday_heatmap
+    Satisfied share (or counts) by weekday and hour.
+to_png, to_svg
+    Render a figure to bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import numbers
+import textwrap
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from ._common import as_count_array, as_real_array
+from .compare import funnel_flags, funnel_limits
+
+__all__ = [
+    "WEEKDAYS_VI",
+    "WEEKDAYS_EN",
+    "likert_bars",
+    "trend_chart",
+    "funnel_chart",
+    "heatmap",
+    "hour_weekday_heatmap",
+    "to_png",
+    "to_svg",
+]
+
+#: Weekday names, Monday first (row order of :mod:`analysis.patterns`).
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+_STYLE = {
+    "font.family": ["DejaVu Sans"],
+    "font.size": 9.0,
+    "svg.fonttype": "path",  # glyphs as paths: identical rendering without fonts
+    "svg.hashsalt": "hai-long",  # stable ids in SVG output
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+_TEXT = {
+    "vi": {
+        "target": "Trung bình chung",
+        "limit95": "Giới hạn 95%",
+        "limit998": "Giới hạn 99,8%",
+        "n": "Số câu trả lời (n)",
+        "share": "Tỷ lệ hài lòng",
+        "hour": "Giờ",
+        "interval": "Khoảng tin cậy 95%",
+    },
+    "en": {
+        "target": "Overall",
+        "limit95": "95% limits",
+        "limit998": "99.8% limits",
+        "n": "Answers (n)",
+        "share": "Satisfied share",
+        "hour": "Hour",
+        "interval": "95% interval",
+    },
+}
+
+_FLAG_COLOURS = {
+    "above_998": "#1a9850",
+    "above_95": "#91cf60",
+    "within": "#4d4d4d",
+    "below_95": "#fc8d59",
+    "below_998": "#d73027",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _styled(func: F) -> F:
+    """Run ``func`` inside the chart style (fonts are resolved when text is made)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with mpl.rc_context(_STYLE):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _nfc(text: object) -> str:
+    return unicodedata.normalize("NFC", str(text))
+
+
+def _wrap(text: object, width: int = 38) -> str:
+    return "\n".join(textwrap.wrap(_nfc(text), width)) or " "
+
+
+def _texts(lang: str) -> dict[str, str]:
+    if lang not in _TEXT:
+        raise ValueError(f"lang must be one of {sorted(_TEXT)}, got {lang!r}.")
+    return _TEXT[lang]
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is not None:
+        if not isinstance(ax, Axes):
+            raise ValueError("ax must be a matplotlib Axes or None.")
+        return ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig.add_subplot()
+
+
+def _labels(labels: Sequence[object], name: str, size: int) -> list[str]:
+    out = [_nfc(x) for x in labels]
+    if len(out) != size:
+        raise ValueError(f"{name} has {len(out)} labels but the data has {size}.")
+    return out
+
+
+def _item_label(label: str, n: int | None, width: int = 40) -> str:
+    lines = textwrap.wrap(label, width) or [""]
+    if n is not None:
+        tail = f"(n = {n})"
+        if len(lines[-1]) + 1 + len(tail) <= width + 4:
+            lines[-1] = f"{lines[-1]} {tail}".strip()
+        else:
+            lines.append(tail)
+    return "\n".join(lines)
+
+
+def _text_colour(rgba: Sequence[float]) -> str:
+    r, g, b = rgba[:3]
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+
+
+@_styled
+def likert_bars(
+    items: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    levels: Sequence[str],
+    neutral: int | None | str = "auto",
+    ax: Axes | None = None,
+    title: str | None = None,
+    show_n: bool = True,
+) -> Axes:
+    """Diverging stacked bars: dissatisfied levels left of 0, satisfied right.
+
+    Parameters
+    ----------
+    items : sequence of str
+        Item (question) labels, drawn top to bottom.
+    counts : 2-D array of int, shape (items, levels)
+        Answers per item and level, lowest level first.
+    levels : sequence of str
+        Level labels for the legend, lowest first, e.g. "Rất không hài lòng" … "Rất hài
+        lòng".
+    neutral : int, None or "auto", optional
+        Index of the neutral level, split half each side of 0. "auto" (default) takes
+        the middle level of an odd scale and none for an even one. With None the lower
+        ⌊k/2⌋ levels go left (pass None for the one-stop scale Không hài lòng / Hài
+        lòng / Rất hài lòng, which has no neutral level).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    title : str, optional
+        Axes title.
+    show_n : bool, optional
+        Append "(n = …)" to each item label, default True.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, a count is invalid or ``neutral`` is out of range.
+
+    Notes
+    -----
+    Each bar shows percentages of the item's answers, 100·c_l/n. Levels below the
+    neutral one stack leftwards from −neutral/2, levels above it rightwards from
+    +neutral/2, so the bar's position shows the balance of opinion (Robbins & Heiberger).
+
+    References
+    ----------
+    N. B. Robbins, R. M. Heiberger, "Plotting Likert and other rating scales", Proc.
+    Survey Research Methods Section, ASA (2011) 1058–1066.
+
+    Examples
+    --------
+    >>> ax = likert_bars(["Tiếp cận dịch vụ hành chính công"], [[2, 3, 5, 20, 20]],
+    ...                  ["Rất không hài lòng", "Không hài lòng", "Bình thường",
+    ...                   "Hài lòng", "Rất hài lòng"])
+    >>> to_png(ax.figure)[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    table = as_count_array(counts, "counts", ndim=2)
+    m, k = table.shape
+    item_labels = _labels(items, "items", m)
+    level_labels = _labels(levels, "levels", k)
+    if k < 2:
+        raise ValueError("a Likert chart needs at least two levels.")
+    if neutral == "auto":
+        mid: int | None = k // 2 if k % 2 == 1 else None
+    elif neutral is None:
+        mid = None
+    elif isinstance(neutral, numbers.Integral) and not isinstance(neutral, bool) and 0 <= neutral < k:
+        mid = int(neutral)
+    else:
+        raise ValueError(f"neutral must be 'auto', None or a level index 0..{k - 1}.")
+    n = table.sum(axis=1)
+    pct = np.divide(table * 100.0, n[:, None], out=np.zeros(table.shape), where=n[:, None] > 0)
+    if mid is not None:
+        neg_end, pos_start = mid, mid + 1
+        base = pct[:, mid] / 2.0
+    else:
+        neg_end = pos_start = k // 2
+        base = np.zeros(m)
+    cmap = mpl.colormaps["RdBu"]  # reds for dissatisfied, blues for satisfied
+    colours = [cmap(x) for x in np.linspace(0.10, 0.36, neg_end)]
+    if mid is not None:
+        colours.append((0.82, 0.82, 0.82, 1.0))
+    colours += [cmap(x) for x in np.linspace(0.64, 0.90, k - pos_start)]
+    neg = base + pct[:, :neg_end].sum(axis=1)
+    pos = base + pct[:, pos_start:].sum(axis=1)
+    lim = max(float(np.max(neg, initial=0)), float(np.max(pos, initial=0)), 10.0) * 1.05
+    min_label = 0.05 * 2 * lim  # a bar narrower than 5 % of the axis gets no label
+    ax = _axes(ax, (8.0, 0.55 * m + 1.8))
+    y = np.arange(m)
+    for lev in range(k):
+        if lev < neg_end:
+            left = -(base + pct[:, lev:neg_end].sum(axis=1))
+        elif lev >= pos_start:
+            left = base + pct[:, pos_start:lev].sum(axis=1)
+        else:
+            left = -base
+        bars = ax.barh(y, pct[:, lev], left=left, height=0.7, color=colours[lev],
+                       label=level_labels[lev], edgecolor="white", linewidth=0.5)
+        for rect, value in zip(bars, pct[:, lev]):
+            if value >= min_label:
+                ax.text(rect.get_x() + rect.get_width() / 2, rect.get_y() + rect.get_height() / 2,
+                        f"{value:.0f}%", ha="center", va="center", fontsize=7,
+                        color=_text_colour(colours[lev]))
+    ax.set_xlim(-lim, lim)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):.0f}%"))
+    ticks = [_item_label(lab, int(c) if show_n else None) for lab, c in zip(item_labels, n)]
+    ax.set_yticks(y, ticks)
+    ax.set_ylim(m - 0.5, -0.5)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=min(k, 3), frameon=False,
+              fontsize=8)
+    if title:
+        ax.set_title(_nfc(title))
+    return ax
+
+
+@_styled
+def trend_chart(
+    periods: Sequence[str],
+    values: Sequence[float],
+    low: Sequence[float] | None = None,
+    high: Sequence[float] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    percent: bool = True,
+    lang: str = "vi",
+) -> Axes:
+    """A value per period with its confidence band.
+
+    Parameters
+    ----------
+    periods : sequence of str
+        Period labels in time order, e.g. "2025-01" or "Q1/2025".
+    values : sequence of float
+        One value per period; ``nan`` leaves a gap (e.g. a suppressed period).
+    low, high : sequence of float, optional
+        Interval limits per period, drawn as a band (both or neither).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    title, ylabel : str, optional
+        Axes title and y label.
+    percent : bool, optional
+        Values are shares in [0, 1], shown as percentages (default True).
+    lang : {"vi", "en"}, optional
+        Language of the built-in legend text.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If lengths disagree, only one of ``low``/``high`` is given, or ``lang`` is unknown.
+
+    Notes
+    -----
+    The band is ``fill_between(low, high)``; a period whose limits are ``nan`` has no
+    band. Intervals come from e.g. :func:`analysis.scores.satisfied_share_index`.
+
+    References
+    ----------
+    W. S. Cleveland, The Elements of Graphing Data, Hobart Press, 1994.
+
+    Examples
+    --------
+    >>> ax = trend_chart(["Q1", "Q2", "Q3"], [0.8, 0.82, 0.85], [0.75, 0.78, 0.8],
+    ...                  [0.85, 0.86, 0.89], title="Tiếp cận dịch vụ hành chính công")
+    >>> to_svg(ax.figure)[:5]
+    b'<?xml'
+    """
+    text = _texts(lang)
+    labels = [_nfc(p) for p in periods]
+    v = as_real_array(values, "values", allow_nan=True)
+    if v.size != len(labels):
+        raise ValueError(f"values has {v.size} entries but periods has {len(labels)}.")
+    if (low is None) != (high is None):
+        raise ValueError("give both low and high, or neither.")
+    ax = _axes(ax, (7.0, 3.2))
+    x = np.arange(v.size)
+    if low is not None and high is not None:
+        lo = as_real_array(low, "low", allow_nan=True)
+        hi = as_real_array(high, "high", allow_nan=True)
+        if lo.size != v.size or hi.size != v.size:
+            raise ValueError("low and high must have one entry per period.")
+        ok = ~(np.isnan(lo) | np.isnan(hi))
+        ax.fill_between(x, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), color="#2166ac",
+                        alpha=0.18, linewidth=0, label=text["interval"])
+    ax.plot(x, v, marker="o", color="#2166ac", linewidth=1.8, markersize=4)
+    ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0,
+                  ha="right" if len(labels) > 8 else "center")
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    if ylabel:
+        ax.set_ylabel(_nfc(ylabel))
+    if title:
+        ax.set_title(_nfc(title))
+    if low is not None:
+        ax.legend(frameon=False, loc="best")
+    ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
+    return ax
+
+
+@_styled
+def funnel_chart(
+    successes: Sequence[int],
+    n: Sequence[int],
+    labels: Sequence[str] | None = None,
+    p0: float | None = None,
+    method: str = "exact",
+    ax: Axes | None = None,
+    title: str | None = None,
+    lang: str = "vi",
+) -> Axes:
+    """Funnel plot: each unit's share against its n, with 95 % and 99.8 % limits.
+
+    Parameters
+    ----------
+    successes, n : sequence of int
+        Satisfied answers and all answers per unit.
+    labels : sequence of str, optional
+        Unit names, written next to the points.
+    p0 : float, optional
+        Target share; default the pooled share.
+    method : {"exact", "normal"}, optional
+        Limits method, see :func:`analysis.compare.funnel_limits`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    title : str, optional
+        Axes title.
+    lang : {"vi", "en"}, optional
+        Language of the axis and legend text.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        As :func:`analysis.compare.funnel_flags`, or if ``labels`` has the wrong length.
+
+    Notes
+    -----
+    Limits are drawn on a grid of n from 1 to 1.1·max n; points are coloured by their
+    :func:`analysis.compare.funnel_flags` flag.
+
+    References
+    ----------
+    D. J. Spiegelhalter, "Funnel plots for comparing institutional performance",
+    Stat. Med. 24 (2005) 1185–1202.
+
+    Examples
+    --------
+    >>> ax = funnel_chart([950, 80, 300, 6], [1000, 100, 400, 6],
+    ...                   labels=["Phường 1", "Phường 2", "Xã Hải Lệ", "Trạm y tế"])
+    >>> len(to_png(ax.figure)) > 1000
+    True
+    """
+    text = _texts(lang)
+    f = funnel_flags(successes, n, p0=p0, method=method)
+    names = None if labels is None else _labels(labels, "labels", f.n.size)
+    n_max = int(f.n.max())
+    grid = np.unique(np.geomspace(1, max(2, math.ceil(n_max * 1.1)), 300).round().astype(np.int64))
+    lim = funnel_limits(f.p0, grid, method)
+    ax = _axes(ax, (7.0, 4.2))
+    ax.axhline(f.p0, color="#333333", linewidth=1.0, label=text["target"])
+    ax.plot(grid, lim.low95, color="#2166ac", linestyle="--", linewidth=0.9, label=text["limit95"])
+    ax.plot(grid, lim.high95, color="#2166ac", linestyle="--", linewidth=0.9)
+    ax.plot(grid, lim.low998, color="#b2182b", linestyle=":", linewidth=1.1,
+            label=text["limit998"])
+    ax.plot(grid, lim.high998, color="#b2182b", linestyle=":", linewidth=1.1)
+    colours = [_FLAG_COLOURS[flag] for flag in f.flags]
+    ax.scatter(f.n, f.share, c=colours, s=28, zorder=3, edgecolors="white", linewidths=0.5)
+    if names is not None:
+        for x, yv, name in zip(f.n, f.share, names):
+            ax.annotate(name, (float(x), float(yv)), xytext=(4, 3), textcoords="offset points",
+                        fontsize=7)
+    ax.set_xlim(0, grid[-1])
+    # Below n = 20 the 99.8 % limit plunges towards 0; do not let it set the scale.
+    floor = min(float(f.share.min()), float(lim.low998[grid >= max(int(f.n.min()), 20)].min(
+        initial=f.share.min())))
+    ax.set_ylim(max(0.0, floor - 0.05), 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_xlabel(text["n"])
+    ax.set_ylabel(text["share"])
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(_nfc(title))
+    return ax
+
+
+@_styled
+def heatmap(
+    values: Sequence[Sequence[float]],
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    ax: Axes | None = None,
+    title: str | None = None,
+    vmin: float = 0.0,
+    vmax: float = 1.0,
+    percent: bool = True,
+    annotate: bool = True,
+    cmap: str = "RdYlGn",
+) -> Axes:
+    """Heat map of a matrix, e.g. factor (rows) × unit (columns) indexes.
+
+    Parameters
+    ----------
+    values : 2-D array of float
+        The matrix; ``nan`` cells (no data, or suppressed) are drawn grey with "–".
+    row_labels, col_labels : sequence of str
+        Labels of rows and columns.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    title : str, optional
+        Axes title.
+    vmin, vmax : float, optional
+        Colour scale limits, default 0 and 1.
+    percent : bool, optional
+        Show values as percentages (default True).
+    annotate : bool, optional
+        Write each value in its cell (default True).
+    cmap : str, optional
+        A matplotlib colormap name, default "RdYlGn".
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If the labels do not match the matrix, ``vmin >= vmax`` or the colormap is unknown.
+
+    Notes
+    -----
+    Colour = cmap((x − vmin)/(vmax − vmin)), clipped; a colour bar shows the scale.
+
+    References
+    ----------
+    L. Wilkinson, M. Friendly, "The history of the cluster heat map", Am. Stat. 63
+    (2009) 179–184.
+
+    Examples
+    --------
+    >>> ax = heatmap([[0.8, 0.9], [0.7, float("nan")]],
+    ...              ["Tiếp cận dịch vụ hành chính công", "Thủ tục hành chính"],
+    ...              ["Phường 1", "Phường 2"])
+    >>> to_svg(ax.figure).count(b"<svg") == 1
+    True
+    """
+    v = as_real_array(values, "values", ndim=2, allow_nan=True)
+    rows = _labels(row_labels, "row_labels", v.shape[0])
+    cols = _labels(col_labels, "col_labels", v.shape[1])
+    if not vmin < vmax:
+        raise ValueError("vmin must be below vmax.")
+    if cmap not in mpl.colormaps:
+        raise ValueError(f"unknown colormap {cmap!r}.")
+    colormap = mpl.colormaps[cmap].with_extremes(bad="#e6e6e6")
+    ax = _axes(ax, (max(5.0, 0.7 * v.shape[1] + 3.5), max(2.5, 0.45 * v.shape[0] + 1.5)))
+    image = ax.imshow(np.ma.masked_invalid(v), cmap=colormap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(np.arange(v.shape[1]), [_wrap(c, 20) for c in cols], rotation=45, ha="right")
+    ax.set_yticks(np.arange(v.shape[0]), [_wrap(r, 34) for r in rows])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if annotate:
+        for i in range(v.shape[0]):
+            for j in range(v.shape[1]):
+                x = v[i, j]
+                if np.isnan(x):
+                    label, colour = "–", "#555555"
+                else:
+                    label = f"{100 * x:.0f}%" if percent else f"{x:.2f}"
+                    colour = _text_colour(colormap(float(np.clip((x - vmin) / (vmax - vmin), 0, 1))))
+                ax.text(j, i, label, ha="center", va="center", fontsize=7, color=colour)
+    bar = ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    if percent:
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    if title:
+        ax.set_title(_nfc(title))
+    return ax
+
+
+@_styled
+def hour_weekday_heatmap(
+    values: Sequence[Sequence[float]],
+    count: Sequence[Sequence[int]] | None = None,
+    min_count: int = 1,
+    ax: Axes | None = None,
+    title: str | None = None,
+    percent: bool = True,
+    lang: str = "vi",
+) -> Axes:
+    """Heat map of a 7 × 24 weekday × hour matrix (rows Monday … Sunday).
+
+    Parameters
+    ----------
+    values : 2-D array of float, shape (7, 24)
+        E.g. ``HourWeekday.share`` (or ``.count`` with ``percent=False``).
+    count : 2-D array of int, shape (7, 24), optional
+        Answers per cell; cells with fewer than ``min_count`` are blanked.
+    min_count : int, optional
+        Smallest count shown, default 1 (use 10 for public charts).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    title : str, optional
+        Axes title.
+    percent : bool, optional
+        Values are shares in [0, 1] (default True); else raw numbers.
+    lang : {"vi", "en"}, optional
+        Language of the weekday and hour labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If a matrix is not 7 × 24 or ``lang`` is unknown.
+
+    Notes
+    -----
+    Cells with count < min_count (or ``nan``) are drawn grey. Shares use a 0–100 %
+    scale; raw numbers use 0 to the maximum.
+
+    References
+    ----------
+    ISO 8601 weekdays, Monday first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ax = hour_weekday_heatmap(np.full((7, 24), 0.8))
+    >>> to_png(ax.figure)[:4]
+    b'\\x89PNG'
+    """
+    text = _texts(lang)
+    v = as_real_array(values, "values", ndim=2, allow_nan=True)
+    if v.shape != (7, 24):
+        raise ValueError(f"values must be 7 × 24 (weekday × hour), got {v.shape}.")
+    if count is not None:
+        c = as_count_array(count, "count", ndim=2)
+        if c.shape != (7, 24):
+            raise ValueError(f"count must be 7 × 24 (weekday × hour), got {c.shape}.")
+        v = np.where(c >= min_count, v, np.nan)
+    days = WEEKDAYS_VI if lang == "vi" else WEEKDAYS_EN
+    colormap = mpl.colormaps["RdYlGn" if percent else "Blues"].with_extremes(bad="#eeeeee")
+    vmax = 1.0 if percent else max(float(np.nanmax(v, initial=0.0)), 1.0)
+    ax = _axes(ax, (9.0, 3.2))
+    image = ax.imshow(np.ma.masked_invalid(v), cmap=colormap, vmin=0.0, vmax=vmax, aspect="auto")
+    ax.set_xticks(np.arange(24), [str(h) for h in range(24)], fontsize=7)
+    ax.set_yticks(np.arange(7), list(days))
+    ax.set_xlabel(text["hour"])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    bar = ax.figure.colorbar(image, ax=ax, shrink=0.85)
+    if percent:
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    if title:
+        ax.set_title(_nfc(title))
+    return ax
+
+
+def _figure(fig: Figure | Axes) -> Figure:
+    if isinstance(fig, Axes):
+        return fig.figure  # type: ignore[return-value]
+    if not isinstance(fig, Figure):
+        raise ValueError("expected a matplotlib Figure or Axes.")
+    return fig
+
+
+def to_png(fig: Figure | Axes, dpi: int = 150) -> bytes:
+    """Render a figure (or an Axes' figure) to PNG bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure or matplotlib.axes.Axes
+        What to render.
+    dpi : int, optional
+        Resolution, default 150.
+
+    Returns
+    -------
+    bytes
+        The PNG file, starting with ``b"\\x89PNG\\r\\n\\x1a\\n"``.
+
+    Raises
+    ------
+    ValueError
+        If ``fig`` is neither a Figure nor an Axes, or ``dpi`` is not positive.
+
+    Notes
+    -----
+    Rendered with the Agg rasteriser inside the chart style (DejaVu Sans), without the
+    "Software" metadata so the bytes do not depend on the matplotlib version string.
+
+    References
+    ----------
+    W3C, Portable Network Graphics (PNG) Specification, 2nd ed., 2003.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> to_png(Figure(figsize=(1, 1)))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    figure = _figure(fig)
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or dpi <= 0:
+        raise ValueError("dpi must be a positive number.")
+    buf = io.BytesIO()
+    with mpl.rc_context(_STYLE):
+        figure.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def to_svg(fig: Figure | Axes) -> bytes:
+    """Render a figure (or an Axes' figure) to SVG bytes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure or matplotlib.axes.Axes
+        What to render.
+
+    Returns
+    -------
+    bytes
+        The UTF-8 SVG document.
+
+    Raises
+    ------
+    ValueError
+        If ``fig`` is neither a Figure nor an Axes.
+
+    Notes
+    -----
+    Text is drawn as glyph paths (``svg.fonttype = "path"``), so it looks the same
+    without fonts on the reader's device; each text keeps an XML comment with its
+    string. Dates are left out and ids are salted, so equal figures give equal bytes.
+
+    References
+    ----------
+    W3C, Scalable Vector Graphics (SVG) 1.1, 2nd ed., 2011.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> to_svg(Figure(figsize=(1, 1)))[:5]
+    b'<?xml'
+    """
+    figure = _figure(fig)
+    buf = io.BytesIO()
+    with mpl.rc_context(_STYLE):
+        figure.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()

@@ -1,0 +1,268 @@
+"""Count tables from the database: the only module of ``analysis`` that talks to it.
+
+It uses SQLAlchemy Core only (lightweight ``table()``/``column()`` constructs naming the
+service's tables), so ``analysis`` imports nothing of the web application. The same
+:class:`CountTables` come either from the rollups (:func:`from_rollups`, cost grows with
+the number of cells) or straight from the raw answers (:func:`from_raw`, cost grows with
+the number of responses); the report built from either is the same, which the tests check
+on random data.
+
+Local days are Asia/Ho_Chi_Minh days. That zone has been UTC+7 without daylight saving
+since 1975, so the raw path shifts UTC timestamps by seven hours in SQL.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from .instrument import Scoring, summarise_response, value_key
+
+__all__ = ["Filters", "CountTables", "from_rollups", "from_raw", "UnitInfo", "units_below"]
+
+LOCAL_OFFSET = timedelta(hours=7)
+
+_unit = sa.table("unit", sa.column("id"), sa.column("path"), sa.column("parent_id"), sa.column("name_vi"),
+                 sa.column("name_en"), sa.column("code"), sa.column("kind"), sa.column("active"))
+_response = sa.table("response", sa.column("id"), sa.column("campaign_id"), sa.column("unit_id"),
+                     sa.column("instrument_version_id"), sa.column("channel"), sa.column("trust"),
+                     sa.column("submitted_at", sa.DateTime()))
+_answer = sa.table("answer", sa.column("response_id"), sa.column("question_key"), sa.column("value_int"),
+                   sa.column("value_text"))
+_TYPES = {"day": sa.Date(), "month": sa.Date(), "sums": sa.JSON(), "cross": sa.JSON()}
+_cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in (
+    "campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key", "n")))
+_resp = sa.table("rollup_response", *(sa.column(c, _TYPES.get(c)) for c in (
+    "campaign_id", "unit_id", "instrument_version_id", "day", "hour", "channel", "trust", "responses", "scored",
+    "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")))
+_factor = sa.table("rollup_factor", *(sa.column(c, _TYPES.get(c)) for c in (
+    "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "factor_key", "n", "sums",
+    "cross")))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report covers.
+
+    Attributes: ``unit_path`` (the unit whose subtree is covered, a materialized path),
+    ``version_ids`` (instrument versions included), ``date_from``/``date_to`` (local days,
+    inclusive), ``channels`` (``None`` for all), ``include_suspect``, ``campaign_id``
+    (``None`` for all campaigns).
+    """
+
+    unit_path: str
+    version_ids: tuple[int, ...]
+    date_from: date
+    date_to: date
+    channels: tuple[str, ...] | None = None
+    include_suspect: bool = False
+    campaign_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.unit_path.startswith("/") or not self.unit_path.endswith("/"):
+            raise ValueError("unit_path must be a materialized path such as '/vn/qt/'")
+        if not self.version_ids:
+            raise ValueError("at least one instrument version must be included")
+        if self.date_to < self.date_from:
+            raise ValueError("date_to is before date_from")
+
+
+@dataclass
+class CountTables:
+    """Sufficient statistics for a report.
+
+    Attributes:
+    ``cells`` — (unit_id, day, question_key, value_key) → answers, days in the window;
+    ``responses`` — (unit_id, day, hour) → [responses, scored, satisfied, all_satisfied,
+    points_n, points_sum, points_sumsq];
+    ``factors`` — (unit_id, month, factor_key) → (n, sums, cross), whole months that the
+    window touches.
+    """
+
+    cells: dict[tuple[int, date, str, str], int] = field(default_factory=dict)
+    responses: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
+    factors: dict[tuple[int, date, str], tuple[int, list[int], list[list[int]]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """A unit as reports show it: ``id``, ``path``, ``name_vi``, ``name_en``, ``code``, ``kind``."""
+
+    id: int
+    path: str
+    name_vi: str
+    name_en: str
+    code: str | None
+    kind: str
+
+
+def _like_prefix(path: str) -> str:
+    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def units_below(conn: sa.Connection, path: str) -> list[UnitInfo]:
+    """The unit at ``path`` and every unit below it, by path."""
+    rows = conn.execute(
+        sa.select(_unit.c.id, _unit.c.path, _unit.c.name_vi, _unit.c.name_en, _unit.c.code, _unit.c.kind)
+        .where(_unit.c.path.like(_like_prefix(path), escape="\\")).order_by(_unit.c.path)
+    ).all()
+    return [UnitInfo(*r) for r in rows]
+
+
+def _common_where(table, filters: Filters, day_col) -> list[Any]:
+    where = [
+        table.c.unit_id.in_(sa.select(_unit.c.id).where(_unit.c.path.like(_like_prefix(filters.unit_path), escape="\\"))),
+        table.c.instrument_version_id.in_(filters.version_ids),
+        day_col >= filters.date_from,
+        day_col <= filters.date_to,
+    ]
+    if filters.channels is not None:
+        where.append(table.c.channel.in_(filters.channels))
+    if not filters.include_suspect:
+        where.append(table.c.trust == "ok")
+    if filters.campaign_id is not None:
+        where.append(table.c.campaign_id == filters.campaign_id)
+    return where
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
+    """Count tables summed from the rollup tables (call the catch-up first)."""
+    out = CountTables()
+    for unit_id, day, key, vkey, n in conn.execute(
+        sa.select(_cell.c.unit_id, _cell.c.day, _cell.c.question_key, _cell.c.value_key, sa.func.sum(_cell.c.n))
+        .where(*_common_where(_cell, filters, _cell.c.day))
+        .group_by(_cell.c.unit_id, _cell.c.day, _cell.c.question_key, _cell.c.value_key)
+    ):
+        if n:
+            out.cells[(unit_id, _as_date(day), key, vkey)] = int(n)
+    sums = [sa.func.sum(_resp.c[c]) for c in ("responses", "scored", "satisfied", "all_satisfied", "points_n",
+                                               "points_sum", "points_sumsq")]
+    for row in conn.execute(
+        sa.select(_resp.c.unit_id, _resp.c.day, _resp.c.hour, *sums)
+        .where(*_common_where(_resp, filters, _resp.c.day))
+        .group_by(_resp.c.unit_id, _resp.c.day, _resp.c.hour)
+    ):
+        values = [int(v or 0) for v in row[3:]]
+        if values[0]:
+            out.responses[(row[0], _as_date(row[1]), int(row[2]))] = values
+    month_from = filters.date_from.replace(day=1)
+    factor_filters = Filters(filters.unit_path, filters.version_ids, month_from, filters.date_to,
+                             filters.channels, filters.include_suspect, filters.campaign_id)
+    for unit_id, month, fkey, n, fsums, cross in conn.execute(
+        sa.select(_factor.c.unit_id, _factor.c.month, _factor.c.factor_key, _factor.c.n, _factor.c.sums,
+                  _factor.c.cross)
+        .where(*_common_where(_factor, factor_filters, _factor.c.month))
+    ):
+        fsums, cross = _json(fsums), _json(cross)
+        key = (unit_id, _as_date(month), fkey)
+        if key in out.factors:
+            n0, s0, c0 = out.factors[key]
+            n, fsums = n0 + n, [a + b for a, b in zip(s0, fsums)]
+            cross = [[a + b for a, b in zip(r0, r1)] for r0, r1 in zip(c0, cross)]
+        out.factors[key] = (int(n), list(fsums), [list(r) for r in cross])
+    out.factors = {k: v for k, v in out.factors.items() if v[0]}
+    return out
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        import json
+
+        return json.loads(value)
+    return value
+
+
+def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scoring],
+             counted_questions: Mapping[int, Iterable[str]]) -> CountTables:
+    """Count tables computed straight from responses and answers.
+
+    ``scorings`` and ``counted_questions`` give, per instrument version id, its scoring
+    plan and the keys of the questions whose answers are counted (not free text).
+
+    Factor statistics (Cronbach's alpha) are kept in monthly cells, so they cover the
+    whole months that the window touches, from the month of ``date_from`` to the end of
+    the month of ``date_to``, exactly as the rollup's monthly cells do.
+    """
+    out = CountTables()
+    month_from = filters.date_from.replace(day=1)
+    month_to_end = (filters.date_to.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    rows = conn.execute(
+        sa.select(_response.c.id, _response.c.unit_id, _response.c.instrument_version_id, _response.c.submitted_at)
+        .where(*_raw_where(filters, month_from, month_to_end))
+        .order_by(_response.c.id)
+    ).all()
+    meta = {}
+    for rid, unit_id, version_id, submitted in rows:
+        local = _as_utc(submitted) + LOCAL_OFFSET
+        meta[rid] = (unit_id, version_id, local.date(), local.hour)
+    answers: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
+    ids = list(meta)
+    for start in range(0, len(ids), 900):
+        for rid, key, vi, vt in conn.execute(
+            sa.select(_answer.c.response_id, _answer.c.question_key, _answer.c.value_int, _answer.c.value_text)
+            .where(_answer.c.response_id.in_(ids[start:start + 900]))
+        ):
+            answers[rid].append((key, vi, vt))
+    counted = {v: frozenset(keys) for v, keys in counted_questions.items()}
+    for rid, (unit_id, version_id, day, hour) in meta.items():
+        given = answers.get(rid, [])
+        summary = summarise_response(scorings[version_id], given)
+        if filters.date_from <= day <= filters.date_to:
+            for key, vi, vt in given:
+                if key in counted[version_id]:
+                    ck = (unit_id, day, key, value_key(vi, vt))
+                    out.cells[ck] = out.cells.get(ck, 0) + 1
+            acc = out.responses.setdefault((unit_id, day, hour), [0] * 7)
+            acc[0] += 1
+            acc[1] += summary.scored
+            acc[2] += summary.satisfied
+            acc[3] += summary.all_satisfied
+            if summary.points is not None:
+                acc[4] += 1
+                acc[5] += summary.points
+                acc[6] += summary.points ** 2
+        month = day.replace(day=1)
+        for factor, vector in summary.factor_vectors.items():
+            fk = (unit_id, month, factor)
+            k = len(vector)
+            n, sums, cross = out.factors.get(fk, (0, [0] * k, [[0] * k for _ in range(k)]))
+            sums = [s + x for s, x in zip(sums, vector)]
+            cross = [[c + xi * xj for c, xj in zip(row, vector)] for row, xi in zip(cross, vector)]
+            out.factors[fk] = (n + 1, sums, cross)
+    return out
+
+
+def _as_utc(value: Any):
+    from datetime import datetime, timezone
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _raw_where(filters: Filters, first_day: date, last_day: date) -> list[Any]:
+    # Stored timestamps are naive UTC; local day d starts at d 00:00 +07:00 = (d - 7h) UTC.
+    from datetime import datetime
+
+    start = datetime.combine(first_day, datetime.min.time()) - LOCAL_OFFSET
+    end = datetime.combine(last_day + timedelta(days=1), datetime.min.time()) - LOCAL_OFFSET
+    where = [
+        _response.c.unit_id.in_(sa.select(_unit.c.id).where(_unit.c.path.like(_like_prefix(filters.unit_path), escape="\\"))),
+        _response.c.instrument_version_id.in_(filters.version_ids),
+        _response.c.submitted_at >= start,
+        _response.c.submitted_at < end,
+    ]
+    if filters.channels is not None:
+        where.append(_response.c.channel.in_(filters.channels))
+    if not filters.include_suspect:
+        where.append(_response.c.trust == "ok")
+    if filters.campaign_id is not None:
+        where.append(_response.c.campaign_id == filters.campaign_id)
+    return where

@@ -1,0 +1,119 @@
+"""What an instrument definition says about scoring, as plain data.
+
+An instrument definition is the validated JSON snapshot of a ``surveys/*.toml`` file (see
+``surveys/README.md``). These helpers read it; they know no database and no Flask.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+__all__ = ["ScoredQuestion", "Scoring", "scoring_of", "ResponseSummary", "summarise_response", "value_key"]
+
+
+def value_key(value_int: int | None, value_text: str | None) -> str:
+    """The text key of an answer value: ``"i:<n>"`` for numbers, ``"t:<key>"`` for options."""
+    if value_int is not None:
+        return f"i:{value_int}"
+    if value_text is None:
+        raise ValueError("an answer has either a number or a text value")
+    return f"t:{value_text}"
+
+
+@dataclass(frozen=True)
+class ScoredQuestion:
+    """A ``scale`` question that counts towards the index.
+
+    Attributes: ``key``, ``factor`` (``None`` when the instrument has no factors),
+    ``levels`` (level values in order), ``satisfied`` (the satisfied levels),
+    ``points`` (level → points, or ``None``).
+    """
+
+    key: str
+    factor: str | None
+    levels: tuple[int, ...]
+    satisfied: frozenset[int]
+    points: Mapping[int, int] | None
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The scoring plan of an instrument.
+
+    Attributes: ``method``, ``questions`` (scored questions in file order), ``factors``
+    (factor key → tuple of its scored question keys, in order; empty when the instrument
+    has no factors), ``params`` (the rest of the ``[scoring]`` table).
+    """
+
+    method: str
+    questions: tuple[ScoredQuestion, ...]
+    factors: Mapping[str, tuple[str, ...]]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def by_key(self) -> dict[str, ScoredQuestion]:
+        return {q.key: q for q in self.questions}
+
+
+def scoring_of(definition: Mapping[str, Any]) -> Scoring:
+    """Read the scoring plan from an instrument definition."""
+    has_factors = bool(definition.get("factors"))
+    scored: list[ScoredQuestion] = []
+    for q in definition["questions"]:
+        if q["type"] != "scale" or (has_factors and not q.get("factor")):
+            continue
+        scale = definition["scales"][q["scale"]]
+        points = scale.get("points")
+        scored.append(ScoredQuestion(
+            key=q["key"], factor=q.get("factor") if has_factors else None,
+            levels=tuple(lv["value"] for lv in scale["levels"]),
+            satisfied=frozenset(scale["satisfied"]),
+            points={int(k): int(v) for k, v in points.items()} if points else None,
+        ))
+    factors: dict[str, tuple[str, ...]] = {}
+    if has_factors:
+        for f in definition["factors"]:
+            items = tuple(q.key for q in scored if q.factor == f["key"])
+            if items:
+                factors[f["key"]] = items
+    params = {k: v for k, v in definition.get("scoring", {}).items() if k != "method"}
+    return Scoring(definition.get("scoring", {}).get("method", "satisfied_share"), tuple(scored), factors, params)
+
+
+@dataclass(frozen=True)
+class ResponseSummary:
+    """What one response adds to the per-response rollups.
+
+    Attributes: ``scored`` (scored answers given), ``satisfied`` (of those, at a satisfied
+    level), ``all_satisfied`` (1 when at least one scored answer was given and every one
+    was satisfied, else 0), ``points`` (the respondent's point total over the scored items
+    they answered, or ``None`` when the method is not ``points`` or nothing was answered),
+    ``factor_vectors`` (factor key → the item scores, for factors answered completely).
+    """
+
+    scored: int
+    satisfied: int
+    all_satisfied: int
+    points: int | None
+    factor_vectors: Mapping[str, tuple[int, ...]]
+
+
+def summarise_response(scoring: Scoring, answers: Iterable[tuple[str, int | None, str | None]]) -> ResponseSummary:
+    """Summarise one response's answers ``(question_key, value_int, value_text)``."""
+    by_key = scoring.by_key
+    values: dict[str, int] = {}
+    for key, value_int, _value_text in answers:
+        q = by_key.get(key)
+        if q is not None and value_int is not None and value_int in q.levels:
+            values[key] = value_int
+    scored = len(values)
+    satisfied = sum(1 for k, v in values.items() if v in by_key[k].satisfied)
+    points = None
+    if scoring.method == "points" and values:
+        points = sum((by_key[k].points or {}).get(v, 0) for k, v in values.items())
+    vectors = {
+        f: tuple(values[k] for k in items)
+        for f, items in scoring.factors.items()
+        if all(k in values for k in items)
+    }
+    return ResponseSummary(scored, satisfied, int(scored > 0 and satisfied == scored), points, vectors)

@@ -1,0 +1,102 @@
+"""Rollups: the sufficient statistics of responses, kept incrementally.
+
+Responses are categorical, so reports need counts, not rows. Three tables hold them:
+
+* ``rollup_cell`` — answers per (campaign, unit, version, local day, channel, trust,
+  question, value);
+* ``rollup_response`` — per (campaign, unit, version, local day, local hour, channel,
+  trust): responses, scored/satisfied answers (for the hour × weekday pattern), respondents
+  satisfied on every item they answered (MOH comprehensive satisfaction), and the sum and
+  sum of squares of per-respondent point totals (one-stop scoring);
+* ``rollup_factor`` — per (campaign, unit, version, local month, channel, trust, factor):
+  over respondents who answered every item of the factor, n, Σx and Σxxᵀ — all Cronbach's
+  alpha needs.
+
+The watermark is ``response.rolled_up``: the catch-up takes responses not yet rolled up,
+adds them to the cells and marks them in the same transaction, so a response is counted
+exactly once even when transactions commit out of id order.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+# NOT NULL text key for the value of an answer, so cells have a plain primary key:
+# "i:<int>" for levels and numbers, "t:<option key>" for choices. Free text is not rolled up.
+
+
+class RollupCell(Base):
+    __tablename__ = "rollup_cell"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<RollupCell {self.unit_id} {self.day} {self.question_key}={self.value_key} n={self.n}>"
+
+
+class RollupResponse(Base):
+    __tablename__ = "rollup_response"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer, default=0)
+    scored: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    all_satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    points_n: Mapped[int] = mapped_column(Integer, default=0)
+    points_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_sumsq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    def __repr__(self) -> str:
+        return f"<RollupResponse {self.unit_id} {self.day} {self.hour}h n={self.responses}>"
+
+
+class RollupFactor(Base):
+    __tablename__ = "rollup_factor"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+    factor_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    # Σx per item and Σx_i·x_j per item pair, items in the factor's question order.
+    sums: Mapped[list[Any]] = mapped_column(JSON)
+    cross: Mapped[list[Any]] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"<RollupFactor {self.unit_id} {self.month} {self.factor_key} n={self.n}>"
+
+
+class RollupState(Base):
+    """Bookkeeping of the catch-up: one row per rollup family (``'main'``)."""
+
+    __tablename__ = "rollup_state"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    responses_rolled: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_response_id: Mapped[Optional[int]] = mapped_column(BigInteger)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<RollupState {self.name} {self.responses_rolled}>"
