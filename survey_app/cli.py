@@ -43,13 +43,24 @@ def demo_cli() -> None:
 @demo_cli.command("load", help="Create the demo tree and open campaigns (idempotent).")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
               help="Printed in front of the survey URLs.")
-def load_demo(base_url: str) -> None:
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="Also add a year of past responses to demo points that have none.")
+def load_demo(base_url: str, history: bool) -> None:
+    from .services import demo_history
+
     points = demo_service.load_demo(db.session)
+    if history:
+        added = demo_history.add_history(db.session)
+        if added:
+            click.echo(f"Added {added} past demo responses.")
     click.echo("Demo surveys:")
     for point in points:
         click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")
 
 
 def init_app(app: Flask) -> None:
+    from . import cli_reports
+
     app.cli.add_command(instruments_cli)
     app.cli.add_command(demo_cli)
+    cli_reports.init_app(app)

@@ -9,3 +9,27 @@ HIDDEN_RE = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">'
 def hidden_fields(html: str) -> dict[str, str]:
     """The hidden fields a browser would send back with the form."""
     return dict(HIDDEN_RE.findall(html))
+
+
+def survey_target(code: str):
+    """The open campaign of service point ``code``, as the citizen path resolves it."""
+    from sqlalchemy import select
+
+    from survey_app.extensions import db
+    from survey_app.models import Campaign, Unit
+    from survey_app.services.surveys import SurveyTarget
+
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.units.contains(unit)).order_by(Campaign.id))
+    return SurveyTarget(unit, campaign, campaign.instrument_version)
+
+
+def add_response(code: str, answers, when, channel: str = "qr", trust: str = "ok") -> int:
+    """Store a response at ``code`` through the real submission service; returns its id."""
+    import secrets
+
+    from survey_app.extensions import db
+    from survey_app.services.surveys import submit_response
+
+    return submit_response(db.session, survey_target(code), answers, channel=channel, language="vi",
+                           idempotency_key=secrets.token_hex(16), trust=trust, submitted_at=when).response_id

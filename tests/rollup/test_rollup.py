@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 
 from analysis import counts
 from analysis.instrument import scoring_of
+from helpers import add_response, survey_target
 from survey_app.extensions import db
 from survey_app.models import (Answer, Campaign, InstrumentVersion, Response, RollupCell, RollupFactor,
                                RollupResponse, RollupState, Unit)
@@ -20,15 +21,8 @@ from survey_app.services.surveys import SurveyTarget, submit_response
 WARD = "/vn/qt/tx-qt/"
 
 
-def target(code: str) -> SurveyTarget:
-    unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    campaign = db.session.scalar(select(Campaign).where(Campaign.units.contains(unit)))
-    return SurveyTarget(unit, campaign, campaign.instrument_version)
-
-
-def add(code: str, answers, when: datetime, channel="qr", trust="ok") -> int:
-    return submit_response(db.session, target(code), answers, channel=channel, language="vi",
-                           idempotency_key=secrets.token_hex(16), trust=trust, submitted_at=when).response_id
+target = survey_target
+add = add_response
 
 
 def filters_for(key: str, **kw) -> counts.Filters:

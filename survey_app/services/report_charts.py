@@ -1,0 +1,50 @@
+"""The charts of a report, drawn by ``analysis.charts`` from the report's own numbers."""
+from __future__ import annotations
+
+from typing import Any
+
+from analysis import charts
+
+
+def charts_for(report: dict[str, Any], definition: dict[str, Any], lang: str = "vi") -> dict[str, Any]:
+    """Chart name → matplotlib Axes, for whatever the report has data for."""
+    out: dict[str, Any] = {}
+    scale_questions = [q for q in report["questions"] if q["type"] == "scale" and q["n"]]
+    if scale_questions:
+        first_scale = definition["scales"][next(q for q in definition["questions"] if q["type"] == "scale")["scale"]]
+        same = [q for q in scale_questions
+                if [int(k) for k in q["counts"]] == [lv["value"] for lv in first_scale["levels"]]]
+        if same:
+            labels = [lv[lang] for lv in first_scale["levels"]]
+            out["likert"] = charts.likert_bars(
+                [q["text"][lang] for q in same], [list(q["counts"].values()) for q in same], labels,
+                neutral="auto" if len(labels) % 2 else None,
+                title=definition["title"][lang],
+            )
+    trend = [t for t in report["trend"] if t["index"] is not None]
+    if trend:
+        is_share = report["index"].get("unit") == "share"
+        out["trend"] = charts.trend_chart([t["period"] for t in trend], [t["index"] for t in trend],
+                                          [t["low"] if t["low"] is not None else t["index"] for t in trend],
+                                          [t["high"] if t["high"] is not None else t["index"] for t in trend],
+                                          percent=is_share, lang=lang)
+    units = [u for u in report["units"] if u["n"] and u["share"] is not None]
+    if len(units) >= 2:
+        successes = [int(round(u["share"] * u["n"])) for u in units]
+        if 0 < sum(successes) < sum(u["n"] for u in units):
+            out["funnel"] = charts.funnel_chart(successes, [u["n"] for u in units],
+                                                labels=[u["name"][lang] for u in units], lang=lang)
+    factor_keys = [f["key"] for f in report["factors"]]
+    if units and factor_keys:
+        values = [[u["factors"].get(k) if u["factors"].get(k) is not None else float("nan") for u in units]
+                  for k in factor_keys]
+        names = {f["key"]: f["name"][lang] for f in report["factors"]}
+        out["factors_by_unit"] = charts.heatmap(values, [names[k] for k in factor_keys],
+                                                [u["name"][lang] for u in units],
+                                                percent=report["index"].get("unit") == "share",
+                                                vmax=1.0 if report["index"].get("unit") == "share" else 2.0)
+    if report.get("pattern"):
+        share = [[float("nan") if v is None else v for v in row] for row in report["pattern"]["share"]]
+        out["hour_weekday"] = charts.hour_weekday_heatmap(share,
+                                                          count=report["pattern"]["responses"], lang=lang)
+    return out

@@ -1,0 +1,114 @@
+"""Building reports: resolve the unit and instrument, catch the rollups up, count, assemble."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis import counts
+from analysis.instrument import scoring_of
+from analysis.report import PERIODS, build_report
+
+from ..models import CHANNELS, Instrument, InstrumentVersion, Unit
+from . import rollup
+
+MAX_WINDOW_DAYS = 366 * 10
+
+
+class ReportError(ValueError):
+    """The report's parameters are not usable; the message says why."""
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    unit: Unit
+    instrument_key: str
+    date_from: date
+    date_to: date
+    period: str = "month"
+    include_suspect: bool = False
+    channels: tuple[str, ...] | None = None
+    campaign_id: int | None = None
+
+
+def find_unit(session: Session, ref: str) -> Unit | None:
+    """A unit by public code or by materialized path."""
+    if ref.startswith("/"):
+        path = ref if ref.endswith("/") else ref + "/"
+        return session.scalar(select(Unit).where(Unit.path == path))
+    return session.scalar(select(Unit).where(Unit.code == ref))
+
+
+def check_request(req: ReportRequest) -> None:
+    if req.date_to < req.date_from:
+        raise ReportError("the end date is before the start date")
+    if (req.date_to - req.date_from).days > MAX_WINDOW_DAYS:
+        raise ReportError("the window is longer than ten years")
+    if req.period not in PERIODS:
+        raise ReportError(f"period must be one of {', '.join(PERIODS)}")
+    if req.channels is not None and any(c not in CHANNELS for c in req.channels):
+        raise ReportError(f"channel must be among {', '.join(CHANNELS)}")
+
+
+def instrument_versions(session: Session, key: str) -> list[InstrumentVersion]:
+    versions = session.scalars(
+        select(InstrumentVersion).join(Instrument).where(Instrument.key == key).order_by(InstrumentVersion.number)
+    ).all()
+    if not versions:
+        raise ReportError(f"no instrument {key!r}")
+    return list(versions)
+
+
+def _filters(req: ReportRequest, versions: Sequence[InstrumentVersion]) -> counts.Filters:
+    return counts.Filters(unit_path=req.unit.path, version_ids=tuple(v.id for v in versions),
+                          date_from=req.date_from, date_to=req.date_to, channels=req.channels,
+                          include_suspect=req.include_suspect, campaign_id=req.campaign_id)
+
+
+def report_tables(session: Session, req: ReportRequest, source: str = "rollups") -> tuple[dict[str, Any], counts.CountTables]:
+    """The report and the count tables behind it. ``source`` is ``rollups`` or ``raw``."""
+    check_request(req)
+    versions = instrument_versions(session, req.instrument_key)
+    latest = versions[-1]
+    filters = _filters(req, versions)
+    connection = session.connection()
+    if source == "rollups":
+        rollup.catch_up(session)
+        connection = session.connection()
+        tables = counts.from_rollups(connection, filters)
+    elif source == "raw":
+        counted = {v.id: [q["key"] for q in v.snapshot["questions"] if q["type"] in rollup.COUNTED_TYPES]
+                   for v in versions}
+        tables = counts.from_raw(connection, filters, {v.id: scoring_of(v.snapshot) for v in versions}, counted)
+    else:
+        raise ReportError("source must be 'rollups' or 'raw'")
+    units = counts.units_below(connection, req.unit.path)
+    root = next(u for u in units if u.path == req.unit.path)
+    report = build_report(latest.snapshot, root, units, tables, date_from=req.date_from, date_to=req.date_to,
+                          period=req.period, include_suspect=req.include_suspect,
+                          versions=[v.number for v in versions])
+    return report, tables
+
+
+def make_report(session: Session, req: ReportRequest, source: str = "rollups") -> dict[str, Any]:
+    return report_tables(session, req, source)[0]
+
+
+def write_charts(report: dict[str, Any], definition: dict[str, Any], directory: Path, lang: str = "vi") -> list[Path]:
+    """Write every chart of a report as PNG and SVG into ``directory``."""
+    from .report_charts import charts_for
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    from analysis.charts import to_png, to_svg
+
+    for name, axes in charts_for(report, definition, lang).items():
+        for ext, render in (("png", to_png), ("svg", to_svg)):
+            path = directory / f"{name}.{ext}"
+            path.write_bytes(render(axes))
+            written.append(path)
+    return written

@@ -1,0 +1,149 @@
+"""Reports: numbers checked by hand, rollup reports equal raw reports, the CLI and its charts."""
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from sqlalchemy import delete, select
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers import add_response as add
+from survey_app.extensions import db
+from survey_app.models import (Answer, Campaign, Response, RollupCell, RollupFactor, RollupResponse, RollupState,
+                               Unit)
+from survey_app.services import reports
+from survey_app.services.instruments import latest_version
+from survey_app.services.surveys import SurveyTarget, submit_response
+
+
+TOWN = "/vn/qt/tx-qt/"
+SIPAS_FACTORS = {"access": ["tc1", "tc2", "tc3", "tc4"], "procedures": ["tt1", "tt2", "tt3", "tt4"],
+                 "staff": ["cc1", "cc2", "cc3", "cc4", "cc5"], "results": ["kq1", "kq2", "kq3"],
+                 "feedback": ["gy1", "gy2", "gy3"]}
+
+
+def request(unit_ref=TOWN, key="sipas", **kw):
+    unit = reports.find_unit(db.session, unit_ref)
+    base = dict(unit=unit, instrument_key=key, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31))
+    base.update(kw)
+    return reports.ReportRequest(**base)
+
+
+def test_sipas_index_by_hand(demo_app):
+    when = datetime(2026, 5, 4, 3, tzinfo=timezone.utc)
+    every = [k for ks in SIPAS_FACTORS.values() for k in ks]
+    # three respondents: all 5s; all 3s; 4s except 'access' items at 2
+    add("p2motcua", [(k, 5, None) for k in every], when)
+    add("p2motcua", [(k, 3, None) for k in every], when)
+    add("p1motcua", [(k, 2 if k in SIPAS_FACTORS["access"] else 4, None) for k in every], when)
+    r = reports.make_report(db.session, request())
+    # every criterion: 'access' 1/3 satisfied, others 2/3 → factors 1/3, 2/3 ×4 → SIPAS = (1/3 + 4·2/3)/5 = 0.6
+    assert r["responses"] == 3
+    assert r["index"]["value"] == pytest.approx(0.6)
+    assert {f["key"]: f["index"] for f in r["factors"]} == pytest.approx(
+        {"access": 1 / 3, "procedures": 2 / 3, "staff": 2 / 3, "results": 2 / 3, "feedback": 2 / 3})
+    tc1 = next(q for q in r["questions"] if q["key"] == "tc1")
+    assert tc1["counts"] == {"1": 0, "2": 1, "3": 1, "4": 0, "5": 1} and tc1["n"] == 3
+    assert tc1["mean"] == pytest.approx(10 / 3)
+    t_low, t_high = stats.t.interval(0.95, 2, loc=10 / 3, scale=stats.tstd([2, 3, 5]) / 3 ** 0.5)
+    assert (tc1["mean_low"], tc1["mean_high"]) == pytest.approx((t_low, t_high))
+    low, high = proportion_confint(1, 3, method="wilson")
+    assert (tc1["satisfied"], tc1["satisfied_low"], tc1["satisfied_high"]) == pytest.approx((1 / 3, low, high))
+    # units below the town: the two wards
+    units = {u["unit"]: u for u in r["units"]}
+    assert set(units) == {"/vn/qt/tx-qt/p1/", "/vn/qt/tx-qt/p2/"}
+    assert units["/vn/qt/tx-qt/p2/"]["n"] == 2 and units["/vn/qt/tx-qt/p2/"]["share"] == pytest.approx(19 / 38)
+    assert units["/vn/qt/tx-qt/p1/"]["share"] == pytest.approx(15 / 19)
+    assert r["trend_test"]["enough"] is False and r["trend_test"]["reason"] == "not enough periods"
+    assert r["questions"][0]["low_n"] is True
+
+
+def test_one_stop_points_and_grade(demo_app):
+    one_stop = latest_version(db.session, "one-stop")
+    unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
+    campaign = Campaign(name="Đánh giá hồ sơ", instrument_version=one_stop, access_mode="open", status="open")
+    campaign.units.append(unit)
+    db.session.add(campaign)
+    db.session.commit()
+    t = SurveyTarget(unit, campaign, one_stop)
+    keys = [q["key"] for q in one_stop.snapshot["questions"] if q["type"] == "scale"]
+    totals = []
+    for level in (3, 3, 2):  # 18, 18 and 9 points
+        submit_response(db.session, t, [(k, level, None) for k in keys], channel="qr", language="vi",
+                        idempotency_key=secrets.token_hex(16), submitted_at=datetime(2026, 6, 1, 3, tzinfo=timezone.utc))
+        totals.append(sum({1: 0, 2: 1, 3: 2}[level] for _ in keys))
+    r = reports.make_report(db.session, request("p2motcua", "one-stop"))
+    assert r["index"]["unit"] == "points" and r["index"]["max"] == 18
+    assert r["index"]["value"] == pytest.approx(15.0)
+    low, high = stats.t.interval(0.95, 2, loc=15, scale=stats.tstd(totals) / 3 ** 0.5)
+    assert (r["index"]["low"], r["index"]["high"]) == pytest.approx((low, high))
+    assert r["index"]["grade"]["vi"] == "Tốt"  # 15 is not > 15, so not "Xuất sắc"
+
+
+def test_bad_report_requests_are_refused_with_a_reason(demo_app):
+    with pytest.raises(reports.ReportError, match="before the start"):
+        reports.make_report(db.session, request(date_from=date(2026, 5, 1), date_to=date(2026, 4, 1)))
+    with pytest.raises(reports.ReportError, match="no instrument"):
+        reports.make_report(db.session, request(key="nope"))
+    with pytest.raises(reports.ReportError, match="period"):
+        reports.make_report(db.session, request(period="week"))
+
+
+def _reset():
+    for model in (RollupCell, RollupResponse, RollupFactor, RollupState, Answer, Response):
+        db.session.execute(delete(model))
+    db.session.commit()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(items=st.lists(st.tuples(st.sampled_from(["p2motcua", "p1motcua", "p2yte"]), st.integers(0, 400),
+                                st.integers(1, 5), st.sampled_from(["ok", "suspect"])), min_size=1, max_size=40),
+       period=st.sampled_from(["month", "quarter"]), include_suspect=st.booleans())
+def test_report_from_rollups_equals_report_from_raw_answers(demo_app, items, period, include_suspect):
+    _reset()
+    every = [k for ks in SIPAS_FACTORS.values() for k in ks]
+    for i, (code, day, level, trust) in enumerate(items):
+        if code == "p2yte":
+            continue  # another instrument at the health station: must not leak into the SIPAS report
+        answers = [(k, max(1, min(5, level + (j + i) % 3 - 1)), None) for j, k in enumerate(every) if (i + j) % 7]
+        add(code, answers, datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(days=day, hours=i), trust=trust)
+    req = request(period=period, include_suspect=include_suspect)
+    assert reports.make_report(db.session, req, source="rollups") == reports.make_report(db.session, req, source="raw")
+
+
+def test_cli_report_json_and_charts(demo_app, tmp_path):
+    every = [k for ks in SIPAS_FACTORS.values() for k in ks]
+    for month in range(1, 7):
+        for i in range(6):
+            code = "p2motcua" if i % 2 else "p1motcua"
+            add(code, [(k, 3 + (i + month) % 3, None) for k in every], datetime(2026, month, 3 + i, 2, tzinfo=timezone.utc))
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(args=["report", "--unit", TOWN, "--instrument", "sipas", "--from", "2026-01-01",
+                                 "--to", "2026-06-30", "--format", "json", "--charts", str(tmp_path / "charts")])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["responses"] == 36
+    assert [t["period"] for t in payload["trend"]] == [f"2026-0{m}" for m in range(1, 7)]
+    assert payload["trend_test"]["enough"] is True
+    for key in ("index", "factors", "questions", "trend", "trend_test", "units", "homogeneity", "reliability"):
+        assert key in payload
+    pngs = sorted(p.name for p in (tmp_path / "charts").glob("*.png"))
+    assert pngs == ["factors_by_unit.png", "funnel.png", "hour_weekday.png", "likert.png", "trend.png"]
+    for p in (tmp_path / "charts").glob("*.png"):
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Phường 2".encode() in (tmp_path / "charts" / "funnel.svg").read_bytes() or \
+        b"<path" in (tmp_path / "charts" / "funnel.svg").read_bytes()
+    bad = runner.invoke(args=["report", "--unit", "nowhere", "--instrument", "sipas", "--from", "2026-01-01",
+                              "--to", "2026-06-30"])
+    assert bad.exit_code != 0 and "no unit 'nowhere'" in bad.output
+    bad_date = runner.invoke(args=["report", "--unit", TOWN, "--instrument", "sipas", "--from", "2026-13-01",
+                                   "--to", "2026-06-30"])
+    assert bad_date.exit_code != 0 and "is not a date" in bad_date.output
+    rolled = runner.invoke(args=["rollup"])
+    assert rolled.exit_code == 0 and "0 pending" in rolled.output
