@@ -33,6 +33,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+    from .petitions import bp as petitions_bp  # issue 7: /f (feedback), /t (tracking)
+
+    app.register_blueprint(petitions_bp)
+
+    # Officials: login (auth), then every OfficialBlueprint (admin, …): each adds its
+    # name to OFFICIAL_BLUEPRINTS and refuses views that declare no role.
+    from . import auth
+    from .admin import bp as admin_bp
+    from .auth.guard import check_official_routes
+
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin_bp)
+    from .petitions_admin import bp as petitions_admin_bp  # issue 7: the officials' petition inbox
+
+    app.register_blueprint(petitions_admin_bp)
     cli.init_app(app)
 
     @app.after_request
@@ -47,4 +63,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         )
         return response
 
+    check_official_routes(app)  # last: refuses to start if an official view declares no role
     return app

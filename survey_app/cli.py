@@ -56,11 +56,21 @@ def load_demo(base_url: str, history: bool) -> None:
     click.echo("Demo surveys:")
     for point in points:
         click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")
+    click.echo(f"Demo officials (log in at {base_url.rstrip('/')}/login; demo only, password {demo_service.DEMO_PASSWORD}):")
+    for username, _display, path, role in demo_service.DEMO_ACCOUNTS:
+        click.echo(f"  {username:<13} {role:<8} {path}")
 
 
 def init_app(app: Flask) -> None:
-    from . import cli_reports
+    from . import cli_import, cli_reports
 
     app.cli.add_command(instruments_cli)
     app.cli.add_command(demo_cli)
+    from .cli_users import users_cli
+
+    app.cli.add_command(users_cli)
     cli_reports.init_app(app)
+    cli_import.init_app(app)
+    from . import cli_qr
+
+    cli_qr.init_app(app)

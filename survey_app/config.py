@@ -40,6 +40,75 @@ def parse_int(name: str, raw: str | None, default: int, minimum: int = 0) -> int
     return value
 
 
+def parse_base_url(name: str, raw: str | None) -> str:
+    """``https://host[:port][/prefix]`` without a trailing slash, or empty (use the request's host)."""
+    from urllib.parse import urlsplit
+
+    value = (raw or "").strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment
+            or any(c.isspace() for c in value)):
+        raise ConfigError(f"{name} must be a public address like https://hailong.example.gov.vn, not {raw!r}")
+    return value
+
+
+def parse_limits(name: str, raw: str | None, default: str) -> str:
+    """A Flask-Limiter rate-limit string such as ``5 per 10 minutes;20 per day``."""
+    if raw is None or raw.strip() == "":
+        return default
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must look like '5 per 10 minutes;20 per day', not {raw!r}") from None
+    return raw.strip()
+
+
+def parse_hash_method(raw: str | None) -> str:
+    """A werkzeug password-hash method: ``scrypt[:N:r:p]`` or ``pbkdf2[:sha256[:iterations]]``."""
+    if raw is None or raw == "":
+        return "scrypt:32768:8:1"
+    parts = raw.split(":")
+    ok = (parts[0] == "scrypt" and len(parts) in (1, 4) and all(p.isdigit() for p in parts[1:])) or (
+        parts[0] == "pbkdf2" and len(parts) in (1, 2, 3) and (len(parts) < 3 or parts[2].isdigit()))
+    if not ok:
+        raise ConfigError(f"PASSWORD_HASH_METHOD must look like scrypt:32768:8:1, not {raw!r}")
+    return raw
+
+
+def parse_deadlines(raw: str | None) -> dict[str, int]:
+    """Working-day limits per petition category: ``health=5;staff_conduct=15``."""
+    from .models.petition import PETITION_CATEGORIES
+
+    result: dict[str, int] = {}
+    for part in (raw or "").replace(",", ";").split(";"):
+        if not part.strip():
+            continue
+        name, _sep, value = part.partition("=")
+        name = name.strip()
+        if name not in PETITION_CATEGORIES or not value.strip().isdigit() or not 1 <= int(value) <= 365:
+            raise ConfigError(f"PETITION_DEADLINES must look like 'health=5;procedure=10' with categories "
+                              f"{', '.join(PETITION_CATEGORIES)}, not {raw!r}")
+        result[name] = int(value)
+    return result
+
+
+def parse_date_list(name: str, raw: str | None) -> str:
+    """Comma-separated ISO dates (``2026-08-22,2026-09-05``), checked and kept as text."""
+    from datetime import date
+
+    for part in (raw or "").split(","):
+        if part.strip():
+            try:
+                date.fromisoformat(part.strip())
+            except ValueError:
+                raise ConfigError(f"{name} must list dates like 2026-08-22, separated by commas, not {raw!r}") from None
+    return raw or ""
+
+
 def default_sqlite_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "hailong.sqlite3")
 
@@ -69,9 +138,55 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": parse_bool("PREFER_HTTPS", env.get("PREFER_HTTPS"), production),
-        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/"),
+        "PUBLIC_BASE_URL": parse_base_url("PUBLIC_BASE_URL", env.get("PUBLIC_BASE_URL")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SURVEYS_DIR": env.get("SURVEYS_DIR") or str(BASE_DIR / "surveys"),
+        # Issue 3: abuse defence on the survey POST (Flask-Limiter strings, ';' between limits).
+        "RATELIMIT_SURVEY_DEVICE": parse_limits("RATELIMIT_SURVEY_DEVICE", env.get("RATELIMIT_SURVEY_DEVICE"),
+                                                "5 per 10 minutes;20 per day"),
+        "RATELIMIT_SURVEY_POINT": parse_limits("RATELIMIT_SURVEY_POINT", env.get("RATELIMIT_SURVEY_POINT"),
+                                               "120 per minute"),
+        "RATELIMIT_CODE_ENTRY": parse_limits("RATELIMIT_CODE_ENTRY", env.get("RATELIMIT_CODE_ENTRY"),
+                                             "10 per 10 minutes;50 per day"),
+        "SURVEY_MIN_FILL_SECONDS": parse_int("SURVEY_MIN_FILL_SECONDS", env.get("SURVEY_MIN_FILL_SECONDS"), 3, 0),
+        "SURVEY_BURST_WINDOW_SECONDS": parse_int("SURVEY_BURST_WINDOW_SECONDS", env.get("SURVEY_BURST_WINDOW_SECONDS"), 600, 60),
+        "SURVEY_BURST_DEVICE": parse_int("SURVEY_BURST_DEVICE", env.get("SURVEY_BURST_DEVICE"), 3, 2),
+        "SURVEY_IDENTICAL_MIN": parse_int("SURVEY_IDENTICAL_MIN", env.get("SURVEY_IDENTICAL_MIN"), 8, 2),
+        "SURVEY_IDENTICAL_FACTOR": parse_int("SURVEY_IDENTICAL_FACTOR", env.get("SURVEY_IDENTICAL_FACTOR"), 5, 1),
+        # Kiosks: reset to the start after an answer, reload an idle half-filled form,
+        # enrolment links expire, the kiosk cookie lives long (browsers cap it at 400 days).
+        "KIOSK_RESET_SECONDS": parse_int("KIOSK_RESET_SECONDS", env.get("KIOSK_RESET_SECONDS"), 6, 1),
+        "KIOSK_IDLE_RESET_SECONDS": parse_int("KIOSK_IDLE_RESET_SECONDS", env.get("KIOSK_IDLE_RESET_SECONDS"), 600, 30),
+        "KIOSK_ENROL_MAX_AGE": parse_int("KIOSK_ENROL_MAX_AGE", env.get("KIOSK_ENROL_MAX_AGE"), 24 * 3600, 60),
+        "KIOSK_COOKIE_MAX_AGE": parse_int("KIOSK_COOKIE_MAX_AGE", env.get("KIOSK_COOKIE_MAX_AGE"), 400 * 24 * 3600, 3600),
+        # Officials (issue 4). Password hashing: werkzeug's scrypt, N=2**15, r=8, p=1 by
+        # default; tests (TESTING) use the cheap PASSWORD_HASH_METHOD_TESTING instead.
+        "PASSWORD_HASH_METHOD": parse_hash_method(env.get("PASSWORD_HASH_METHOD")),
+        "PASSWORD_HASH_METHOD_TESTING": "scrypt:1024:8:1",
+        "SESSION_IDLE_MINUTES": parse_int("SESSION_IDLE_MINUTES", env.get("SESSION_IDLE_MINUTES"), 30, 1),
+        "LOGIN_MAX_FAILURES": parse_int("LOGIN_MAX_FAILURES", env.get("LOGIN_MAX_FAILURES"), 5, 1),
+        "LOGIN_LOCK_MINUTES": parse_int("LOGIN_LOCK_MINUTES", env.get("LOGIN_LOCK_MINUTES"), 15, 1),
+        "LOGIN_DEVICE_LIMIT": env.get("LOGIN_DEVICE_LIMIT") or "20 per 15 minutes",
+        # Instruments are shared by the whole tree: managing them needs the role on a unit at
+        # this depth or above (0 = the country, 1 = a province).
+        "SHARED_ADMIN_MAX_DEPTH": parse_int("SHARED_ADMIN_MAX_DEPTH", env.get("SHARED_ADMIN_MAX_DEPTH"), 1, 0),
+        # Petitions (issue 7): legal time limits in working days (default, and per category),
+        # calendar overrides for government day swaps, abuse limits on the citizen form.
+        "PETITION_DEADLINE_DAYS": parse_int("PETITION_DEADLINE_DAYS", env.get("PETITION_DEADLINE_DAYS"), 10, 1),
+        "PETITION_DEADLINES": parse_deadlines(env.get("PETITION_DEADLINES")),
+        "WORKDAY_EXTRA_HOLIDAYS": parse_date_list("WORKDAY_EXTRA_HOLIDAYS", env.get("WORKDAY_EXTRA_HOLIDAYS")),
+        "WORKDAY_EXTRA_WORKING_DAYS": parse_date_list("WORKDAY_EXTRA_WORKING_DAYS", env.get("WORKDAY_EXTRA_WORKING_DAYS")),
+        "PETITION_TEXT_MAX": parse_int("PETITION_TEXT_MAX", env.get("PETITION_TEXT_MAX"), 4000, 100),
+        "PETITION_PHOTO_MAX_BYTES": parse_int("PETITION_PHOTO_MAX_BYTES", env.get("PETITION_PHOTO_MAX_BYTES"),
+                                              5 * 1024 * 1024, 10 * 1024),
+        "PETITION_PHOTO_MAX_SIDE": parse_int("PETITION_PHOTO_MAX_SIDE", env.get("PETITION_PHOTO_MAX_SIDE"), 1600, 200),
+        "RATELIMIT_PETITION_DEVICE": parse_limits("RATELIMIT_PETITION_DEVICE", env.get("RATELIMIT_PETITION_DEVICE"),
+                                                  "3 per 10 minutes;10 per day"),
+        "RATELIMIT_TRACKING_LOOKUP": parse_limits("RATELIMIT_TRACKING_LOOKUP", env.get("RATELIMIT_TRACKING_LOOKUP"),
+                                                  "30 per 10 minutes;200 per day"),
+        # Blueprint names whose every view needs a logged-in official and a declared role;
+        # an OfficialBlueprint adds its own name when it is registered.
+        "OFFICIAL_BLUEPRINTS": [],
     }
     return settings

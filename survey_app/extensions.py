@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import Babel
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -15,3 +16,4 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=device_key, default_limits=[])
+login = LoginManager()

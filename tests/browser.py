@@ -39,14 +39,15 @@ def live_server(app) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_page(viewport=(360, 740)) -> Iterator:
+def chromium_page(viewport=(360, 740), mobile: bool = True, javascript: bool = False) -> Iterator:
+    """A page in a fresh profile: a phone by default; ``mobile=False`` for a desktop."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             profile, executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": viewport[0], "height": viewport[1]}, is_mobile=True, has_touch=True,
-            locale="vi-VN", java_script_enabled=False,
+            viewport={"width": viewport[0], "height": viewport[1]}, is_mobile=mobile, has_touch=mobile,
+            locale="vi-VN", java_script_enabled=javascript,
         )
         try:
             yield context.pages[0] if context.pages else context.new_page()

@@ -5,9 +5,18 @@ from .instrument import Instrument, InstrumentVersion
 from .response import CHANNELS, Answer, Response
 from .rollup import RollupCell, RollupFactor, RollupResponse, RollupState
 from .unit import UNIT_KINDS, Unit
+from .token import TOKEN_ACCESS_MODES, Kiosk, VisitToken
+from .user import ROLE_RANK, ROLES, Grant, User
+from .audit import AuditEvent
+from .petition import (PETITION_CATEGORIES, PETITION_EVENT_KINDS, PETITION_STATUSES, PUBLIC_EVENT_KINDS, Petition,
+                       PetitionContact, PetitionEvent, PetitionPhoto)
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
     "Answer", "Base", "RollupCell", "RollupFactor", "RollupResponse", "RollupState", "Campaign", "Instrument", "InstrumentVersion", "Response", "Unit",
     "UTCDateTime", "campaign_unit", "utcnow",
+    "Kiosk", "TOKEN_ACCESS_MODES", "VisitToken",
+    "AuditEvent", "Grant", "ROLE_RANK", "ROLES", "User",
+    "PETITION_CATEGORIES", "PETITION_EVENT_KINDS", "PETITION_STATUSES", "PUBLIC_EVENT_KINDS",
+    "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto",
 ]

@@ -37,6 +37,9 @@ class Response(Base):
     trust: Mapped[str] = mapped_column(String(10), default="ok")
     trust_reason: Mapped[Optional[str]] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(64))
+    # The keyed daily hash of (IP, user agent) from ratelimit.daily_device_hash: it rotates
+    # every UTC day and cannot be reversed without SECRET_KEY. Used only to spot bursts.
+    device_hash: Mapped[Optional[str]] = mapped_column(String(32))
     # The rollup watermark: set in the transaction that adds this response to the rollups.
     rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

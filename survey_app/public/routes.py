@@ -1,17 +1,16 @@
 """Thin routes: parse the request, call a service, render."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, jsonify, render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 
 from ..errors import abort_with
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..services import surveys
-from . import bp
+from . import bp, flow, limits
 
 
 def _unavailable(exc: surveys.SurveyUnavailable):
@@ -32,17 +31,8 @@ def _target(code: str) -> surveys.SurveyTarget:
 
 
 def _render_form(target: surveys.SurveyTarget, validation: surveys.Validation | None = None, status: int = 200):
-    token = surveys.issue_form_token(current_app.config["SECRET_KEY"], target)
-    return render_template(
-        "public/survey.html",
-        target=target,
-        definition=target.definition,
-        form_token=token,
-        values=validation.values if validation else {},
-        errors=validation.errors if validation else {},
-        form_errors=validation.form_errors if validation else [],
-        field_prefix=surveys.FIELD_PREFIX,
-    ), status
+    action = url_for("public.submit", code=target.unit.code, lang=current_language())
+    return flow.render_survey(target, action_url=action, validation=validation, status=status)
 
 
 @bp.get("/s/<code>")
@@ -51,29 +41,16 @@ def survey(code: str):
 
 
 @bp.post("/s/<code>")
-@csrf.exempt  # checked below, so a failed check re-renders the form with the answers kept
+@csrf.exempt  # checked in flow.submit_survey, so a failed check re-renders the form with the answers kept
+@limits.survey_device_limit
+@limits.survey_point_limit
 def submit(code: str):
     target = _target(code)
-    validation = surveys.validate_answers(target.definition, request.form)
-    try:
-        csrf.protect()
-    except CSRFError:
-        validation.form_errors.append(
-            _("Your session expired before you sent the form. Your answers are kept below: please send again.")
-        )
-    token = surveys.read_form_token(current_app.config["SECRET_KEY"], request.form.get("form_token"),
-                                    target, current_app.config["SURVEY_TOKEN_MAX_AGE"])
-    if token is None:
-        validation.form_errors.append(
-            _("This form is out of date. Your answers are kept below: please check them and send again.")
-        )
-    if not validation.ok:
-        return _render_form(target, validation, status=422)
-    surveys.submit_response(
-        db.session, target, validation.answers, channel="qr", language=current_language(),
-        idempotency_key=token.nonce,
+    return flow.submit_survey(
+        target, channel="qr",
+        action_url=url_for("public.submit", code=code, lang=current_language()),
+        thanks_url=url_for("public.thanks", code=code, lang=current_language()),
     )
-    return redirect(url_for("public.thanks", code=code, lang=current_language()), code=303)
 
 
 @bp.get("/s/<code>/thanks")
@@ -96,3 +73,7 @@ def healthz():
 @bp.get("/")
 def index():
     return render_template("public/index.html")
+
+
+# Issue 3: one-time codes (/v), kiosks (/k), QR images; they register on the same blueprint.
+from . import codes, kiosk, qrcodes  # noqa: E402,F401

@@ -67,8 +67,43 @@ def load_demo(session: Session, now: datetime | None = None) -> list[DemoPoint]:
             campaign.units.append(unit)
             session.add(campaign)
         points.append(DemoPoint(code, name_vi, key))
+    load_demo_accounts(session)
     session.commit()
     return points
+
+
+# One demo official per role. The password is fixed and printed by ``flask demo load``:
+# for the demo only — real accounts come from ``flask users create``.
+DEMO_PASSWORD = "demo-hailong-2026"
+DEMO_ACCOUNTS = [
+    # (username, display name, unit path, role)
+    ("demo-admin", "Quản trị tỉnh (demo)", "/vn/qt/", "admin"),
+    ("demo-manager", "Cán bộ quản lý Phường 2 (demo)", "/vn/qt/tx-qt/p2/", "manager"),
+    ("demo-viewer", "Cán bộ xem báo cáo Phường 2 (demo)", "/vn/qt/tx-qt/p2/", "viewer"),
+]
+
+
+def load_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
+    """Create the demo officials that are missing (an existing one is left as it is);
+    returns (username, role, unit path) for each. The caller commits."""
+    from sqlalchemy import select
+
+    from ..models import Grant, User
+    from .accounts import hash_password
+
+    made = []
+    for username, display_name, path, role in DEMO_ACCOUNTS:
+        unit = by_path(session, path)
+        if unit is None:
+            continue
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            user = User(username=username, display_name=display_name, password_hash=hash_password(DEMO_PASSWORD),
+                        home_unit=unit)
+            user.grants.append(Grant(unit=unit, role=role))
+            session.add(user)
+        made.append((username, role, path))
+    session.flush()
+    return made
 
 
 def _has_campaign(session: Session, unit: Unit) -> bool:

@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timezone
 from typing import Any, Mapping, Sequence
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Answer, Campaign, InstrumentVersion, Response, Unit, campaign_unit, utcnow
+from ..models import Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, campaign_unit, utcnow
 from .text import clean_text
 
 FIELD_PREFIX = "q_"
-FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang"})
+# A visually hidden text field people never see (see the survey template): a bot that
+# fills it marks its response suspect.
+HONEYPOT_FIELD = "website"
+FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang", HONEYPOT_FIELD})
 
 
 # --------------------------------------------------------------------------- lookup
@@ -88,12 +91,17 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="hailong.survey-form")
 
 
-def issue_form_token(secret: str, target: SurveyTarget) -> str:
+def issue_form_token(secret: str, target: SurveyTarget, first_served: datetime | None = None) -> str:
     """A signed token naming this form: it carries the campaign, unit and version the form
     was rendered for and a random nonce that becomes the response's idempotency key, so a
-    double tap, a back-and-resubmit or a network retry stores one response."""
+    double tap, a back-and-resubmit or a network retry stores one response.
+
+    ``first_served`` (a form re-rendered after an error) keeps the time the person first
+    got the form, so fixing one answer quickly does not look like a too-fast bot."""
     payload = {"c": target.campaign.id, "u": target.unit.id, "v": target.version.id,
                "n": secrets.token_hex(16)}
+    if first_served is not None:
+        payload["f"] = int(first_served.timestamp())
     return _serializer(secret).dumps(payload)
 
 
@@ -101,6 +109,12 @@ def issue_form_token(secret: str, target: SurveyTarget) -> str:
 class FormToken:
     nonce: str
     issued_at: datetime
+    first_served_at: datetime | None = None
+
+    @property
+    def started_at(self) -> datetime:
+        """When the person first got this form (across re-renders after errors)."""
+        return self.first_served_at or self.issued_at
 
 
 def read_form_token(secret: str, token: str | None, target: SurveyTarget, max_age: int) -> FormToken | None:
@@ -118,7 +132,11 @@ def read_form_token(secret: str, token: str | None, target: SurveyTarget, max_ag
     nonce = payload.get("n")
     if not isinstance(nonce, str) or len(nonce) != 32:
         return None
-    return FormToken(nonce, issued)
+    first = payload.get("f")
+    first_served = None
+    if isinstance(first, int) and not isinstance(first, bool) and 0 < first <= issued.timestamp():
+        first_served = datetime.fromtimestamp(first, timezone.utc)
+    return FormToken(nonce, issued, first_served)
 
 
 # --------------------------------------------------------------------------- validation
@@ -240,38 +258,92 @@ class Submitted:
     created: bool
 
 
+class TokenAlreadySpent(Exception):
+    """The one-time code was spent (or ran out) before this submission could use it."""
+
+
+def _claim_token(session: Session, token_id: int, now: datetime) -> bool:
+    """Spend a one-time code: one conditional UPDATE whose row count decides.
+
+    On PostgreSQL a racing transaction blocks on the row lock and then re-checks
+    ``spent_at IS NULL``, finding it set; on SQLite the first write of the transaction
+    takes the database's write lock, so the loser waits (busy timeout) and then sees the
+    winner's commit. Either way exactly one transaction gets row count 1.
+    ``spent_at`` is rounded down to the UTC day so it cannot be matched to a response's
+    time.
+    """
+    day = datetime.combine(now.astimezone(timezone.utc).date(), time(), tzinfo=timezone.utc)
+    result = session.execute(
+        update(VisitToken)
+        .where(VisitToken.id == token_id, VisitToken.spent_at.is_(None),
+               or_(VisitToken.expires_at.is_(None), VisitToken.expires_at > now))
+        .values(spent_at=day)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def existing_response(session: Session, target: SurveyTarget, idempotency_key: str) -> int | None:
+    """The response this very form (its idempotency key) already stored, if any."""
+    return session.scalar(
+        select(Response.id).where(
+            Response.campaign_id == target.campaign.id, Response.idempotency_key == idempotency_key
+        )
+    )
+
+
 def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tuple[str, int | None, str | None]],
                     *, channel: str, language: str, idempotency_key: str,
                     trust: str = "ok", trust_reason: str | None = None,
-                    submitted_at: datetime | None = None) -> Submitted:
+                    submitted_at: datetime | None = None, device_hash: str | None = None,
+                    spend_token_id: int | None = None,
+                    also_flag: Mapping[int, str] | None = None) -> Submitted:
     """Store one response and its answers in one transaction.
 
     The unique (campaign, idempotency key) constraint makes a repeated submission of the
     same form a no-op that returns the first response: the database decides, not a
     check-then-insert, so two racing requests still store one row.
+
+    ``spend_token_id`` spends that one-time code first, in the same transaction (see
+    :func:`_claim_token`); if it is already spent or expired nothing is stored and
+    :class:`TokenAlreadySpent` is raised, unless this very form was stored before (a
+    retry), which returns that response as usual. ``also_flag`` maps earlier response ids
+    to a trust reason: they join this one's burst and are marked suspect in the same
+    transaction (see :mod:`survey_app.services.abuse`). ``device_hash`` is the keyed daily
+    hash of the device, never a raw address.
     """
-    response = Response(
-        campaign_id=target.campaign.id, unit_id=target.unit.id,
-        instrument_version_id=target.version.id, channel=channel, language=language,
-        submitted_at=submitted_at or utcnow(), trust=trust, trust_reason=trust_reason,
-        idempotency_key=idempotency_key,
-    )
-    session.add(response)
+    now = submitted_at or utcnow()
     try:
+        if spend_token_id is not None and not _claim_token(session, spend_token_id, now):
+            session.rollback()
+            existing = existing_response(session, target, idempotency_key)
+            if existing is not None:
+                return Submitted(existing, created=False)
+            raise TokenAlreadySpent()
+        response = Response(
+            campaign_id=target.campaign.id, unit_id=target.unit.id,
+            instrument_version_id=target.version.id, channel=channel, language=language,
+            submitted_at=now, trust=trust, trust_reason=trust_reason,
+            idempotency_key=idempotency_key, device_hash=device_hash,
+        )
+        session.add(response)
         session.flush()
         session.add_all(
             Answer(response_id=response.id, question_key=k, value_int=vi, value_text=vt)
             for k, vi, vt in answers
         )
+        for earlier_id, reason in (also_flag or {}).items():
+            session.execute(
+                update(Response)
+                .where(Response.id == earlier_id, Response.trust == "ok")
+                .values(trust="suspect", trust_reason=reason[:200])
+                .execution_options(synchronize_session=False)
+            )
         session.commit()
         return Submitted(response.id, created=True)
     except IntegrityError:
         session.rollback()
-        existing = session.scalar(
-            select(Response.id).where(
-                Response.campaign_id == target.campaign.id, Response.idempotency_key == idempotency_key
-            )
-        )
+        existing = existing_response(session, target, idempotency_key)
         if existing is None:
             raise
         return Submitted(existing, created=False)

@@ -1,0 +1,83 @@
+"""Officials' login, logout and password; sessions with an idle timeout.
+
+``init_app`` wires Flask-Login: the session keeps ``"<user id>:<session token>"``, so a
+logout or a password change (which replace the token) ends every copy of the session, and
+a session idle for ``SESSION_IDLE_MINUTES`` ends at the next request.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from ..errors import error_response, wants_json
+from ..extensions import db, login
+from ..services import accounts
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+SEEN_KEY = "official_seen"
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (no open redirect), else ``None``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def init_app(app: Flask) -> None:
+    login.init_app(app)
+    login.session_protection = "basic"
+
+    @login.user_loader
+    def load_user(session_id: str):
+        return accounts.load_session_user(db.session, session_id)
+
+    @login.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return error_response(401, _("Please log in to continue."))
+        flash(_("Please log in to continue."), "info")
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=safe_next(target)))
+
+    @app.before_request
+    def end_idle_session():
+        if "_user_id" not in session:
+            return
+        now = int(time.time())
+        seen = session.get(SEEN_KEY)
+        idle = app.config["SESSION_IDLE_MINUTES"] * 60
+        if not isinstance(seen, int) or now - seen > idle:
+            logout_user()
+            session.pop(SEEN_KEY, None)
+            flash(_("Your session ended after %(minutes)d minutes without activity. Please log in again.",
+                    minutes=app.config["SESSION_IDLE_MINUTES"]), "info")
+        elif now - seen >= 30:
+            session[SEEN_KEY] = now
+
+    @app.context_processor
+    def official_nav():
+        if not current_user.is_authenticated:
+            return {}
+        from .guard import current_scope
+
+        scope = current_scope()
+        return {"nav_scope": scope}
+
+
+def mark_seen() -> None:
+    session[SEEN_KEY] = int(time.time())
+
+
+from . import routes  # noqa: E402,F401  (routes register themselves on bp)

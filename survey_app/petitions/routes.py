@@ -1,0 +1,203 @@
+"""Thin routes of the citizens' petition pages: parse, call ``services.petitions``, render."""
+from __future__ import annotations
+
+from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.datastructures import MultiDict
+
+from ..errors import abort_with, error_response
+from ..extensions import csrf, db, limiter
+from ..i18n import current_language
+from ..models import Unit, utcnow
+from ..ratelimit import device_key
+from ..services import lookup, qr
+from ..services import petitions as service
+from ..services.workdays import calendar_for
+from . import bp
+from .forms import CATEGORY_LABELS, STATUS_LABELS, PetitionForm, TrackingForm
+
+HONEYPOT_FIELD = "website"
+
+
+# ------------------------------------------------------------------ rate limits (settings, read per request)
+
+def _device_limit_key() -> str:
+    return f"{current_app.config.get('RATELIMIT_KEY_PREFIX') or ''}device:{device_key()}"
+
+
+petition_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_PETITION_DEVICE"], scope="petition-device",
+                                      key_func=_device_limit_key, methods=["POST"])
+lookup_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TRACKING_LOOKUP"], scope="tracking-lookup",
+                                    key_func=_device_limit_key, methods=["GET"])
+
+
+def settings() -> service.PetitionSettings:
+    return service.PetitionSettings.from_config(current_app.config, calendar_for(current_app))
+
+
+def today():
+    return service.local_day(utcnow(), current_app.config["DISPLAY_TIMEZONE"])
+
+
+@bp.context_processor
+def petition_context():
+    return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS}
+
+
+def _no_store(response):
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ------------------------------------------------------------------ the form: /f/<ref>
+
+def _unit(ref: str) -> Unit:
+    unit = lookup.find_unit(db.session, ref)
+    if unit is None or not unit.active:
+        abort_with(404, _("There is no unit at this address. Please check the code on the poster."),
+                   _("Unit not found"))
+    return unit
+
+
+def _ref(unit: Unit) -> str:
+    return unit.code or unit.path.strip("/")
+
+
+def _render_form(unit: Unit, form: PetitionForm, status: int = 200, problems: list[str] | None = None):
+    token = service.issue_form_token(current_app.config["SECRET_KEY"], unit)
+    return _no_store(render_template(
+        "petitions/form.html", unit=unit, form=form, form_token=token, problems=problems or [],
+        action_url=url_for("petitions.form", ref=_ref(unit), lang=current_language()),
+        deadline_days=settings().deadline_days, max_mb=current_app.config["PETITION_PHOTO_MAX_BYTES"] // (1024 * 1024),
+        text_max=current_app.config["PETITION_TEXT_MAX"],
+    )), status
+
+
+def _allow_upload() -> None:
+    """Raise the request size cap for this form only: a photo plus the text."""
+    request.max_content_length = current_app.config["PETITION_PHOTO_MAX_BYTES"] * 2 + 256 * 1024
+
+
+@bp.route("/f/<path:ref>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks CSRF itself, so an expired session re-renders the form with the text kept
+@petition_limit
+def form(ref: str):
+    unit = _unit(ref)
+    if request.method == "GET":
+        return _render_form(unit, PetitionForm(formdata=None))
+    _allow_upload()
+    form = PetitionForm()
+    problems: list[str] = []
+    valid = form.validate()
+    if form.csrf_token.errors:
+        problems.append(_("Your session expired before you sent the form. Your text is kept below: please send again."))
+    cfg = current_app.config
+    token = service.read_form_token(cfg["SECRET_KEY"], request.form.get("form_token"), unit,
+                                    cfg["SURVEY_TOKEN_MAX_AGE"])
+    if token is None:
+        problems.append(_("This form is out of date. Your text is kept below: please check it and send again."))
+    photo = None
+    upload = form.photo.data
+    if upload is not None and getattr(upload, "filename", ""):
+        data = upload.read(cfg["PETITION_PHOTO_MAX_BYTES"] + 1)
+        if data:
+            try:
+                photo = service.process_photo(data, max_bytes=cfg["PETITION_PHOTO_MAX_BYTES"],
+                                              max_side=cfg["PETITION_PHOTO_MAX_SIDE"])
+            except service.PhotoError as exc:
+                form.photo.errors = [*form.photo.errors, exc.message]
+                valid = False
+    if not valid or problems:
+        if form.photo.data and not form.photo.errors and photo is not None:
+            problems.append(_("For your safety the photo is not kept between attempts: please choose it again."))
+        return _render_form(unit, form, 422, problems)
+    contact = None
+    dropped = False
+    if form.contact_consent.data:
+        contact = service.ContactInput(
+            consent_text=str(form.contact_consent.label.text), consent_language=current_language(),
+            name=form.name.data or None, phone=form.phone.data or None, email=form.email.data or None)
+    elif form.contact_given():
+        dropped = True  # filled in without consent: not stored, and the receipt says so
+    honeypot = bool(request.form.get(HONEYPOT_FIELD, "").strip())
+    too_fast = (utcnow() - token.issued_at).total_seconds() < cfg.get("SURVEY_MIN_FILL_SECONDS", 0)
+    reason = "honeypot" if honeypot else ("filled too fast" if too_fast else None)
+    try:
+        filed = service.file_petition(
+            db.session, unit, category=form.category.data, text=form.text.data, language=current_language(),
+            contact=contact, publish_consent=form.publish_consent.data, photo=photo, submission_key=token.nonce,
+            trust="suspect" if reason else "ok", trust_reason=reason, settings=settings())
+    except service.PetitionError as exc:
+        field = getattr(form, exc.field, None) if exc.field else None
+        if field is not None:
+            field.errors = [*field.errors, exc.message]
+        else:
+            problems.append(exc.message)
+        return _render_form(unit, form, 422, problems)
+    args = {"new": 1, "lang": current_language()}
+    if dropped:
+        args["contact"] = "dropped"
+    return redirect(url_for("petitions.status", tracking=service.format_tracking(filed.petition.tracking_code),
+                            **args), code=303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many(exc):
+    """Over the limit: nothing is stored, and the citizen keeps what they typed."""
+    message = _("Too many petitions have been sent from this device in a short time, so this one was NOT saved. "
+                "Your text is kept below: please wait a while and send it again.")
+    if request.endpoint == "petitions.form" and request.method == "POST":
+        unit = lookup.find_unit(db.session, (request.view_args or {}).get("ref", ""))
+        if unit is not None and unit.active:
+            _allow_upload()
+            form = PetitionForm(formdata=MultiDict(request.form), meta={"csrf": False})
+            response, _status = _render_form(unit, form, 429, [message])
+            response.status_code = 429
+            if exc.retry_after:
+                response.headers["Retry-After"] = str(int(exc.retry_after))
+            return response
+    response = make_response(error_response(429))
+    return response
+
+
+# ------------------------------------------------------------------ following a petition: /t, /t/<tracking>
+
+@bp.get("/t")
+@lookup_limit
+def track():
+    form = TrackingForm(request.args)
+    raw = request.args.get("code", "")
+    if "code" not in request.args:
+        return _no_store(render_template("petitions/track.html", form=form, error=None))
+    code = service.normalize_tracking(raw)
+    if code is None:
+        error = _("A tracking code has 10 letters and digits, like 7K3QM-XD9FP. Please check it and try again.")
+        return _no_store(render_template("petitions/track.html", form=form, error=error)), 422
+    if service.find_by_tracking(db.session, code) is None:
+        error = _("We do not know this tracking code. Please check that you typed it exactly as given.")
+        return _no_store(render_template("petitions/track.html", form=form, error=error)), 404
+    return redirect(url_for("petitions.status", tracking=service.format_tracking(code), lang=current_language()),
+                    code=303)
+
+
+@bp.get("/t/<tracking>")
+@lookup_limit
+def status(tracking: str):
+    petition = service.find_by_tracking(db.session, tracking)
+    if petition is None:
+        abort_with(404, _("We do not know this tracking code. Please check that you typed it exactly as given."),
+                   _("Tracking code not found"))
+    canonical = service.format_tracking(petition.tracking_code)
+    if tracking != canonical:
+        return redirect(url_for("petitions.status", tracking=canonical, **request.args), code=301)
+    view = service.public_status(petition, today(), current_app.config["DISPLAY_TIMEZONE"])
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
+    link = base + url_for("petitions.status", tracking=canonical)
+    return _no_store(render_template(
+        "petitions/status.html", view=view, link=link, short_link=qr.short_url(link),
+        qr_svg=qr.qr_svg(link, level="Q", module_px=4), new=request.args.get("new") == "1",
+        contact_dropped=request.args.get("contact") == "dropped",
+        track_url=base + url_for("petitions.track"),
+    ))

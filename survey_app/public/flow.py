@@ -1,0 +1,80 @@
+"""The survey form's round trip, shared by ``/s`` (poster QR), ``/v`` (one-time code) and
+``/k`` (kiosk): render with a fresh signed form token; on POST validate, check CSRF and
+the form token, weigh the trust signals, store once, redirect to the thank-you page."""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from ..extensions import csrf, db
+from ..i18n import current_language
+from ..models import utcnow
+from ..ratelimit import device_key
+from ..services import abuse, petitions, surveys
+
+
+def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: surveys.Validation | None = None,
+                  status: int = 200, template: str = "public/survey.html", first_served=None, **context):
+    token = surveys.issue_form_token(current_app.config["SECRET_KEY"], target, first_served)
+    return render_template(
+        template,
+        target=target,
+        definition=target.definition,
+        form_token=token,
+        action_url=action_url,
+        values=validation.values if validation else {},
+        errors=validation.errors if validation else {},
+        form_errors=validation.form_errors if validation else [],
+        field_prefix=surveys.FIELD_PREFIX,
+        **context,
+    ), status
+
+
+def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str, thanks_url: str,
+                  template: str = "public/survey.html", spend_token_id: int | None = None, **context):
+    """Handle a survey POST. Raises :class:`surveys.TokenAlreadySpent` when
+    ``spend_token_id`` was spent meanwhile (nothing is stored then)."""
+    validation = surveys.validate_answers(target.definition, request.form)
+    try:
+        csrf.protect()
+    except CSRFError:
+        validation.form_errors.append(
+            _("Your session expired before you sent the form. Your answers are kept below: please send again.")
+        )
+    token = surveys.read_form_token(current_app.config["SECRET_KEY"], request.form.get("form_token"),
+                                    target, current_app.config["SURVEY_TOKEN_MAX_AGE"])
+    if token is None:
+        validation.form_errors.append(
+            _("This form is out of date. Your answers are kept below: please check them and send again.")
+        )
+    if not validation.ok or token is None:
+        return render_survey(target, action_url=action_url, validation=validation, status=422, template=template,
+                             first_served=token.started_at if token else None, **context)
+    now = utcnow()
+    device_hash = None if channel == "kiosk" else device_key()
+    signals = abuse.Signals(
+        channel=channel, device_hash=device_hash,
+        honeypot=bool(request.form.get(surveys.HONEYPOT_FIELD, "").strip()),
+        fill_seconds=(now - token.started_at).total_seconds(),
+    )
+    verdict = abuse.assess(db.session, target, validation.answers, signals,
+                           abuse.AbuseSettings.from_config(current_app.config), now)
+    surveys.submit_response(
+        db.session, target, validation.answers, channel=channel, language=current_language(),
+        idempotency_key=token.nonce, trust=verdict.trust, trust_reason=verdict.reason,
+        submitted_at=now, device_hash=device_hash, spend_token_id=spend_token_id,
+        also_flag=verdict.also_flag,
+    )
+    if petitions.is_low_score(target.definition, validation.answers):  # issue 7: invite feedback
+        thanks_url += ("&" if "?" in thanks_url else "?") + "low=1"
+    return redirect(thanks_url, code=303)
+
+
+def already_submitted(target: surveys.SurveyTarget | None) -> bool:
+    """Whether the form being posted was stored before (a double tap or a retry)."""
+    if target is None:
+        return False
+    token = surveys.read_form_token(current_app.config["SECRET_KEY"], request.form.get("form_token"),
+                                    target, current_app.config["SURVEY_TOKEN_MAX_AGE"])
+    return token is not None and surveys.existing_response(db.session, target, token.nonce) is not None

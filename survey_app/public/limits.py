@@ -1,0 +1,43 @@
+"""Rate limits on the citizen POSTs (Flask-Limiter; the limits are settings, read per request).
+
+- per device: the keyed daily hash of IP + user agent (``ratelimit.device_key``), shared by
+  every survey form (``RATELIMIT_SURVEY_DEVICE``) and, separately, by the page where codes
+  are typed (``RATELIMIT_CODE_ENTRY``);
+- per service point: a burst cap keyed by the point's code, shared by ``/s/<code>`` and the
+  kiosk ``/k/<code>`` (``RATELIMIT_SURVEY_POINT``).
+
+Over a limit the request ends in a 429 before the view runs, so nothing is stored; the
+error handler renders the page in the visitor's language. Storage is memory by default and
+Redis when ``RATELIMIT_STORAGE_URI`` says so. Keys carry ``RATELIMIT_KEY_PREFIX``.
+"""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from ..extensions import limiter
+from ..ratelimit import device_key
+
+
+def _prefix() -> str:
+    return current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+
+
+def device_limit_key() -> str:
+    return f"{_prefix()}device:{device_key()}"
+
+
+def point_limit_key() -> str:
+    code = (request.view_args or {}).get("code") or "-"
+    return f"{_prefix()}point:{str(code)[:16]}"
+
+
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+survey_device_limit = limiter.shared_limit(
+    _setting("RATELIMIT_SURVEY_DEVICE"), scope="survey-device", key_func=device_limit_key, methods=["POST"])
+survey_point_limit = limiter.shared_limit(
+    _setting("RATELIMIT_SURVEY_POINT"), scope="survey-point", key_func=point_limit_key, methods=["POST"])
+code_entry_limit = limiter.shared_limit(
+    _setting("RATELIMIT_CODE_ENTRY"), scope="code-entry", key_func=device_limit_key, methods=["POST"])

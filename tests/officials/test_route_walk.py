@@ -1,0 +1,245 @@
+"""The route walk: EVERY official route, discovered from ``app.url_map`` through
+``app.config["OFFICIAL_BLUEPRINTS"]``, is tried with the other ward's objects, anonymously,
+and with roles too low — so a new view that forgets the scope fails here, not in production.
+
+To cover a new URL argument, add a value for its name to ``OTHER_WARD`` / ``OWN_WARD``:
+the walk fails on an argument it does not know.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from survey_app.auth.guard import check_official_routes, unguarded_endpoints, view_policy
+from survey_app.extensions import db
+from survey_app.models import ROLE_RANK, InstrumentVersion
+
+STATE_METHODS = ("GET", "POST")
+
+
+def official_rules(app: Flask):
+    """(rule, view) for every route of every official blueprint."""
+    names = app.config["OFFICIAL_BLUEPRINTS"]
+    assert "admin" in names
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.rpartition(".")[0] in names]
+    assert len(rules) > 20, "the walk found suspiciously few official routes"
+    return [(rule, app.view_functions[rule.endpoint]) for rule in rules]
+
+
+def petition_ids(*units) -> list[int]:
+    """The petitions the world fixture filed at these units (issue 7)."""
+    from survey_app.models import Petition
+
+    return list(db.session.scalars(sa.select(Petition.id).where(Petition.unit_id.in_([u.id for u in units]))
+                                   .order_by(Petition.id)))
+
+
+def argument_values(world, own: bool) -> dict[str, list]:
+    """Candidate values per URL argument name: the other ward's objects (or p2's own)."""
+    version_id = db.session.scalar(sa.select(InstrumentVersion.id).limit(1))
+    instrument_id = db.session.scalar(sa.select(InstrumentVersion.instrument_id).limit(1))
+    if own:
+        return {
+            "unit_id": [world.p2.id, world.p2_point.id],
+            "campaign_id": [world.p2_campaign.id],
+            "user_id": [world.demo_viewer.id],
+            "grant_id": [world.grant_of(world.demo_viewer).id],
+            "version_id": [version_id], "instrument_id": [instrument_id],
+            "code": [world.p2_point.code], "unit_path": [world.p2.path.strip("/")],
+            "kiosk_id": [world.p2_kiosk.id],
+            "petition_id": petition_ids(world.p2_point),
+        }
+    return {
+        # the other ward, a point of it, and the town above the ward (not covered either)
+        "unit_id": [world.p1.id, world.p1_point.id, world.town.id],
+        # the other ward's campaign, and a campaign spanning both wards
+        "campaign_id": [world.p1_campaign.id, world.wide_campaign.id],
+        "user_id": [world.p1manager.id, world.demo_admin.id],
+        "grant_id": [world.grant_of(world.p1manager).id, world.grant_of(world.demo_admin).id],
+        # shared by the whole tree: a ward official is refused by role (403)
+        "version_id": [version_id], "instrument_id": [instrument_id],
+        "code": [world.p1_point.code], "unit_path": [world.p1.path.strip("/")],
+        "kiosk_id": [world.p1_kiosk.id],
+        # issue 7: the other ward's petition, and one at the town above the ward
+        "petition_id": petition_ids(world.p1_point, world.town),
+    }
+
+
+def urls_for(rule, values: dict[str, list]) -> list[str]:
+    missing = sorted(a for a in rule.arguments if a not in values)
+    assert not missing, f"the walk has no value for {missing} of {rule.rule}; add them to argument_values()"
+    names = sorted(rule.arguments)
+    urls = []
+    for combo in itertools.product(*(values[n] for n in names)):
+        urls.append(rule.build(dict(zip(names, combo)), append_unknown=False)[1])
+    return urls
+
+
+def db_state() -> dict:
+    """Every row of every table (the demo is small): to prove a request wrote nothing."""
+    state = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(sa.select(table)).all()
+        state[table.name] = sorted(map(repr, rows))
+    db.session.rollback()
+    return state
+
+
+def walk(app: Flask, client, token: str, values: dict[str, list], check, only=None) -> int:
+    """Request every official route (those ``only(view)`` accepts, if given) with every
+    method it accepts; ``check(rule, view, method, url, response)`` asserts. First of all,
+    every view must declare its role."""
+    undeclared = unguarded_endpoints(app)
+    assert not undeclared, f"official views without @official_route: {undeclared}"
+    tried = 0
+    for rule, view in official_rules(app):
+        if only is not None and not only(view):
+            continue
+        for method in STATE_METHODS:
+            if method not in rule.methods:
+                continue
+            for url in urls_for(rule, values):
+                data = {"csrf_token": token} if method == "POST" else None
+                with client.open(url, method=method, data=data) as response:
+                    check(rule, view, method, url, response)
+                tried += 1
+    return tried
+
+
+OTHER_WARD_MARKERS = ("Phường 1", "p1motcua", "p1manager", "Khảo sát nhanh toàn thị xã", "Tỉnh Quảng Trị",
+                      "Máy tính bảng P1")
+
+
+def test_a_ward_admin_is_refused_everything_of_the_other_ward(demo_app, world, as_user, csrf):
+    client = as_user("p2admin")
+    token = csrf(client)
+    before = db_state()
+    seen = []
+
+    def check(rule, view, method, url, response):
+        seen.append(url)
+        body = response.get_data(as_text=True)
+        if rule.arguments:
+            assert response.status_code in (403, 404), f"{method} {url} → {response.status_code}"
+        elif method == "GET":
+            # lists and forms without an object in the URL show only the ward's own things
+            assert response.status_code in (200, 403), f"{method} {url} → {response.status_code}"
+            for marker in OTHER_WARD_MARKERS:
+                assert marker not in body, f"{method} {url} shows {marker!r}"
+        else:
+            assert response.status_code in (403, 404), f"{method} {url} → {response.status_code}"
+
+    tried = walk(demo_app, client, token, argument_values(world, own=False), check)
+    assert tried > 60
+    assert db_state() == before, "a refused request changed the database"
+    # the walk really reached the other ward's pages, not just a login redirect
+    with client.get(f"/admin/units/{world.p1.id}") as response:
+        assert response.status_code == 404
+    with client.get(f"/admin/units/{world.p2.id}") as response:
+        assert response.status_code == 200
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page_everywhere(demo_app, world, csrf):
+    client = demo_app.test_client()
+    token = csrf(client)
+
+    def check(rule, view, method, url, response):
+        assert response.status_code == 302, f"{method} {url} → {response.status_code}"
+        assert response.headers["Location"].startswith("/login"), f"{method} {url} → {response.headers['Location']}"
+
+    assert walk(demo_app, client, token, argument_values(world, own=True), check) > 30
+
+
+def test_a_viewer_cannot_change_anything(demo_app, world, as_user, csrf):
+    """Every POST of every official route, with the viewer's own ward's objects: 403 —
+    or, for the few views declared read-only (a survey preview), no write at all."""
+    client = as_user("demo-viewer")
+    token = csrf(client)
+    before = db_state()
+    posts = []
+
+    def check(rule, view, method, url, response):
+        if method != "POST":
+            return
+        posts.append(url)
+        _role, _shared, read_only = view_policy(view)
+        if read_only:
+            assert response.status_code in (200, 403, 422), f"POST {url} → {response.status_code}"
+        else:
+            assert response.status_code == 403, f"POST {url} → {response.status_code}"
+
+    walk(demo_app, client, token, argument_values(world, own=True), check)
+    assert len(posts) > 15
+    assert db_state() == before, "a viewer's POST changed the database"
+
+
+def test_a_manager_cannot_do_an_administrators_work(demo_app, world, as_user, csrf):
+    """Every admin-only route, with the manager's own ward's objects: 403."""
+    client = as_user("demo-manager")
+    token = csrf(client)
+    before = db_state()
+    admin_only = []
+
+    def check(rule, view, method, url, response):
+        admin_only.append(url)
+        assert response.status_code == 403, f"{method} {url} → {response.status_code}"
+
+    walk(demo_app, client, token, argument_values(world, own=True), check,
+         only=lambda view: ROLE_RANK[view_policy(view)[0]] > ROLE_RANK["manager"])
+    assert len(admin_only) >= 10
+    assert db_state() == before
+
+
+def test_a_manager_can_reach_the_managers_pages_of_their_own_ward(demo_app, world, as_user):
+    """The other side of the walk: the same pages answer 200 inside the ward."""
+    client = as_user("demo-manager")
+    for url in [f"/admin/units/{world.p2.id}", f"/admin/units/{world.p2.id}/new", f"/admin/units/{world.p2_point.id}/edit",
+                f"/admin/units/{world.p2.id}/campaigns/new", f"/admin/campaigns/{world.p2_campaign.id}",
+                f"/admin/campaigns/{world.p2_campaign.id}/preview"]:
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+
+
+def test_a_view_without_a_declared_role_is_refused_and_fails_the_walk(app, world, as_user, csrf):
+    """Register an unguarded view on the admin blueprint's endpoint namespace: the guard
+    refuses it (403, even for a province admin), the start-up check and the walk name it."""
+    def forgotten(unit_id):
+        return "the other ward's secrets"
+
+    app.add_url_rule("/admin/forgotten/<int:unit_id>", endpoint="admin.forgotten", view_func=forgotten)
+    assert unguarded_endpoints(app) == ["admin.forgotten"]
+    with pytest.raises(RuntimeError, match="admin.forgotten"):
+        check_official_routes(app)
+
+    client = as_user("demo-admin")
+    with client.get(f"/admin/forgotten/{world.p1.id}") as response:
+        assert response.status_code == 403
+        assert "secrets" not in response.get_data(as_text=True)
+    with pytest.raises(AssertionError, match="admin.forgotten"):
+        walk(app, client, csrf(client), argument_values(world, own=False), lambda *a: None)
+
+
+def test_an_app_refuses_to_start_with_an_unguarded_official_view():
+    from survey_app.auth.guard import OfficialBlueprint, official_route
+
+    bp = OfficialBlueprint("reports", __name__)
+
+    @bp.get("/reports/ok")
+    @official_route("viewer")
+    def fine():
+        return "ok"
+
+    @bp.get("/reports/forgot")
+    def forgot():
+        return "oops"
+
+    app = Flask(__name__)
+    app.config["OFFICIAL_BLUEPRINTS"] = []
+    app.register_blueprint(bp)
+    assert app.config["OFFICIAL_BLUEPRINTS"] == ["reports"]
+    with pytest.raises(RuntimeError, match=re.escape("reports.forgot")):
+        check_official_routes(app)
