@@ -75,9 +75,12 @@ class CountTables:
     """Sufficient statistics for a report.
 
     Attributes:
-    ``cells`` — (unit_id, day, question_key, value_key) → answers, days in the window;
-    ``responses`` — (unit_id, day, hour) → [responses, scored, satisfied, all_satisfied,
-    points_n, points_sum, points_sumsq];
+    ``cells`` — (unit_id, month, question_key, value_key) → answers given on the
+    window's days, summed by calendar month (``month`` is its first day: reports group
+    by month or quarter, so the month is the finest grain they need, and it keeps the
+    table small — one row per unit, month, question and value however many answers);
+    ``responses`` — (unit_id, month, weekday, hour) → [responses, scored, satisfied,
+    all_satisfied, points_n, points_sum, points_sumsq], local weekday 0 = Monday;
     ``factors`` — (unit_id, month, factor_key) → (n, sums, cross), whole months that the
     window touches.
     """
@@ -135,23 +138,30 @@ def _as_date(value: Any) -> date:
 def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
     """Count tables summed from the rollup tables (call the catch-up first)."""
     out = CountTables()
-    for unit_id, day, key, vkey, n in conn.execute(
-        sa.select(_cell.c.unit_id, _cell.c.day, _cell.c.question_key, _cell.c.value_key, sa.func.sum(_cell.c.n))
+    month = _month_of(conn, _cell.c.day)
+    for unit_id, first_day, key, vkey, n in conn.execute(
+        sa.select(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key, sa.func.sum(_cell.c.n))
         .where(*_common_where(_cell, filters, _cell.c.day))
-        .group_by(_cell.c.unit_id, _cell.c.day, _cell.c.question_key, _cell.c.value_key)
+        .group_by(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key)
     ):
         if n:
-            out.cells[(unit_id, _as_date(day), key, vkey)] = int(n)
+            key_ = (unit_id, _as_date(first_day), key, vkey)
+            out.cells[key_] = out.cells.get(key_, 0) + int(n)
     sums = [sa.func.sum(_resp.c[c]) for c in ("responses", "scored", "satisfied", "all_satisfied", "points_n",
                                                "points_sum", "points_sumsq")]
+    month = _month_of(conn, _resp.c.day)
+    weekday = _weekday_of(conn, _resp.c.day)
     for row in conn.execute(
-        sa.select(_resp.c.unit_id, _resp.c.day, _resp.c.hour, *sums)
+        sa.select(_resp.c.unit_id, month, weekday, _resp.c.hour, *sums)
         .where(*_common_where(_resp, filters, _resp.c.day))
-        .group_by(_resp.c.unit_id, _resp.c.day, _resp.c.hour)
+        .group_by(_resp.c.unit_id, month, weekday, _resp.c.hour)
     ):
-        values = [int(v or 0) for v in row[3:]]
+        values = [int(v or 0) for v in row[4:]]
         if values[0]:
-            out.responses[(row[0], _as_date(row[1]), int(row[2]))] = values
+            key_ = (row[0], _as_date(row[1]), int(row[2]), int(row[3]))
+            acc = out.responses.setdefault(key_, [0] * 7)
+            for i, value in enumerate(values):
+                acc[i] += value
     month_from = filters.date_from.replace(day=1)
     factor_filters = Filters(filters.unit_path, filters.version_ids, month_from, filters.date_to,
                              filters.channels, filters.include_suspect, filters.campaign_id)
@@ -169,6 +179,20 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
         out.factors[key] = (int(n), list(fsums), [list(r) for r in cross])
     out.factors = {k: v for k, v in out.factors.items() if v[0]}
     return out
+
+
+def _month_of(conn: sa.Connection, day_column) -> Any:
+    """SQL for the first day of the month of a DATE column, on PostgreSQL and SQLite."""
+    if conn.dialect.name == "postgresql":
+        return sa.cast(sa.func.date_trunc("month", day_column), sa.Date).label("month")
+    return sa.func.strftime("%Y-%m-01", day_column).label("month")
+
+
+def _weekday_of(conn: sa.Connection, day_column) -> Any:
+    """SQL for the weekday of a DATE column, 0 = Monday … 6 = Sunday."""
+    if conn.dialect.name == "postgresql":
+        return (sa.cast(sa.func.extract("isodow", day_column), sa.Integer) - 1).label("weekday")
+    return ((sa.cast(sa.func.strftime("%w", day_column), sa.Integer) + 6) % 7).label("weekday")
 
 
 def _json(value: Any) -> Any:
@@ -217,9 +241,9 @@ def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scori
         if filters.date_from <= day <= filters.date_to:
             for key, vi, vt in given:
                 if key in counted[version_id]:
-                    ck = (unit_id, day, key, value_key(vi, vt))
+                    ck = (unit_id, day.replace(day=1), key, value_key(vi, vt))
                     out.cells[ck] = out.cells.get(ck, 0) + 1
-            acc = out.responses.setdefault((unit_id, day, hour), [0] * 7)
+            acc = out.responses.setdefault((unit_id, day.replace(day=1), day.weekday(), hour), [0] * 7)
             acc[0] += 1
             acc[1] += summary.scored
             acc[2] += summary.satisfied

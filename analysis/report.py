@@ -73,8 +73,8 @@ def _slices(tables: CountTables, key_of_unit, key_of_day) -> dict[Any, _Slice]:
     for (unit_id, day, q, v), n in tables.cells.items():
         k = key_of_unit(unit_id), key_of_day(day)
         out[k].cells[(q, v)] += n
-    for (unit_id, day, _hour), values in tables.responses.items():
-        k = key_of_unit(unit_id), key_of_day(day)
+    for (unit_id, month, _weekday, _hour), values in tables.responses.items():
+        k = key_of_unit(unit_id), key_of_day(month)
         acc = out[k].responses
         for i, value in enumerate(values):
             acc[i] += value
@@ -369,18 +369,18 @@ def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[
 
     # Hour × weekday (local time; weekday 0 = Monday).
     wk, hr, sat_flags, cnt = [], [], [], []
-    for (_unit, day, hour), values in tables.responses.items():
+    for (_unit, _month, weekday, hour), values in tables.responses.items():
         responses, scored, satisfied = values[0], values[1], values[2]
         if responses:
-            wk += [day.weekday(), day.weekday()]
+            wk += [weekday, weekday]
             hr += [hour, hour]
             sat_flags += [True, False]
             cnt += [satisfied, scored - satisfied]
     if wk and sum(cnt):
         pattern = hour_weekday_pattern(wk, hr, sat_flags, cnt)
         responses_grid = np.zeros((7, 24), dtype=int)
-        for (_unit, day, hour), values in tables.responses.items():
-            responses_grid[day.weekday(), hour] += values[0]
+        for (_unit, _month, weekday, hour), values in tables.responses.items():
+            responses_grid[weekday, hour] += values[0]
         report["pattern"] = {"responses": responses_grid.tolist(),
                              "share": [[_num(v) for v in row] for row in pattern.share]}
     else:

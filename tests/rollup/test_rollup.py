@@ -57,14 +57,15 @@ def test_a_small_case_by_hand(demo_app):
     p2 = target("p2motcua").unit.id
     tables = rolled(filters_for("sipas"))
     assert tables.cells == {
-        (p2, date(2026, 1, 31), "tc1", "i:5"): 1,
-        (p2, date(2026, 1, 31), "tc2", "i:4"): 1,
+        (p2, date(2026, 1, 1), "tc1", "i:5"): 1,
+        (p2, date(2026, 1, 1), "tc2", "i:4"): 1,
         (p2, date(2026, 2, 1), "tc1", "i:2"): 1,
         (p2, date(2026, 2, 1), "tc2", "i:4"): 1,
-    }  # free text is not counted; the suspect response is excluded by default
+    }  # by local month; free text is not counted; the suspect response is excluded by default
     # responses, scored, satisfied, all_satisfied, points_n, points_sum, points_sumsq
-    assert tables.responses == {(p2, date(2026, 1, 31), 23): [1, 2, 2, 1, 0, 0, 0],
-                                (p2, date(2026, 2, 1), 0): [1, 2, 1, 0, 0, 0, 0]}
+    # (unit, local month, local weekday (Saturday 31 Jan = 5, Sunday 1 Feb = 6), local hour)
+    assert tables.responses == {(p2, date(2026, 1, 1), 5, 23): [1, 2, 2, 1, 0, 0, 0],
+                                (p2, date(2026, 2, 1), 6, 0): [1, 2, 1, 0, 0, 0, 0]}
     assert tables == raw(filters_for("sipas"))
     with_suspect = rolled(filters_for("sipas", include_suspect=True))
     assert sum(v[0] for v in with_suspect.responses.values()) == 3
