@@ -34,9 +34,19 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
     with target_db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode recreates tables on SQLite; with foreign keys on, dropping the old
+            # table would cascade into its children (every answer of "response"). The
+            # pragma only works outside a transaction, so it is set before one begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pooled connection goes back as it came
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -34,3 +34,40 @@ def test_downgrade_to_empty_and_back(empty_app):
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
     flask_migrate.upgrade(revision="heads")
     assert EXPECTED_TABLES <= set(sa.inspect(db.engine).get_table_names())
+
+
+def test_data_survives_upgrade_and_downgrade(empty_app):
+    """Answers given before a migration are still there after it, and after going back.
+
+    On SQLite a batch-mode ALTER recreates a table; with foreign keys on, dropping the old
+    ``response`` would cascade-delete every answer. This guards against that.
+    """
+    flask_migrate.upgrade(revision="0001")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO unit (id, slug, path, kind, name_vi, name_en, code, is_service_point, active, created_at) "
+                             "VALUES (1, 'p', '/p/', 'one_stop', 'Điểm', 'Point', 'pt1', true, true, '2026-01-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO instrument (id, key, created_at) VALUES (1, 'x', '2026-01-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO instrument_version (id, instrument_id, number, content_hash, snapshot, source_name, created_at) "
+                             "VALUES (1, 1, 1, 'h', '{}', 'x.toml', '2026-01-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO campaign (id, name, instrument_version_id, access_mode, status, created_at) "
+                             "VALUES (1, 'c', 1, 'open', 'open', '2026-01-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO response (id, campaign_id, unit_id, instrument_version_id, channel, language, submitted_at, trust, idempotency_key) "
+                             "VALUES (1, 1, 1, 1, 'qr', 'vi', '2026-01-02 03:00:00', 'ok', 'k1')"))
+        conn.execute(sa.text("INSERT INTO answer (id, response_id, question_key, value_int) VALUES (1, 1, 'q1', 5)"))
+
+    def answers() -> int:
+        with db.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM answer")).scalar_one()
+
+    flask_migrate.upgrade(revision="heads")
+    assert answers() == 1
+    flask_migrate.downgrade(revision="0001")
+    assert answers() == 1
+
+
+def test_sqlite_connections_keep_foreign_keys_after_migrating(empty_app):
+    flask_migrate.upgrade(revision="heads")
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1

@@ -52,8 +52,7 @@ def upgrade():
     with op.batch_alter_table("kiosk", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_kiosk_unit_id"), ["unit_id"], unique=False)
 
-    with op.batch_alter_table("response", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("device_hash", sa.String(length=32), nullable=True))
+    op.add_column("response", sa.Column("device_hash", sa.String(length=32), nullable=True))
 
 
 def downgrade():

@@ -1,13 +1,13 @@
 """Officials: accounts, grants scoped to the unit tree, and the audit log.
 
 Revision ID: 0003_officials
-Revises: 0001
+Revises: 0002_qr
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_officials"
-down_revision = "0001"
+down_revision = "0002_qr"
 branch_labels = None
 depends_on = None
 

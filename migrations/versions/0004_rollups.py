@@ -1,13 +1,13 @@
 """Rollups: counts per cell, per-response statistics, factor moments, and the watermark.
 
 Revision ID: 0004_rollups
-Revises: 0001
+Revises: 0003_officials
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_rollups"
-down_revision = "0001"
+down_revision = "0003_officials"
 branch_labels = None
 depends_on = None
 
@@ -32,8 +32,9 @@ def _foreign_keys(table):
 
 
 def upgrade():
-    with op.batch_alter_table("response", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("rolled_up", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN (SQLite supports it with a constant default): batch mode would
+    # recreate "response".
+    op.add_column("response", sa.Column("rolled_up", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_index("ix_response_pending_rollup", "response", ["id"], unique=False,
                     postgresql_where=sa.text("NOT rolled_up"), sqlite_where=sa.text("rolled_up = 0"))
 
@@ -99,5 +100,6 @@ def downgrade():
         op.drop_index(op.f(f"ix_{table}_unit_id"), table_name=table)
         op.drop_table(table)
     op.drop_index("ix_response_pending_rollup", table_name="response")
-    with op.batch_alter_table("response", schema=None) as batch_op:
-        batch_op.drop_column("rolled_up")
+    # Not in batch mode: on SQLite that recreates "response", and with foreign keys on the
+    # old table's removal would cascade-delete every answer. SQLite ≥ 3.35 drops columns.
+    op.drop_column("response", "rolled_up")

@@ -1,16 +1,16 @@
 """Petitions: tracking codes, status history, answers, consented contact details, photos.
 
 Revision ID: 0005_petitions
-Revises: 0001 (and needs 0003_officials)
+Revises: 0004_rollups
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_petitions"
-down_revision = "0001"
+down_revision = "0004_rollups"
 branch_labels = None
 # petition_event.actor_id refers to the officials' table of 0003.
-depends_on = ("0003_officials",)
+depends_on = None
 
 CATEGORIES = ("procedure", "health", "education", "infrastructure", "public_order", "environment",
               "staff_conduct", "other")
