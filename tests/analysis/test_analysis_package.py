@@ -14,10 +14,13 @@ MODULES = ["scores", "trends", "compare", "reliability", "suppress", "patterns",
 
 
 def test_imports_no_flask_in_a_fresh_interpreter():
+    every = sorted(p.stem for p in (ROOT / "analysis").glob("*.py") if p.stem != "__init__")
+    assert {"counts", "report", "instrument"} <= set(every)
     code = (
-        "import analysis, analysis.scores, analysis.trends, analysis.compare, "
-        "analysis.reliability, analysis.suppress, analysis.patterns, analysis.charts, sys; "
-        "assert 'flask' not in sys.modules, 'flask imported'; "
+        "import analysis, sys; "
+        + "".join(f"import analysis.{name}; " for name in every)
+        + "assert 'flask' not in sys.modules, 'flask imported'; "
+        "assert not any(m == 'survey_app' or m.startswith('survey_app.') for m in sys.modules), 'app imported'; "
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'"
     )
     done = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT,
