@@ -49,6 +49,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .petitions_admin import bp as petitions_admin_bp  # issue 7: the officials' petition inbox
 
     app.register_blueprint(petitions_admin_bp)
+    # Issue 6: reports (officials), the JSON API (session or API key), public results (/p/…).
+    from .api import bp as api_bp
+    from .public_results import bp as public_results_bp
+    from .reports import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(public_results_bp)
     cli.init_app(app)
 
     @app.after_request

@@ -74,3 +74,6 @@ def init_app(app: Flask) -> None:
     from . import cli_qr
 
     cli_qr.init_app(app)
+    from . import cli_apikeys  # issue 6: keys for the JSON reports API
+
+    cli_apikeys.init_app(app)

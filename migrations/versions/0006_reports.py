@@ -1,16 +1,16 @@
 """Reports: publications of results, moderation of comments, API keys.
 
 Revision ID: 0006_reports
-Revises: 0001 (and needs 0003_officials)
+Revises: 0005_petitions
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_reports"
-down_revision = "0001"
+down_revision = "0005_petitions"
 branch_labels = None
 # publication, comment_flag and api_key refer to the officials' table of 0003.
-depends_on = ("0003_officials",)
+depends_on = None
 
 
 def upgrade():

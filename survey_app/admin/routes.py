@@ -706,6 +706,9 @@ def action_labels() -> dict[str, str]:
         "petition.text_withheld": _("petition text withheld"), "petition.closed": _("petition closed"),
         "petition.reopened": _("petition reopened"), "petition.contact_viewed": _("petitioner's contact viewed"),
         "petition.contact_deleted": _("petitioner's contact deleted"),
+        "report.unpublished": _("report publication withdrawn"), "comment.hidden": _("comment hidden"),
+        "comment.restored": _("comment shown again"), "apikey.created": _("API key created"),
+        "apikey.revoked": _("API key revoked"),
     }
 
 

@@ -10,6 +10,9 @@ from .user import ROLE_RANK, ROLES, Grant, User
 from .audit import AuditEvent
 from .petition import (PETITION_CATEGORIES, PETITION_EVENT_KINDS, PETITION_STATUSES, PUBLIC_EVENT_KINDS, Petition,
                        PetitionContact, PetitionEvent, PetitionPhoto)
+from .publication import PUBLICATION_PERIODS, Publication  # issue 6: reports
+from .comment_flag import CommentFlag
+from .apikey import API_SCOPES, ApiKey
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
@@ -19,4 +22,5 @@ __all__ = [
     "AuditEvent", "Grant", "ROLE_RANK", "ROLES", "User",
     "PETITION_CATEGORIES", "PETITION_EVENT_KINDS", "PETITION_STATUSES", "PUBLIC_EVENT_KINDS",
     "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto",
+    "API_SCOPES", "ApiKey", "CommentFlag", "PUBLICATION_PERIODS", "Publication",
 ]

@@ -23,6 +23,8 @@ ACTIONS = (
     "petition.assigned", "petition.noted", "petition.answer_saved", "petition.answer_published",
     "petition.text_approved", "petition.text_withheld", "petition.closed", "petition.reopened",
     "petition.contact_viewed", "petition.contact_deleted",
+    # Reports (issue 6): withdrawing a publication, moderating comments, API keys.
+    "report.unpublished", "comment.hidden", "comment.restored", "apikey.created", "apikey.revoked",
 )
 
 SYSTEM = "system"  # actor name for the command line

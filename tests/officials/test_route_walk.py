@@ -52,6 +52,7 @@ def argument_values(world, own: bool) -> dict[str, list]:
             "code": [world.p2_point.code], "unit_path": [world.p2.path.strip("/")],
             "kiosk_id": [world.p2_kiosk.id],
             "petition_id": petition_ids(world.p2_point),
+            "chart": ["trend"],  # issue 6: a report chart's name
         }
     return {
         # the other ward, a point of it, and the town above the ward (not covered either)
@@ -66,6 +67,8 @@ def argument_values(world, own: bool) -> dict[str, list]:
         "kiosk_id": [world.p1_kiosk.id],
         # issue 7: the other ward's petition, and one at the town above the ward
         "petition_id": petition_ids(world.p1_point, world.town),
+        # issue 6: a report chart's name (the unit in its URL is what is refused)
+        "chart": ["trend"],
     }
 
 

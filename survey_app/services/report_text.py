@@ -1,0 +1,215 @@
+"""Numbers and sentences of reports in the reader's language: the dashboard, the public
+page and the PDF print the same figures the same way.
+
+Vietnamese writes a decimal comma (82,7%); English a point. Shares are fractions 0–1 in
+the report and printed as percentages with one decimal; a missing value prints as "—".
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Mapping, Sequence
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+DASH = "—"
+MINUS = "\u2212"
+
+
+def _lang() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "vi"
+
+
+def number(x: float | int | None, digits: int = 1) -> str:
+    """``4,28`` (vi) / ``4.28`` (en); "—" for None."""
+    if x is None:
+        return DASH
+    text = f"{x:.{digits}f}"
+    if text.startswith("-"):
+        text = MINUS + text[1:]
+    return text.replace(".", ",") if _lang() == "vi" else text
+
+
+def count(n: int | None) -> str:
+    """A count with a thousands separator: ``1.620`` (vi) / ``1,620`` (en)."""
+    if n is None:
+        return DASH
+    text = f"{int(n):,}"
+    return text.replace(",", ".") if _lang() == "vi" else text
+
+
+def percent(x: float | None, digits: int = 1) -> str:
+    """A share 0–1 as a percentage: ``82,7%``."""
+    return DASH if x is None else number(100 * x, digits) + "%"
+
+
+def value(x: float | None, unit: str | None, digits: int = 1) -> str:
+    """An index value: a percentage for shares, points otherwise."""
+    return percent(x, digits) if unit == "share" else number(x, digits)
+
+
+def interval(low: float | None, high: float | None, unit: str | None = "share", digits: int = 1) -> str:
+    """``81,7–83,8%``; "—" when either limit is missing."""
+    if low is None or high is None:
+        return DASH
+    if unit == "share":
+        return f"{number(100 * low, digits)}–{number(100 * high, digits)}%"
+    return f"{number(low, digits)}–{number(high, digits)}"
+
+
+def p_value(p: float | None) -> str:
+    """``p = 0,01``, ``p = 0,004``, ``p < 0,001``."""
+    if p is None:
+        return "p = " + DASH
+    if p < 0.001:
+        return "p < " + number(0.001, 3)
+    return "p = " + number(p, 3 if p < 0.01 else 2)
+
+
+def points(diff: float | None, digits: int = 1) -> str:
+    """A difference of shares in percentage points, signed: ``+3,3``, ``−2,1``."""
+    if diff is None:
+        return DASH
+    text = number(100 * diff, digits)
+    return text if text.startswith(MINUS) else "+" + text
+
+
+def day(d: date | str | None) -> str:
+    if d is None:
+        return DASH
+    if isinstance(d, str):
+        d = date.fromisoformat(d)
+    return d.strftime("%d/%m/%Y")
+
+
+def period_label(label: str) -> str:
+    """``2026-03`` → ``03/2026``; ``2026-Q1`` → ``Q1/2026`` (vi: ``Quý 1/2026``)."""
+    year, _sep, part = label.partition("-")
+    if part.startswith("Q"):
+        return _("Q%(quarter)s/%(year)s", quarter=part[1:], year=year)
+    return f"{part}/{year}"
+
+
+def trend_sentence(test: Mapping[str, Any] | None) -> str:
+    """The Mann–Kendall result in plain words: "rising, p = 0,01" / "no clear trend"."""
+    if not test or not test.get("enough"):
+        periods = (test or {}).get("periods") or 0
+        return _("not enough periods for a trend test (%(n)d; at least 4 are needed)", n=periods)
+    if test.get("trend") == "increasing":
+        return _("rising, %(p)s", p=p_value(test.get("p")))
+    if test.get("trend") == "decreasing":
+        return _("falling, %(p)s", p=p_value(test.get("p")))
+    return _("no clear trend (%(p)s)", p=p_value(test.get("p")))
+
+
+def change_sentence(change: Mapping[str, Any] | None) -> str:
+    """The last period against the one before, on the satisfied share of answers."""
+    if not change:
+        return _("no earlier period to compare with")
+    significant = change.get("p") is not None and change["p"] < 0.05
+    text = _("%(diff)s percentage points from %(first)s to %(last)s (%(level)s interval %(low)s to %(high)s; %(p)s)", level="95%",
+             diff=points(change.get("difference")), first=period_label(change["from"]),
+             last=period_label(change["to"]), low=points(change.get("low")), high=points(change.get("high")),
+             p=p_value(change.get("p")))
+    return text + (" · " + _("a real change") if significant else " · " + _("within chance"))
+
+
+def change_detail(change: Mapping[str, Any] | None, trend: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The change's periods (with their n, from ``trend``), interval and test, without the
+    difference itself."""
+    if not change:
+        return _("no earlier period to compare with")
+    significant = change.get("p") is not None and change["p"] < 0.05
+    ns = {t["period"]: t["n"] for t in trend}
+
+    def label(period: str) -> str:
+        return period_label(period) + (f" (n = {count(ns[period])})" if period in ns else "")
+
+    return " · ".join([
+        f"{label(change['from'])} → {label(change['to'])}",
+        _("%(level)s interval %(low)s to %(high)s", level="95%", low=points(change.get("low")), high=points(change.get("high"))),
+        p_value(change.get("p")),
+        _("a real change") if significant else _("within chance"),
+    ])
+
+
+def index_name(method: str | None) -> str:
+    return {
+        "satisfied_share": _("Satisfaction index"),
+        "moh": _("General satisfaction rate"),
+        "points": _("Mean points per evaluation"),
+    }.get(method or "", _("Index"))
+
+
+def funnel_label(flag: str | None) -> str:
+    return {
+        "above_998": _("far above the average"),
+        "above_95": _("above the average"),
+        "within": _("as expected"),
+        "below_95": _("below the average"),
+        "below_998": _("far below the average"),
+    }.get(flag or "", DASH)
+
+
+def channel_label(channel: str) -> str:
+    return {
+        "qr": _("QR code"), "kiosk": _("kiosk"), "link": _("link"), "paper": _("paper"), "api": _("software (API)"),
+    }.get(channel, channel)
+
+
+def labels() -> dict[str, str]:
+    """Texts with a percentage in them, shared by the templates and the PDF (the level is a
+    variable: a literal "%" would be a format directive in Jinja's gettext)."""
+    return {
+        "interval95": _("%(level)s interval", level="95%"),
+        "mean_ci": _("Mean (%(level)s interval)", level="95%"),
+        "satisfied_ci": _("Satisfied (%(level)s interval)", level="95%"),
+        "share_ci": _("Satisfied share (%(level)s interval)", level="95%"),
+        "trend_alt": _("The index per period with its %(level)s interval; the numbers are in the table below.",
+                       level="95%"),
+        "units_hint": _("Satisfied share: satisfied answers out of scored answers; n is respondents. The rank uses "
+                        "the shrunken share, which pulls small units towards the average so that a unit with a few "
+                        "answers does not top the table. Funnel: whether a unit lies outside the limits chance "
+                        "alone would give (%(level)s and %(level2)s).", level="95%", level2=number(99.8) + "%"),
+    }
+
+
+def methods_paragraphs(method: str | None, public: bool = False) -> list[str]:
+    """How the numbers were computed, for the dashboard, the PDF and the public page."""
+    if method == "points":
+        what = _("The index is the mean of each evaluation’s total points (each indicator scores 0, 1 or 2), with "
+                 "a %(level)s interval from the t distribution; its grade follows the survey’s bands.", level="95%")
+    elif method == "moh":
+        what = _("The general satisfaction rate is the share of all item answers at levels 4–5 (Ministry of "
+                 "Health method), with a %(level)s Wilson interval.", level="95%")
+    else:
+        what = _("A criterion’s index is the share of answers at the satisfied levels; a factor’s index is the "
+                 "mean of its criteria; the overall index is the mean of the factors (the SIPAS method). The "
+                 "%(level)s interval treats the criteria as independent, so it is slightly narrow.", level="95%")
+    if public:
+        return [what, _("A %(level)s interval is the range that, over many repeated surveys, would contain the true "
+                        "value 95 times in 100.", level="95%")]
+    return [
+        what,
+        _("A %(level)s interval is the range that, over many repeated surveys, would contain the true value 95 times "
+          "in 100. The change from the previous period compares the satisfied share of answers of the last two "
+          "periods (two-proportion test); the trend is the Mann–Kendall test over the periods, with the "
+          "Theil–Sen slope.", level="95%"),
+        _("Units below are compared on their satisfied share with their respondents as the sample size; the "
+          "rank shrinks small units towards the average (beta-binomial), and the funnel flags mark units "
+          "outside the %(level)s and %(level2)s limits expected by chance.", level="95%", level2=number(99.8) + "%"),
+        _("Every number is shown with its n. A figure from fewer than 10 responses is marked “low n” and should "
+          "be read with care; on the public page such figures are withheld, together with enough others that "
+          "they cannot be worked out from the totals."),
+    ]
+
+
+def helpers() -> dict[str, Any]:
+    """The functions templates use, under short names."""
+    return {"fmt_num": number, "fmt_count": count, "fmt_pct": percent, "fmt_value": value,
+            "fmt_interval": interval, "fmt_p": p_value, "fmt_points": points, "fmt_day": day,
+            "period_label": period_label, "trend_sentence": trend_sentence, "change_sentence": change_sentence,
+            "change_detail": change_detail,
+            "index_name": index_name, "funnel_label": funnel_label, "channel_label": channel_label,
+            "methods_paragraphs": methods_paragraphs, "L": labels()}
