@@ -120,6 +120,20 @@ def _wrap(text: object, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(_nfc(text), width)) or " "
 
 
+def _percent_ticks(lang: str) -> FuncFormatter:
+    """Percent tick labels for shares 0–1, with a decimal comma in Vietnamese (70,5%).
+
+    Whole percents when every tick is whole, else one decimal.
+    """
+
+    def label(value: float, _pos: int) -> str:
+        pct = value * 100
+        text = f"{pct:.0f}" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}"
+        return (text.replace(".", ",") if lang == "vi" else text) + "%"
+
+    return FuncFormatter(label)
+
+
 def _texts(lang: str) -> dict[str, str]:
     if lang not in _TEXT:
         raise ValueError(f"lang must be one of {sorted(_TEXT)}, got {lang!r}.")
@@ -359,7 +373,7 @@ def trend_chart(
     ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0,
                   ha="right" if len(labels) > 8 else "center")
     if percent:
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        ax.yaxis.set_major_formatter(_percent_ticks(lang))
     if ylabel:
         ax.set_ylabel(_nfc(ylabel))
     if title:

@@ -32,6 +32,15 @@ def local_time(value: datetime | None) -> datetime | None:
     return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
 
 
+def language_switch_url(code: str) -> str:
+    """The current page in another language: a relative ``?…`` link that keeps every other
+    query argument (a dashboard's filters, a public page's period)."""
+    from urllib.parse import urlencode
+
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return "?" + urlencode(pairs + [("lang", code)])
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=current_language,
                    default_translation_directories="translations")
@@ -44,7 +53,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language_context():
-        return {"lang": current_language(), "local_time": local_time}
+        return {"lang": current_language(), "local_time": local_time, "lang_url": language_switch_url}
 
     @app.template_filter("tr")
     def translate_field(value, lang: str | None = None):

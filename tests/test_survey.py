@@ -417,3 +417,9 @@ def test_loading_the_demo_again_keeps_everything(client, demo_app):
     instruments.load_directory(db.session, Path(demo_app.config["SURVEYS_DIR"]))
     demo.load_demo(db.session)
     assert (count(Unit), count(Campaign), count(Response)) == (units, campaigns, 1)
+
+
+def test_language_switch_keeps_the_other_query_arguments(demo_app):
+    client = demo_app.test_client()
+    html = client.get("/s/khongco?publication=7&lang=vi").get_data(as_text=True)
+    assert 'href="?publication=7&amp;lang=en"' in html

@@ -122,3 +122,13 @@ def test_svg_output_is_deterministic():
 def test_bad_input(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_trend_ticks_use_a_decimal_comma_in_vietnamese():
+    from analysis.charts import trend_chart
+
+    ax = trend_chart(["2026-01", "2026-02", "2026-03"], [0.605, 0.612, 0.618], lang="vi")
+    labels = [ax.yaxis.get_major_formatter()(v, 0) for v in (0.6, 0.605)]
+    assert labels == ["60%", "60,5%"]
+    ax_en = trend_chart(["2026-01", "2026-02", "2026-03"], [0.605, 0.612, 0.618], lang="en")
+    assert ax_en.yaxis.get_major_formatter()(0.605, 0) == "60.5%"

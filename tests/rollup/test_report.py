@@ -147,3 +147,23 @@ def test_cli_report_json_and_charts(demo_app, tmp_path):
     assert bad_date.exit_code != 0 and "is not a date" in bad_date.output
     rolled = runner.invoke(args=["rollup"])
     assert rolled.exit_code == 0 and "0 pending" in rolled.output
+
+
+@pytest.mark.parametrize("key", ["sipas", "health-outpatient", "education-parents"])
+def test_cli_report_and_charts_on_the_demo_data(demo_app, tmp_path, key):
+    from survey_app.services import demo_history
+
+    now = datetime(2026, 11, 15, 5, tzinfo=timezone.utc)
+    assert demo_history.add_history(db.session, months=5, now=now) > 0
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(args=["report", "--unit", TOWN, "--instrument", key, "--from", "2026-06-01",
+                                 "--to", "2026-11-30", "--charts", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["responses"] > 0 and payload["index"]["value"] is not None
+    assert {u["unit"] for u in payload["units"]} == {"/vn/qt/tx-qt/p1/", "/vn/qt/tx-qt/p2/"}
+    if key == "health-outpatient":
+        assert payload["instrument"]["method"] == "moh"
+        assert {"general", "comprehensive", "return_rate", "expectation"} <= set(payload["moh"])
+    assert (tmp_path / "likert.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "trend.svg").exists() and (tmp_path / "funnel.svg").exists()
