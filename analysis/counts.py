@@ -115,12 +115,12 @@ def units_below(conn: sa.Connection, path: str) -> list[UnitInfo]:
     return [UnitInfo(*r) for r in rows]
 
 
-def _common_where(table, filters: Filters, day_col) -> list[Any]:
+def _filter_clauses(table, filters: Filters) -> list[Any]:
+    """What every count respects, on ``response`` and on the rollup tables alike: the
+    unit's subtree, the versions, the channels, trust and campaign."""
     where = [
         table.c.unit_id.in_(sa.select(_unit.c.id).where(_unit.c.path.like(_like_prefix(filters.unit_path), escape="\\"))),
         table.c.instrument_version_id.in_(filters.version_ids),
-        day_col >= filters.date_from,
-        day_col <= filters.date_to,
     ]
     if filters.channels is not None:
         where.append(table.c.channel.in_(filters.channels))
@@ -129,6 +129,10 @@ def _common_where(table, filters: Filters, day_col) -> list[Any]:
     if filters.campaign_id is not None:
         where.append(table.c.campaign_id == filters.campaign_id)
     return where
+
+
+def _common_where(table, filters: Filters, day_col) -> list[Any]:
+    return _filter_clauses(table, filters) + [day_col >= filters.date_from, day_col <= filters.date_to]
 
 
 def _as_date(value: Any) -> date:
@@ -277,16 +281,4 @@ def _raw_where(filters: Filters, first_day: date, last_day: date) -> list[Any]:
 
     start = datetime.combine(first_day, datetime.min.time()) - LOCAL_OFFSET
     end = datetime.combine(last_day + timedelta(days=1), datetime.min.time()) - LOCAL_OFFSET
-    where = [
-        _response.c.unit_id.in_(sa.select(_unit.c.id).where(_unit.c.path.like(_like_prefix(filters.unit_path), escape="\\"))),
-        _response.c.instrument_version_id.in_(filters.version_ids),
-        _response.c.submitted_at >= start,
-        _response.c.submitted_at < end,
-    ]
-    if filters.channels is not None:
-        where.append(_response.c.channel.in_(filters.channels))
-    if not filters.include_suspect:
-        where.append(_response.c.trust == "ok")
-    if filters.campaign_id is not None:
-        where.append(_response.c.campaign_id == filters.campaign_id)
-    return where
+    return _filter_clauses(_response, filters) + [_response.c.submitted_at >= start, _response.c.submitted_at < end]

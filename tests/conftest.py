@@ -120,6 +120,33 @@ def demo_app(app):
     return app
 
 
+# Settings a variant app keeps from the test app (the same database, the same key).
+INHERITED = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SURVEYS_DIR",
+             "RATELIMIT_ENABLED", "SURVEY_MIN_FILL_SECONDS")
+
+
+@pytest.fixture
+def variant(demo_app):
+    """A second app on the same database with other settings; its context is pushed."""
+    made = []
+
+    def make(**config):
+        settings = {k: demo_app.config[k] for k in INHERITED}
+        settings.update(config)
+        app = create_app(settings)
+        app.test_client_class = demo_app.test_client_class
+        ctx = app.app_context()
+        ctx.push()
+        made.append(ctx)
+        return app
+
+    yield make
+    for ctx in reversed(made):
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
 @pytest.fixture
 def client(demo_app):
     return demo_app.test_client()

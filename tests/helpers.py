@@ -33,3 +33,21 @@ def add_response(code: str, answers, when, channel: str = "qr", trust: str = "ok
 
     return submit_response(db.session, survey_target(code), answers, channel=channel, language="vi",
                            idempotency_key=secrets.token_hex(16), trust=trust, submitted_at=when).response_id
+
+
+def full_answers(definition, text: str = "Nhân viên nhiệt tình") -> dict[str, str]:
+    """A valid answer to every question of an instrument definition, as form fields."""
+    data: dict[str, str] = {}
+    for q in definition["questions"]:
+        name = "q_" + q["key"]
+        if q["type"] == "scale":
+            data[name] = str(definition["scales"][q["scale"]]["levels"][-1]["value"])
+        elif q["type"] in ("single", "multi"):
+            data[name] = q["options"][0]["key"]
+        elif q["type"] == "yesno":
+            data[name] = "1"
+        elif q["type"] in ("rating", "percent"):
+            data[name] = str(q["max"])
+        else:
+            data[name] = text
+    return data

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from helpers import hidden_fields
+from helpers import full_answers, hidden_fields
 from survey_app.extensions import db
 from survey_app.models import Answer, Campaign, Response, Unit
 from survey_app.services.instruments import latest_version
@@ -28,24 +28,6 @@ def open_form(client, url: str) -> tuple[str, dict[str, str]]:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     return html, hidden_fields(html)
-
-
-def full_answers(definition) -> dict[str, list[str] | str]:
-    """A valid answer to every question of a definition."""
-    data: dict[str, list[str] | str] = {}
-    for q in definition["questions"]:
-        name = "q_" + q["key"]
-        if q["type"] == "scale":
-            data[name] = str(definition["scales"][q["scale"]]["levels"][-1]["value"])
-        elif q["type"] in ("single", "multi"):
-            data[name] = q["options"][0]["key"]
-        elif q["type"] == "yesno":
-            data[name] = "1"
-        elif q["type"] in ("rating", "percent"):
-            data[name] = str(q["max"])
-        else:
-            data[name] = "Nhân viên nhiệt tình"
-    return data
 
 
 def definition_for(code: str):

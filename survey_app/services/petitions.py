@@ -24,22 +24,21 @@ from __future__ import annotations
 
 import io
 import math
-import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import (PETITION_CATEGORIES, PUBLIC_EVENT_KINDS, Petition, PetitionContact, PetitionEvent,
                       PetitionPhoto, Unit, User, utcnow)
-from . import audit
+from . import audit, codes, formtoken
+from .codes import ALPHABET
+from .formtoken import FormToken
 from .scope import Scope, not_found, path_under
 from .text import clean_text
 from .workdays import WorkdayCalendar
@@ -123,34 +122,22 @@ class PetitionError(Exception):
 
 # --------------------------------------------------------------------------- tracking codes
 
-#: Crockford's base 32: digits and capitals without I, L, O, U (nothing to confuse).
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10  # 10 × 5 = 50 random bits
-_DECODE_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015._]+")
 
 
 def new_tracking_code() -> str:
     """Ten random Crockford base-32 characters (50 bits), stored without separators."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return codes.new_code(CODE_LENGTH)
 
 
 def normalize_tracking(raw: str | None) -> str | None:
-    """A typed code in canonical form, or ``None`` if it cannot be one.
-
-    Case, spaces and dashes do not matter; O is read as 0 and I, L as 1 (Crockford).
-    """
-    if not raw or len(raw) > 40:
-        return None
-    value = _SEPARATORS.sub("", raw).upper().translate(_DECODE_ALIASES)
-    if len(value) != CODE_LENGTH or any(c not in ALPHABET for c in value):
-        return None
-    return value
+    """A typed code in canonical form, or ``None`` if it cannot be one (``services.codes``)."""
+    return codes.normalize_code(raw, CODE_LENGTH, max_typed=40)
 
 
 def format_tracking(code: str) -> str:
     """``7K3QM-XD9FP``: two groups of five, easy to read aloud."""
-    return f"{code[:5]}-{code[5:]}"
+    return codes.group_code(code, 5)
 
 
 def find_by_tracking(session: Session, raw: str | None) -> Petition | None:
@@ -162,36 +149,17 @@ def find_by_tracking(session: Session, raw: str | None) -> Petition | None:
 
 # --------------------------------------------------------------------------- the citizen form's token
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="hailong.petition-form")
+FORM_SALT = "hailong.petition-form"
 
 
 def issue_form_token(secret: str, unit: Unit) -> str:
-    """A signed token naming this form: its nonce becomes the petition's submission key
-    (a double tap stores one petition) and its time shows how fast the form was filled."""
-    return _serializer(secret).dumps({"u": unit.id, "n": secrets.token_hex(16)})
-
-
-@dataclass(frozen=True)
-class FormToken:
-    nonce: str
-    issued_at: datetime
+    """A signed token naming this form (``services.formtoken``): its nonce becomes the
+    petition's submission key and its time shows how fast the form was filled."""
+    return formtoken.issue(secret, FORM_SALT, {"u": unit.id})
 
 
 def read_form_token(secret: str, token: str | None, unit: Unit, max_age: int) -> FormToken | None:
-    if not token or len(token) > 300:
-        return None
-    try:
-        payload, issued = _serializer(secret).loads(token, max_age=max_age, return_timestamp=True)
-    except (BadSignature, SignatureExpired):
-        return None
-    if not isinstance(payload, dict) or payload.get("u") != unit.id:
-        return None
-    nonce = payload.get("n")
-    if not isinstance(nonce, str) or len(nonce) != 32:
-        return None
-    return FormToken(nonce, issued)
-
+    return formtoken.read(secret, FORM_SALT, token, {"u": unit.id}, max_age)
 
 # --------------------------------------------------------------------------- photos
 

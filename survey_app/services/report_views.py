@@ -302,10 +302,9 @@ def watermark(session: Session) -> tuple[int, int]:
     """Catch the rollups up, then (responses rolled up, last response id): it moves with
     every new response, so it keys caches of anything drawn from the rollups.
 
-    Nothing is written when nothing waits: reading a report never creates bookkeeping rows.
+    Nothing is written when nothing waits (``catch_up`` then takes no lock).
     """
-    if rollup.pending_count(session):
-        rollup.catch_up(session)
+    rollup.catch_up(session)
     state = session.get(RollupState, rollup.STATE_NAME, populate_existing=True)
     if state is None:
         return (0, 0)
@@ -325,16 +324,11 @@ class ReportView:
 
 
 def compute(session: Session, unit: Unit, filters: ReportFilters) -> ReportView:
-    """The report of ``unit``'s subtree for ``filters`` (from the rollups, caught up first).
-
-    When nothing was ever rolled up (no responses at all) the raw answers are counted
-    instead: the same (empty) report, without writing the rollups' bookkeeping row.
-    """
+    """The report of ``unit``'s subtree for ``filters`` (from the rollups, caught up first)."""
     mark = watermark(session)
     req = filters.request(unit)
-    source = "rollups" if session.get(RollupState, rollup.STATE_NAME) is not None else "raw"
     try:
-        report, _tables = reports.report_tables(session, req, source=source)
+        report, _tables = reports.report_tables(session, req)
     except reports.ReportError as exc:
         raise FilterError(str(exc)) from None
     versions = reports.instrument_versions(session, filters.instrument)

@@ -75,17 +75,17 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
     versions = instrument_versions(session, req.instrument_key)
     latest = versions[-1]
     filters = _filters(req, versions)
+    if source not in ("rollups", "raw"):
+        raise ReportError("source must be 'rollups' or 'raw'")
+    if source == "rollups":
+        rollup.catch_up(session)  # commits; the connection is taken after it
     connection = session.connection()
     if source == "rollups":
-        rollup.catch_up(session)
-        connection = session.connection()
         tables = counts.from_rollups(connection, filters)
-    elif source == "raw":
+    else:
         counted = {v.id: [q["key"] for q in v.snapshot["questions"] if q["type"] in rollup.COUNTED_TYPES]
                    for v in versions}
         tables = counts.from_raw(connection, filters, {v.id: scoring_of(v.snapshot) for v in versions}, counted)
-    else:
-        raise ReportError("source must be 'rollups' or 'raw'")
     units = counts.units_below(connection, req.unit.path)
     root = next(u for u in units if u.path == req.unit.path)
     report = build_report(latest.snapshot, root, units, tables, date_from=req.date_from, date_to=req.date_to,
@@ -100,12 +100,13 @@ def make_report(session: Session, req: ReportRequest, source: str = "rollups") -
 
 def write_charts(report: dict[str, Any], definition: dict[str, Any], directory: Path, lang: str = "vi") -> list[Path]:
     """Write every chart of a report as PNG and SVG into ``directory``."""
+    # Imported here: matplotlib is heavy, and only chart-drawing requests need it.
+    from analysis.charts import to_png, to_svg
+
     from .report_charts import charts_for
 
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    from analysis.charts import to_png, to_svg
-
     for name, axes in charts_for(report, definition, lang).items():
         for ext, render in (("png", to_png), ("svg", to_svg)):
             path = directory / f"{name}.{ext}"

@@ -168,6 +168,8 @@ def catch_up(session: Session, batch_size: int = 2000, max_batches: int | None =
     plans = _Plans(session)
     total = batches = 0
     session.commit()
+    if not _has_pending(session):
+        return CatchUp(0, 0)  # nothing waits: no lock taken, nothing written
     while max_batches is None or batches < max_batches:
         state = _lock_state(session)
         pending = session.execute(
@@ -190,6 +192,11 @@ def catch_up(session: Session, batch_size: int = 2000, max_batches: int | None =
         total += len(pending)
         batches += 1
     return CatchUp(total, batches)
+
+
+def _has_pending(session: Session) -> bool:
+    """Whether any response waits (an indexed look-up on the pending-rollup index)."""
+    return session.scalar(select(Response.id).where(Response.rolled_up.is_(False)).limit(1)) is not None
 
 
 def pending_count(session: Session) -> int:

@@ -38,18 +38,10 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, se
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import abort_with
+from .units import escape_like, path_under
 from ..models import ROLE_RANK, AuditEvent, Campaign, Grant, Response, Unit, User, campaign_unit
 
 __all__ = ["GrantInfo", "Scope", "escape_like", "path_under"]
-
-
-def escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def path_under(column, path: str) -> ColumnElement[bool]:
-    """``column`` is ``path`` or below it (an indexed prefix match)."""
-    return column.like(escape_like(path) + "%", escape="\\")
 
 
 def _rank(role: str) -> int:

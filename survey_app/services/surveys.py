@@ -5,19 +5,19 @@ and :func:`submit_response`, and render what comes back.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Any, Mapping, Sequence
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, campaign_unit, utcnow
+from . import formtoken
+from .formtoken import FormToken
 from .text import clean_text
 
 FIELD_PREFIX = "q_"
@@ -87,56 +87,27 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
 
 # --------------------------------------------------------------------------- form token
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="hailong.survey-form")
+FORM_SALT = "hailong.survey-form"
+
+
+def _binding(target: SurveyTarget) -> dict[str, int]:
+    return {"c": target.campaign.id, "u": target.unit.id, "v": target.version.id}
 
 
 def issue_form_token(secret: str, target: SurveyTarget, first_served: datetime | None = None) -> str:
-    """A signed token naming this form: it carries the campaign, unit and version the form
-    was rendered for and a random nonce that becomes the response's idempotency key, so a
-    double tap, a back-and-resubmit or a network retry stores one response.
+    """A signed token naming this form (``services.formtoken``): it carries the campaign,
+    unit and version the form was rendered for and a random nonce that becomes the
+    response's idempotency key, so a double tap, a back-and-resubmit or a network retry
+    stores one response.
 
     ``first_served`` (a form re-rendered after an error) keeps the time the person first
     got the form, so fixing one answer quickly does not look like a too-fast bot."""
-    payload = {"c": target.campaign.id, "u": target.unit.id, "v": target.version.id,
-               "n": secrets.token_hex(16)}
-    if first_served is not None:
-        payload["f"] = int(first_served.timestamp())
-    return _serializer(secret).dumps(payload)
-
-
-@dataclass(frozen=True)
-class FormToken:
-    nonce: str
-    issued_at: datetime
-    first_served_at: datetime | None = None
-
-    @property
-    def started_at(self) -> datetime:
-        """When the person first got this form (across re-renders after errors)."""
-        return self.first_served_at or self.issued_at
+    return formtoken.issue(secret, FORM_SALT, _binding(target), first_served)
 
 
 def read_form_token(secret: str, token: str | None, target: SurveyTarget, max_age: int) -> FormToken | None:
-    """The token's nonce if it is genuine, fresh and for this very form; else ``None``."""
-    if not token or len(token) > 300:
-        return None
-    try:
-        payload, issued = _serializer(secret).loads(token, max_age=max_age, return_timestamp=True)
-    except (BadSignature, SignatureExpired):
-        return None
-    if not isinstance(payload, dict):
-        return None
-    if (payload.get("c"), payload.get("u"), payload.get("v")) != (target.campaign.id, target.unit.id, target.version.id):
-        return None
-    nonce = payload.get("n")
-    if not isinstance(nonce, str) or len(nonce) != 32:
-        return None
-    first = payload.get("f")
-    first_served = None
-    if isinstance(first, int) and not isinstance(first, bool) and 0 < first <= issued.timestamp():
-        first_served = datetime.fromtimestamp(first, timezone.utc)
-    return FormToken(nonce, issued, first_served)
+    """The token if it is genuine, fresh and for this very form; else ``None``."""
+    return formtoken.read(secret, FORM_SALT, token, _binding(target), max_age)
 
 
 # --------------------------------------------------------------------------- validation

@@ -21,14 +21,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import codes
+from .codes import ALPHABET
 from ..models import TOKEN_ACCESS_MODES, Campaign, Unit, VisitToken, campaign_unit, utcnow
 from .qr import token_url
 from .surveys import SurveyTarget
@@ -39,32 +39,24 @@ __all__ = [
     "resolve_token", "spent_token_target", "token_state",
 ]
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 16
+CODE_LENGTH = 16  # 16 × 5 = 80 random bits
 GROUP = 4
 MAX_BATCH = 5000
-_SEPARATORS = re.compile(r"[\s\-_.·]+")
-_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 def new_code() -> str:
     """80 random bits as 16 Crockford symbols (canonical: upper case, no dashes)."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return codes.new_code(CODE_LENGTH)
 
 
 def normalize_code(raw: str | None) -> str | None:
     """The canonical code a person meant, or ``None`` if it cannot be a code."""
-    if not raw or len(raw) > 64:
-        return None
-    value = _SEPARATORS.sub("", raw).upper().translate(_READ_AS)
-    if len(value) != CODE_LENGTH or any(ch not in ALPHABET for ch in value):
-        return None
-    return value
+    return codes.normalize_code(raw, CODE_LENGTH)
 
 
 def format_code(code: str) -> str:
     """``K7QM3XDA9F2PHW8T`` → ``K7QM-3XDA-9F2P-HW8T``."""
-    return "-".join(code[i:i + GROUP] for i in range(0, len(code), GROUP))
+    return codes.group_code(code, GROUP)
 
 
 def code_hash(code: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from ..models import UNIT_KINDS, Unit
@@ -31,10 +31,18 @@ def create_unit(session: Session, parent: Unit | None, slug: str, kind: str, nam
     return unit
 
 
+def escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def path_under(column, path: str) -> ColumnElement[bool]:
+    """``column`` is ``path`` or below it (an indexed prefix match)."""
+    return column.like(escape_like(path) + "%", escape="\\")
+
+
 def subtree(unit: Unit) -> Select[tuple[Unit]]:
     """A query for ``unit`` and everything below it (one indexed prefix match)."""
-    escaped = unit.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return select(Unit).where(Unit.path.like(escaped + "%", escape="\\"))
+    return select(Unit).where(path_under(Unit.path, unit.path))
 
 
 def by_path(session: Session, path: str) -> Unit | None:

@@ -7,28 +7,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from helpers import hidden_fields
+from helpers import full_answers, hidden_fields
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Campaign, Response, Unit
 from survey_app.services.instruments import latest_version
-
-
-def full_answers(definition) -> dict:
-    """A valid answer to every question of a definition."""
-    data = {}
-    for q in definition["questions"]:
-        name = "q_" + q["key"]
-        if q["type"] == "scale":
-            data[name] = str(definition["scales"][q["scale"]]["levels"][-1]["value"])
-        elif q["type"] in ("single", "multi"):
-            data[name] = q["options"][0]["key"]
-        elif q["type"] == "yesno":
-            data[name] = "1"
-        elif q["type"] in ("rating", "percent"):
-            data[name] = str(q["max"])
-        else:
-            data[name] = "Rất tốt"
-    return data
 
 
 def campaigns_count() -> int:

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import hidden_fields
-from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Petition, Unit, User
 from survey_app.services import accounts
@@ -27,10 +26,6 @@ from survey_app.services.units import by_path
 
 PASSWORD = "a petition official's long password"
 CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
-INHERITED = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SURVEYS_DIR",
-             "RATELIMIT_ENABLED", "SURVEY_MIN_FILL_SECONDS")
-
-
 @dataclass
 class Place:
     province: Unit
@@ -135,28 +130,6 @@ def h():
     ``h.token_of(client)``, ``h.form_page(client, ref)``, ``h.csrf_from(html)``."""
     return SimpleNamespace(count=count, audits=audits, utc=utc, official=official, token_of=token_of,
                            form_page=form_page, csrf_from=csrf_from)
-
-
-@pytest.fixture
-def variant(demo_app):
-    """A second app on the same database with other settings; its context is pushed."""
-    made = []
-
-    def make(**config):
-        settings = {k: demo_app.config[k] for k in INHERITED}
-        settings.update(config)
-        app = create_app(settings)
-        app.test_client_class = demo_app.test_client_class
-        ctx = app.app_context()
-        ctx.push()
-        made.append(ctx)
-        return app
-
-    yield make
-    for ctx in reversed(made):
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
 
 
 @pytest.fixture

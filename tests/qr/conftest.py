@@ -17,15 +17,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+import helpers
 from helpers import hidden_fields
-from survey_app import create_app
 from survey_app.extensions import db, limiter
 from survey_app.models import Campaign, Unit
 from survey_app.services import tokens as token_service
-
-INHERITED = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SURVEYS_DIR",
-             "RATELIMIT_ENABLED", "SURVEY_MIN_FILL_SECONDS")
-
 
 def need_tool(name: str) -> str:
     path = shutil.which(name)
@@ -82,27 +78,9 @@ def decode_qr():
     return _decode_qr
 
 
-def _full_answers(definition) -> dict[str, str]:
-    """A valid answer to every question of a definition."""
-    data: dict[str, str] = {}
-    for q in definition["questions"]:
-        name = "q_" + q["key"]
-        if q["type"] == "scale":
-            data[name] = str(definition["scales"][q["scale"]]["levels"][-1]["value"])
-        elif q["type"] in ("single", "multi"):
-            data[name] = q["options"][0]["key"]
-        elif q["type"] == "yesno":
-            data[name] = "1"
-        elif q["type"] in ("rating", "percent"):
-            data[name] = str(q["max"])
-        else:
-            data[name] = "Cán bộ tận tình"
-    return data
-
-
 @pytest.fixture
 def full_answers():
-    return _full_answers
+    return helpers.full_answers
 
 
 @pytest.fixture
@@ -153,7 +131,7 @@ def answer(demo_app):
         html = page.get_data(as_text=True)
         action = html.split('<form method="post" action="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
         campaign_def = _definition_from_page(html)
-        data = {**hidden_fields(html), **_full_answers(campaign_def), **(extra or {})}
+        data = {**hidden_fields(html), **helpers.full_answers(campaign_def), **(extra or {})}
         return client.post(action, data=data, headers=headers)
     return send
 
@@ -168,28 +146,6 @@ def _definition_from_page(html: str):
     token = hidden_fields(html)["form_token"]
     payload = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hailong.survey-form").loads(token)
     return db.session.get(InstrumentVersion, payload["v"]).snapshot
-
-
-@pytest.fixture
-def variant(demo_app):
-    """A second app on the same database with other settings; its context is pushed."""
-    made = []
-
-    def make(**config):
-        settings = {k: demo_app.config[k] for k in INHERITED}
-        settings.update(config)
-        app = create_app(settings)
-        app.test_client_class = demo_app.test_client_class
-        ctx = app.app_context()
-        ctx.push()
-        made.append(ctx)
-        return app
-
-    yield make
-    for ctx in reversed(made):
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
 
 
 @pytest.fixture
