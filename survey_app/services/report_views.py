@@ -328,12 +328,11 @@ def compute(session: Session, unit: Unit, filters: ReportFilters) -> ReportView:
     mark = watermark(session)
     req = filters.request(unit)
     try:
-        report, _tables = reports.report_tables(session, req)
+        result = reports.report_tables(session, req)
     except reports.ReportError as exc:
         raise FilterError(str(exc)) from None
-    versions = reports.instrument_versions(session, filters.instrument)
-    return ReportView(unit=unit, filters=filters, report=report, definition=versions[-1].snapshot,
-                      versions=versions, mark=mark)
+    return ReportView(unit=unit, filters=filters, report=result.report, definition=result.versions[-1].snapshot,
+                      versions=result.versions, mark=mark)
 
 
 # ------------------------------------------------------------------ chart cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,8 +69,16 @@ def _filters(req: ReportRequest, versions: Sequence[InstrumentVersion]) -> count
                           include_suspect=req.include_suspect, campaign_id=req.campaign_id)
 
 
-def report_tables(session: Session, req: ReportRequest, source: str = "rollups") -> tuple[dict[str, Any], counts.CountTables]:
-    """The report and the count tables behind it. ``source`` is ``rollups`` or ``raw``."""
+class ReportResult(NamedTuple):
+    """A report with what it was computed from: the count tables and the versions included."""
+
+    report: dict[str, Any]
+    tables: counts.CountTables
+    versions: list[InstrumentVersion]
+
+
+def report_tables(session: Session, req: ReportRequest, source: str = "rollups") -> ReportResult:
+    """The report and what it was computed from. ``source`` is ``rollups`` or ``raw``."""
     check_request(req)
     versions = instrument_versions(session, req.instrument_key)
     latest = versions[-1]
@@ -91,11 +99,11 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
     report = build_report(latest.snapshot, root, units, tables, date_from=req.date_from, date_to=req.date_to,
                           period=req.period, include_suspect=req.include_suspect,
                           versions=[v.number for v in versions])
-    return report, tables
+    return ReportResult(report, tables, versions)
 
 
 def make_report(session: Session, req: ReportRequest, source: str = "rollups") -> dict[str, Any]:
-    return report_tables(session, req, source)[0]
+    return report_tables(session, req, source).report
 
 
 def write_charts(report: dict[str, Any], definition: dict[str, Any], directory: Path, lang: str = "vi") -> list[Path]:
