@@ -88,6 +88,29 @@ class RollupFactor(Base):
         return f"<RollupFactor {self.unit_id} {self.month} {self.factor_key} n={self.n}>"
 
 
+class RollupMoments(Base):
+    """Respondent-level moments per (campaign, unit, version, local month, channel, trust).
+
+    ``moments`` is :meth:`analysis.respondent.Moments.to_json` of the feature vectors of the
+    month's respondents (``analysis.respondent.feature_layout``): their count, sums and
+    cross-products, from which every interval treats the respondent as its sampling unit.
+    """
+
+    __tablename__ = "rollup_moments"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    moments: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"<RollupMoments {self.unit_id} {self.month} n={self.n}>"
+
+
 class RollupState(Base):
     """Bookkeeping of the catch-up: one row per rollup family (``'main'``)."""
 
