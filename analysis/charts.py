@@ -42,7 +42,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ._common import as_count_array, as_real_array
-from .compare import funnel_flags, funnel_limits
+from .compare import funnel_flags, funnel_limits, funnel_limits_variance
 
 __all__ = [
     "WEEKDAYS_VI",
@@ -78,6 +78,9 @@ _TEXT = {
         "share": "Tỷ lệ hài lòng",
         "hour": "Giờ",
         "interval": "Khoảng tin cậy 95%",
+        "marked": "Dưới 10 phiếu hoặc kỳ chưa trọn",
+        "respondents": "Số người trả lời (n)",
+        "index": "Chỉ số",
     },
     "en": {
         "target": "Overall",
@@ -87,6 +90,9 @@ _TEXT = {
         "share": "Satisfied share",
         "hour": "Hour",
         "interval": "95% interval",
+        "marked": "Under 10 responses, or a partial period",
+        "respondents": "Respondents (n)",
+        "index": "Index",
     },
 }
 
@@ -306,6 +312,7 @@ def trend_chart(
     ylabel: str | None = None,
     percent: bool = True,
     lang: str = "vi",
+    marked: Sequence[bool] | None = None,
 ) -> Axes:
     """A value per period with its confidence band.
 
@@ -325,6 +332,9 @@ def trend_chart(
         Values are shares in [0, 1], shown as percentages (default True).
     lang : {"vi", "en"}, optional
         Language of the built-in legend text.
+    marked : sequence of bool, optional
+        Periods to draw as hollow points, with a legend entry: those with fewer than 10
+        responses and those still running, which the trend test leaves out.
 
     Returns
     -------
@@ -339,7 +349,7 @@ def trend_chart(
     Notes
     -----
     The band is ``fill_between(low, high)``; a period whose limits are ``nan`` has no
-    band. Intervals come from e.g. :func:`analysis.scores.satisfied_share_index`.
+    band. Every period keeps its place on the axis, so an empty one is a gap. Intervals come from e.g. :func:`analysis.scores.satisfied_share_index`.
 
     References
     ----------
@@ -370,6 +380,13 @@ def trend_chart(
         ax.fill_between(x, np.where(ok, lo, np.nan), np.where(ok, hi, np.nan), color="#2166ac",
                         alpha=0.18, linewidth=0, label=text["interval"])
     ax.plot(x, v, marker="o", color="#2166ac", linewidth=1.8, markersize=4)
+    if marked is not None:
+        mk = np.asarray(list(marked), dtype=bool)
+        if mk.size != v.size:
+            raise ValueError("marked must have one entry per period.")
+        if mk.any():
+            ax.plot(x[mk], v[mk], linestyle="none", marker="o", markersize=6, markerfacecolor="white",
+                    markeredgecolor="#2166ac", markeredgewidth=1.4, label=text["marked"], zorder=3)
     ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0,
                   ha="right" if len(labels) > 8 else "center")
     if percent:
@@ -378,9 +395,113 @@ def trend_chart(
         ax.set_ylabel(_nfc(ylabel))
     if title:
         ax.set_title(_nfc(title))
-    if low is not None:
+    if low is not None or (marked is not None and any(marked)):
         ax.legend(frameon=False, loc="best")
     ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
+    return ax
+
+
+@_styled
+def index_funnel_chart(
+    values: Sequence[float],
+    n: Sequence[int],
+    centre: float,
+    score_variance: float,
+    labels: Sequence[str] | None = None,
+    flags: Sequence[str] | None = None,
+    percent: bool = True,
+    ax: Axes | None = None,
+    title: str | None = None,
+    lang: str = "vi",
+) -> Axes:
+    """Funnel plot of units' indexes against their respondents, with 95 % and 99.8 % limits.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Each unit's index (the instrument's own measure).
+    n : sequence of int
+        Each unit's respondents.
+    centre : float
+        The value the limits surround (the units' pooled mean).
+    score_variance : float
+        The pooled per-respondent variance of the linearized index score, so that a unit of
+        n respondents has sampling variance ``score_variance / n``.
+    labels : sequence of str, optional
+        Unit names, written next to the points.
+    flags : sequence of str, optional
+        Funnel flags per unit (``analysis.compare`` names) to colour the points.
+    percent : bool, optional
+        Values are shares in [0, 1] (default True).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    title : str, optional
+        Axes title.
+    lang : {"vi", "en"}, optional
+        Language of the axis and legend text.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If lengths disagree or the variance is not positive.
+
+    Notes
+    -----
+    Limits: centre ± z·√(score_variance / n) for z of 95 % and 99.8 %, from
+    :func:`analysis.compare.funnel_limits_variance`, drawn on a grid of n from 2 to
+    1.1·max n. The respondent is the sampling unit, as in the report's intervals.
+
+    References
+    ----------
+    D. J. Spiegelhalter, "Funnel plots for comparing institutional performance",
+    Stat. Med. 24 (2005) 1185–1202.
+
+    Examples
+    --------
+    >>> ax = index_funnel_chart([0.82, 0.7, 0.9], [300, 40, 120], 0.81, 0.05,
+    ...                         labels=["Phường 1", "Phường 2", "Xã Hải Lệ"])
+    >>> len(to_png(ax.figure)) > 1000
+    True
+    """
+    text = _texts(lang)
+    v = as_real_array(values, "values")
+    nn = as_count_array(n, "n", ndim=1)
+    if nn.size != v.size:
+        raise ValueError("values and n must have one entry per unit.")
+    if not (score_variance > 0 and math.isfinite(score_variance)):
+        raise ValueError("score_variance must be a positive number.")
+    names = None if labels is None else _labels(labels, "labels", v.size)
+    bounds = (0.0, 1.0) if percent else (-math.inf, math.inf)
+    grid = np.unique(np.geomspace(2, max(3, math.ceil(int(nn.max()) * 1.1)), 300).round().astype(np.int64))
+    lim = funnel_limits_variance(centre, score_variance, grid, bounds=bounds)
+    ax = _axes(ax, (7.0, 4.2))
+    ax.axhline(centre, color="#333333", linewidth=1.0, label=text["target"])
+    ax.plot(grid, lim.low95, color="#2166ac", linestyle="--", linewidth=0.9, label=text["limit95"])
+    ax.plot(grid, lim.high95, color="#2166ac", linestyle="--", linewidth=0.9)
+    ax.plot(grid, lim.low998, color="#b2182b", linestyle=":", linewidth=1.1, label=text["limit998"])
+    ax.plot(grid, lim.high998, color="#b2182b", linestyle=":", linewidth=1.1)
+    colours = [_FLAG_COLOURS.get(f, "#4d4d4d") for f in flags] if flags is not None else "#4d4d4d"
+    ax.scatter(nn, v, c=colours, s=28, zorder=3, edgecolors="white", linewidths=0.5)
+    if names is not None:
+        for x, yv, name in zip(nn, v, names):
+            ax.annotate(name, (float(x), float(yv)), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    ax.set_xlim(0, grid[-1])
+    visible = np.asarray(lim.low998)[grid >= max(int(nn.min()), 20)]
+    floor = min(float(v.min()), float(visible.min()) if visible.size else float(v.min()))
+    top = max(float(v.max()), float(np.asarray(lim.high95)[grid >= max(int(nn.min()), 20)].max(initial=v.max())))
+    if percent:
+        ax.set_ylim(max(0.0, floor - 0.05), min(1.02, top + 0.05))
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_xlabel(text["respondents"])
+    ax.set_ylabel(text["index"])
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(_nfc(title))
     return ax
 
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 
+from . import respondent as rl
 from .instrument import Scoring, summarise_response, value_key
 
 __all__ = ["Filters", "CountTables", "from_rollups", "from_raw", "UnitInfo", "units_below"]
@@ -38,6 +39,8 @@ _cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in (
 _resp = sa.table("rollup_response", *(sa.column(c, _TYPES.get(c)) for c in (
     "campaign_id", "unit_id", "instrument_version_id", "day", "hour", "channel", "trust", "responses", "scored",
     "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")))
+_moments = sa.table("rollup_moments", *(sa.column(c, {"month": sa.Date(), "moments": sa.JSON()}.get(c)) for c in (
+    "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "n", "moments")))
 _factor = sa.table("rollup_factor", *(sa.column(c, _TYPES.get(c)) for c in (
     "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "factor_key", "n", "sums",
     "cross")))
@@ -82,12 +85,25 @@ class CountTables:
     ``responses`` — (unit_id, month, weekday, hour) → [responses, scored, satisfied,
     all_satisfied, points_n, points_sum, points_sumsq], local weekday 0 = Monday;
     ``factors`` — (unit_id, month, factor_key) → (n, sums, cross), whole months that the
-    window touches.
+    window touches;
+    ``moments`` — (unit_id, month) → (item keys, :class:`analysis.respondent.Moments`): the
+    respondents' feature moments of the whole months that the window touches, in the
+    feature layout of those item keys (versions with the same items are summed).
     """
 
     cells: dict[tuple[int, date, str, str], int] = field(default_factory=dict)
     responses: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
     factors: dict[tuple[int, date, str], tuple[int, list[int], list[list[int]]]] = field(default_factory=dict)
+    moments: dict[tuple[int, date], tuple[tuple[str, ...], rl.Moments]] = field(default_factory=dict)
+
+    def add_moments(self, unit_id: int, month: date, keys: tuple[str, ...], moments: rl.Moments) -> None:
+        """Add a month's moments; moments of another item layout are mapped onto the first."""
+        key = (unit_id, month)
+        if key not in self.moments:
+            self.moments[key] = (keys, moments)
+            return
+        keys0, m0 = self.moments[key]
+        self.moments[key] = (keys0, m0 + (moments if keys == keys0 else rl.remap_keys(moments, keys, keys0)))
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,15 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
             cross = [[a + b for a, b in zip(r0, r1)] for r0, r1 in zip(c0, cross)]
         out.factors[key] = (int(n), list(fsums), [list(r) for r in cross])
     out.factors = {k: v for k, v in out.factors.items() if v[0]}
+    for unit_id, month, n, payload in conn.execute(
+        sa.select(_moments.c.unit_id, _moments.c.month, _moments.c.n, _moments.c.moments)
+        .where(*_common_where(_moments, factor_filters, _moments.c.month))
+        .order_by(_moments.c.unit_id, _moments.c.month, _moments.c.instrument_version_id, _moments.c.channel,
+                  _moments.c.trust, _moments.c.campaign_id)
+    ):
+        if n:
+            payload = _json(payload)
+            out.add_moments(unit_id, _as_date(month), tuple(payload["keys"]), rl.Moments.from_json(payload))
     return out
 
 
@@ -239,9 +264,12 @@ def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scori
         ):
             answers[rid].append((key, vi, vt))
     counted = {v: frozenset(keys) for v, keys in counted_questions.items()}
+    layouts = {v: rl.feature_layout(sc) for v, sc in scorings.items()}
+    features: dict[tuple[int, date, int], list[tuple[int, ...]]] = defaultdict(list)
     for rid, (unit_id, version_id, day, hour) in meta.items():
         given = answers.get(rid, [])
         summary = summarise_response(scorings[version_id], given)
+        features[(unit_id, day.replace(day=1), version_id)].append(rl.respondent_features(scorings[version_id], given))
         if filters.date_from <= day <= filters.date_to:
             for key, vi, vt in given:
                 if key in counted[version_id]:
@@ -264,6 +292,8 @@ def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scori
             sums = [s + x for s, x in zip(sums, vector)]
             cross = [[c + xi * xj for c, xj in zip(row, vector)] for row, xi in zip(cross, vector)]
             out.factors[fk] = (n + 1, sums, cross)
+    for (unit_id, month, version_id), rows in sorted(features.items()):
+        out.add_moments(unit_id, month, layouts[version_id].keys, rl.Moments.of(rows))
     return out
 
 

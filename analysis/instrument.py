@@ -5,6 +5,7 @@ An instrument definition is the validated JSON snapshot of a ``surveys/*.toml`` 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -54,6 +55,39 @@ class Scoring:
     def by_key(self) -> dict[str, ScoredQuestion]:
         return {q.key: q for q in self.questions}
 
+    @property
+    def scale_to_answered(self) -> bool:
+        """Whether a respondent's point total is scaled to the criteria they answered
+        (``scale_to_answered = true`` in the file's ``[scoring]``)."""
+        return self.method == "points" and bool(self.params.get("scale_to_answered"))
+
+    @property
+    def points_scale(self) -> int:
+        """The integer factor in which per-respondent point totals are stored.
+
+        Without ``scale_to_answered`` a total is a whole number of points and the factor is
+        1. With it, a total is ``points × max_total ÷ best``, where ``best`` is the most
+        points the criteria the respondent answered could give — a fraction. Stored totals
+        are that fraction times this factor, the least common multiple of every possible
+        ``best`` (every sum of the criteria's best points), so they stay exact integers and
+        the rollups can add them: 5040 for nine or ten criteria of at most 2 points.
+        """
+        if not self.scale_to_answered:
+            return 1
+        sums = {0}
+        for q in self.questions:
+            best = max((q.points or {}).values(), default=0)
+            sums |= {s + best for s in sums}
+        return math.lcm(*(s for s in sums if s > 0)) if len(sums) > 1 else 1
+
+    def stored_points(self, points: int, best: int) -> int:
+        """A respondent's total as stored (see :attr:`points_scale`): ``points`` earned out
+        of ``best`` possible on the criteria answered."""
+        if not self.scale_to_answered:
+            return points
+        max_total = int(self.params.get("max_total", 0))
+        return points * max_total * (self.points_scale // best) if best else 0
+
 
 def scoring_of(definition: Mapping[str, Any]) -> Scoring:
     """Read the scoring plan from an instrument definition."""
@@ -87,7 +121,9 @@ class ResponseSummary:
     Attributes: ``scored`` (scored answers given), ``satisfied`` (of those, at a satisfied
     level), ``all_satisfied`` (1 when at least one scored answer was given and every one
     was satisfied, else 0), ``points`` (the respondent's point total over the scored items
-    they answered, or ``None`` when the method is not ``points`` or nothing was answered),
+    they answered, in units of ``1 / scoring.points_scale`` points — scaled to the items
+    answered when the file says ``scale_to_answered`` —, or ``None`` when the method is not
+    ``points`` or nothing was answered),
     ``factor_vectors`` (factor key → the item scores, for factors answered completely).
     """
 
@@ -110,7 +146,9 @@ def summarise_response(scoring: Scoring, answers: Iterable[tuple[str, int | None
     satisfied = sum(1 for k, v in values.items() if v in by_key[k].satisfied)
     points = None
     if scoring.method == "points" and values:
-        points = sum((by_key[k].points or {}).get(v, 0) for k, v in values.items())
+        earned = sum((by_key[k].points or {}).get(v, 0) for k, v in values.items())
+        best = sum(max((by_key[k].points or {}).values(), default=0) for k in values)
+        points = scoring.stored_points(earned, best)
     vectors = {
         f: tuple(values[k] for k in items)
         for f, items in scoring.factors.items()

@@ -5,34 +5,44 @@
 names are documented in ``analysis/README.md``. Shares are fractions 0–1; a number that
 cannot be computed (too few answers) is ``None``, never ``NaN``.
 
-Units below the report's unit are compared on their *satisfied share*: satisfied scored
-answers ÷ scored answers. One respondent's answers are correlated, so the interval, the
-funnel position, the homogeneity test and the shrinkage treat the unit's respondents as
-its sample size (effective n = respondents, successes = share × respondents, rounded).
+**The respondent is the sampling unit.** Point estimates are the official formulas,
+computed from the answer counts of the window. Their variances come from the
+respondents' feature moments (:mod:`analysis.respondent`): the linearization of the
+official estimator, so one citizen's 19 correlated answers count as one observation, not
+19. Moments are kept per calendar month; for a window that cuts a month, the covariance
+of the features is estimated from the whole months the window touches and divided by the
+window's own number of respondents.
+
+Periods: every month (or quarter) of the window keeps its place, empty or not. A period
+that the window cuts, or that has not ended on ``as_of``, is *partial*: it is shown,
+labelled, and never used for the change or the trend test. Periods with fewer than
+``low_n`` respondents are marked and left out of the trend test.
 """
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .compare import funnel_flags, homogeneity_test, shrink_shares
+from . import respondent as rl
+from .compare import compare_units
 from .counts import CountTables, UnitInfo
 from .instrument import Scoring, scoring_of
 from .patterns import hour_weekday_pattern
 from .reliability import cronbach_alpha
-from .scores import (level_summary, mean_from_counts, mean_from_moments, moh_comprehensive_satisfaction,
-                     moh_return_rate, satisfied_share_index, wilson_interval)
-from .trends import mann_kendall, period_change
+from .scores import (grade_for, level_summary, mean_from_counts, mean_from_moments, moh_comprehensive_satisfaction,
+                     moh_return_rate, satisfied_share_index)
+from .trends import trend_test
 
-__all__ = ["build_report", "period_of", "PERIODS", "LOW_N"]
+__all__ = ["build_report", "period_of", "period_bounds", "PERIODS", "LOW_N", "MIN_TREND_PERIODS"]
 
 PERIODS = ("month", "quarter")
 LOW_N = 10  # official reports show smaller cells, marked low n; public pages withhold them
+MIN_TREND_PERIODS = 6
 
 
 def period_of(day: date, grouping: str) -> str:
@@ -42,6 +52,45 @@ def period_of(day: date, grouping: str) -> str:
     if grouping == "quarter":
         return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
     raise ValueError(f"period must be 'month' or 'quarter', not {grouping!r}")
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def period_bounds(label: str) -> tuple[date, date]:
+    """First and last day of a period label (``2026-03``, ``2026-Q1`` or ``2026``)."""
+    year_text, _sep, part = label.partition("-")
+    year = int(year_text)
+    if not part:
+        return date(year, 1, 1), date(year, 12, 31)
+    if part.startswith("Q"):
+        q = int(part[1:])
+        if not 1 <= q <= 4:
+            raise ValueError(f"no quarter {label!r}")
+        first = date(year, 3 * q - 2, 1)
+        return first, _month_end(date(year, 3 * q, 1))
+    first = date(year, int(part), 1)
+    return first, _month_end(first)
+
+
+def _position(label: str) -> int:
+    """Months (or quarters) since year 0: consecutive periods differ by 1, gaps keep their size."""
+    year_text, _sep, part = label.partition("-")
+    if part.startswith("Q"):
+        return int(year_text) * 4 + int(part[1:]) - 1
+    return int(year_text) * 12 + int(part) - 1
+
+
+def _labels_between(date_from: date, date_to: date, grouping: str) -> list[str]:
+    labels: list[str] = []
+    day = date_from.replace(day=1)
+    while day <= date_to:
+        label = period_of(day, grouping)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day = _month_end(day) + timedelta(days=1)
+    return labels
 
 
 def _num(value: Any) -> Any:
@@ -58,17 +107,19 @@ def _num(value: Any) -> Any:
 
 @dataclass
 class _Slice:
-    """Counts of one slice of the data (the whole window, one period, or one unit)."""
+    """Counts of one slice of the data (the whole window, one period, or one unit), and
+    the respondent moments of the months it touches (``None`` when there are none)."""
 
     cells: dict[tuple[str, str], int]
     responses: list[int]
+    moments: rl.Moments | None = None
 
     @classmethod
     def empty(cls) -> "_Slice":
         return cls(defaultdict(int), [0] * 7)
 
 
-def _slices(tables: CountTables, key_of_unit, key_of_day) -> dict[Any, _Slice]:
+def _slices(tables: CountTables, layout: rl.FeatureLayout, key_of_unit, key_of_day) -> dict[Any, _Slice]:
     out: dict[Any, _Slice] = defaultdict(_Slice.empty)
     for (unit_id, day, q, v), n in tables.cells.items():
         k = key_of_unit(unit_id), key_of_day(day)
@@ -78,6 +129,10 @@ def _slices(tables: CountTables, key_of_unit, key_of_day) -> dict[Any, _Slice]:
         acc = out[k].responses
         for i, value in enumerate(values):
             acc[i] += value
+    for (unit_id, month), (keys, moments) in tables.moments.items():
+        k = key_of_unit(unit_id), key_of_day(month)
+        m = rl.remap(moments, keys, layout)
+        out[k].moments = m if out[k].moments is None else out[k].moments + m
     return out
 
 
@@ -88,6 +143,8 @@ def _merge(slices: Iterable[_Slice]) -> _Slice:
             total.cells[k] += n
         for i, value in enumerate(s.responses):
             total.responses[i] += value
+        if s.moments is not None:
+            total.moments = s.moments if total.moments is None else total.moments + s.moments
     return total
 
 
@@ -95,74 +152,122 @@ def _level_counts(s: _Slice, key: str, levels: Sequence[int]) -> list[int]:
     return [s.cells.get((key, f"i:{lv}"), 0) for lv in levels]
 
 
-def _index(definition: Mapping[str, Any], scoring: Scoring, s: _Slice) -> dict[str, Any]:
-    """The instrument's index for one slice, as its file declares it."""
+@dataclass(frozen=True)
+class _Estimate:
+    """An index of one slice: the official value, its respondent-level variance, and the
+    interval; ``var`` is ``nan`` when it cannot be estimated (fewer than 2 respondents)."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    var: float
+    n: int
+    unit: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        se = math.sqrt(self.var) if self.var == self.var and self.var >= 0 else None
+        out = {"value": _num(self.value), "low": _num(self.low), "high": _num(self.high), "se": _num(se),
+               "n": self.n, "unit": self.unit}
+        out.update(self.extra)
+        return out
+
+
+_NONE = float("nan")
+
+
+def _window_variance(estimate: rl.Estimate | None, n_window: int) -> float:
+    """The window's variance from the months' estimate: the per-respondent variance of
+    the linearized score (estimated on the months the window touches) over the window's
+    respondents."""
+    if estimate is None or n_window < 2 or not math.isfinite(estimate.score_variance):
+        return _NONE
+    return estimate.score_variance / n_window
+
+
+def _share_estimate(value: float, var: float, n: int, answers: int) -> _Estimate:
+    low, high = rl.share_interval(value, var, n, answers)
+    return _Estimate(value, low, high, var, n, "share")
+
+
+def _criteria(scoring: Scoring, s: _Slice, keys: Iterable[str]) -> list[tuple[int, int]]:
+    by_key = scoring.by_key
+    out = []
+    for key in keys:
+        q = by_key[key]
+        counts = _level_counts(s, key, q.levels)
+        out.append((sum(c for lv, c in zip(q.levels, counts) if lv in q.satisfied), sum(counts)))
+    return out
+
+
+def _index(scoring: Scoring, layout: rl.FeatureLayout, s: _Slice) -> _Estimate:
+    """The instrument's index for one slice, as its file declares it, with its
+    respondent-level interval."""
     method = scoring.method
+    respondents = s.responses[0]
     if method == "points":
         n, total, total_sq = s.responses[4], s.responses[5], s.responses[6]
         if n == 0:
-            return {"value": None, "low": None, "high": None, "n": 0, "unit": "points"}
-        m = mean_from_moments(n, total, total_sq)
-        from .scores import grade_for
-
+            return _Estimate(None, None, None, _NONE, 0, "points")
+        scale = scoring.points_scale
+        m = mean_from_moments(n, total / scale if scale != 1 else total,
+                              total_sq / (scale * scale) if scale != 1 else total_sq)
         grade = grade_for(m.mean, scoring.params.get("grades", ()))
-        return {"value": _num(m.mean), "low": _num(m.low), "high": _num(m.high), "n": n, "unit": "points",
-                "max": scoring.params.get("max_total"),
-                "grade": {"vi": grade.vi, "en": grade.en} if grade else None}
+        var = m.sd ** 2 / n if n > 1 else _NONE
+        return _Estimate(m.mean, m.low, m.high, var, n, "points", {
+            "max": scoring.params.get("max_total"),
+            "grade": {"vi": grade.vi, "en": grade.en} if grade else None})
     if method == "moh":
         scored, satisfied = s.responses[1], s.responses[2]
         if scored == 0:
-            return {"value": None, "low": None, "high": None, "n": 0, "unit": "share"}
-        w = wilson_interval(satisfied, scored)
-        return {"value": _num(w.share), "low": _num(w.low), "high": _num(w.high), "n": s.responses[0], "unit": "share"}
-    groups: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            return _Estimate(None, None, None, _NONE, respondents, "share")
+        months = rl.moh_general_rate(s.moments, layout) if s.moments is not None and s.moments.n else None
+        return _share_estimate(satisfied / scored, _window_variance(months, respondents), respondents, scored)
+    groups: dict[str, list[str]] = {}
     for q in scoring.questions:
-        counts = _level_counts(s, q.key, q.levels)
-        n = sum(counts)
-        sat = sum(c for lv, c in zip(q.levels, counts) if lv in q.satisfied)
-        groups[q.factor or "_all"].append((sat, n))
-    usable = {f: crit for f, crit in groups.items() if any(n for _s, n in crit)}
+        groups.setdefault(q.factor or "_all", []).append(q.key)
+    usable = {f: [c for c in _criteria(scoring, s, keys)] for f, keys in groups.items()}
+    usable = {f: crit for f, crit in usable.items() if any(n for _s, n in crit)}
     if not usable:
-        return {"value": None, "low": None, "high": None, "n": 0, "unit": "share", "factors": []}
-    result = satisfied_share_index(usable)
-    return {"value": _num(result.value), "low": _num(result.low), "high": _num(result.high), "n": s.responses[0],
-            "unit": "share", "factors": [
-                {"key": f.key, "index": _num(f.index), "low": _num(f.low), "high": _num(f.high), "n": f.n}
-                for f in result.factors if f.key != "_all"]}
+        return _Estimate(None, None, None, _NONE, respondents, "share")
+    value = satisfied_share_index(usable).value
+    answers = sum(n for crit in usable.values() for _s, n in crit)
+    months = (rl.share_index(s.moments, layout, _factor_items(scoring)) if s.moments is not None and s.moments.n
+              else None)
+    return _share_estimate(value, _window_variance(months, respondents), respondents, answers)
 
 
-def _factors(definition: Mapping[str, Any], scoring: Scoring, s: _Slice) -> list[dict[str, Any]]:
+def _factor_items(scoring: Scoring) -> dict[str, tuple[str, ...]]:
+    return dict(scoring.factors) if scoring.factors else {"_all": tuple(q.key for q in scoring.questions)}
+
+
+def _factors(definition: Mapping[str, Any], scoring: Scoring, layout: rl.FeatureLayout, s: _Slice
+             ) -> list[dict[str, Any]]:
     out = []
     names = {f["key"]: f for f in definition.get("factors", [])}
+    by_key = scoring.by_key
+    respondents = s.responses[0]
     for fkey, items in scoring.factors.items():
-        by_key = scoring.by_key
-        sat = n = 0
-        total = total_sq = 0.0
-        for key in items:
-            q = by_key[key]
-            counts = _level_counts(s, key, q.levels)
-            n += sum(counts)
-            sat += sum(c for lv, c in zip(q.levels, counts) if lv in q.satisfied)
-            total += sum(lv * c for lv, c in zip(q.levels, counts))
-            total_sq += sum(lv * lv * c for lv, c in zip(q.levels, counts))
+        crit = _criteria(scoring, s, items)
+        n = sum(c for _s, c in crit)
         entry: dict[str, Any] = {"key": fkey, "name": {"vi": names[fkey]["vi"], "en": names[fkey]["en"]},
                                  "items": len(items), "index": None, "low": None, "high": None, "n": 0}
-        if scoring.method in ("satisfied_share", "moh"):
-            if n:
-                if scoring.method == "satisfied_share":
-                    crit = []
-                    for key in items:
-                        q = by_key[key]
-                        counts = _level_counts(s, key, q.levels)
-                        crit.append((sum(c for lv, c in zip(q.levels, counts) if lv in q.satisfied), sum(counts)))
-                    crit = [c for c in crit if c[1]]
-                    f = satisfied_share_index({fkey: crit}).factors[0]
-                    entry.update(index=_num(f.index), low=_num(f.low), high=_num(f.high), n=f.n)
-                else:
-                    w = wilson_interval(sat, n)
-                    entry.update(index=_num(w.share), low=_num(w.low), high=_num(w.high), n=n)
-                    entry["mean"] = _num(total / n)
-        else:  # points: mean points per indicator in the factor
+        if scoring.method in ("satisfied_share", "moh") and n:
+            if scoring.method == "satisfied_share":
+                value = satisfied_share_index({fkey: [c for c in crit if c[1]]}).value
+                months = (rl.share_index(s.moments, layout, {fkey: items})
+                          if s.moments is not None and s.moments.n else None)
+            else:
+                value = sum(sat for sat, _c in crit) / n
+                months = (rl.ratio_index(s.moments, layout.satisfied_of(items), layout.answered_of(items))
+                          if s.moments is not None and s.moments.n else None)
+            est = _share_estimate(value, _window_variance(months, respondents), respondents, n)
+            entry.update(index=_num(est.value), low=_num(est.low), high=_num(est.high), n=respondents)
+            if scoring.method == "moh":
+                total = sum(lv * c for key in items for lv, c in zip(by_key[key].levels,
+                                                                      _level_counts(s, key, by_key[key].levels)))
+                entry["mean"] = _num(total / n)
+        elif scoring.method == "points":  # mean points per indicator in the factor
             pts = 0.0
             for key in items:
                 q = by_key[key]
@@ -209,26 +314,43 @@ def _questions(definition: Mapping[str, Any], s: _Slice, low_n: int) -> list[dic
     return out
 
 
-def _moh_block(definition, scoring: Scoring, s: _Slice) -> dict[str, Any]:
+def _moh_block(definition, scoring: Scoring, layout: rl.FeatureLayout, s: _Slice) -> dict[str, Any]:
+    """The Bộ Y tế measures: mean score, general and comprehensive satisfaction, return
+    rate and expectation met, each with a respondent-level interval."""
     block: dict[str, Any] = {}
     by_q = {q["key"]: q for q in definition["questions"]}
-    scored_n = s.responses[1]
+    respondents = s.responses[0]
+    has_moments = s.moments is not None and s.moments.n > 0
     means = [(lv * c, c) for q in scoring.questions for lv, c in zip(q.levels, _level_counts(s, q.key, q.levels))]
     answers = sum(c for _t, c in means)
-    block["mean_score"] = _num(sum(t for t, _c in means) / answers) if answers else None
+    if answers:
+        value = sum(t for t, _c in means) / answers
+        months = rl.moh_mean_score(s.moments, layout) if has_moments else None
+        var = _window_variance(months, respondents)
+        low = high = None
+        if var == var and respondents >= 2:
+            half = rl.t_half_width(var, respondents)
+            low, high = value - half, value + half
+        block["mean_score"] = {"value": _num(value), "low": _num(low), "high": _num(high), "n": respondents}
+    scored_n = s.responses[1]
     if scored_n:
-        w = wilson_interval(s.responses[2], scored_n)
-        block["general"] = {"value": _num(w.share), "low": _num(w.low), "high": _num(w.high), "n": scored_n}
-    respondents = s.responses[0]
+        months = rl.moh_general_rate(s.moments, layout) if has_moments else None
+        est = _share_estimate(s.responses[2] / scored_n, _window_variance(months, respondents), respondents,
+                              scored_n)
+        block["general"] = {"value": _num(est.value), "low": _num(est.low), "high": _num(est.high),
+                            "n": respondents}
     if respondents:
         c = moh_comprehensive_satisfaction(s.responses[3], respondents)
         block["comprehensive"] = {"value": _num(c.share), "low": _num(c.low), "high": _num(c.high), "n": respondents}
     rq = scoring.params.get("return_question")
     if rq:
-        option_counts = {o["key"]: s.cells.get((rq, f"t:{o['key']}"), 0) for o in by_q[rq]["options"]}
+        excluded = set(scoring.params.get("return_exclude", ()))
+        option_counts = {o["key"]: s.cells.get((rq, f"t:{o['key']}"), 0) for o in by_q[rq]["options"]
+                         if o["key"] not in excluded}
         if sum(option_counts.values()):
             r = moh_return_rate(option_counts, scoring.params.get("return_options", []))
-            block["return_rate"] = {"value": _num(r.share), "low": _num(r.low), "high": _num(r.high), "n": r.n}
+            block["return_rate"] = {"value": _num(r.share), "low": _num(r.low), "high": _num(r.high), "n": r.n,
+                                    "excluded": sorted(excluded)}
     eq = scoring.params.get("expectation_question")
     if eq:
         q = by_q[eq]
@@ -240,112 +362,162 @@ def _moh_block(definition, scoring: Scoring, s: _Slice) -> dict[str, Any]:
     return block
 
 
-def _share_counts(s: _Slice) -> tuple[int, int, int]:
-    """(satisfied answers, scored answers, respondents) of a slice."""
-    return s.responses[2], s.responses[1], s.responses[0]
-
-
-def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[UnitInfo], tables: CountTables, *,
-                 date_from: date, date_to: date, period: str = "month", include_suspect: bool = False,
-                 low_n: int = LOW_N, versions: Sequence[int] = ()) -> dict[str, Any]:
-    """Build the report of ``root``'s subtree for the window ``date_from``–``date_to``.
-
-    ``units`` are ``root`` and every unit below it (as :func:`analysis.counts.units_below`
-    returns them); the comparison covers ``root``'s direct children, each with its whole
-    subtree.
-    """
-    if period not in PERIODS:
-        raise ValueError(f"period must be 'month' or 'quarter', not {period!r}")
-    scoring = scoring_of(definition)
-    by_id = {u.id: u for u in units}
+def _children(root: UnitInfo, units: Sequence[UnitInfo]) -> tuple[list[UnitInfo], dict[int, int]]:
     depth = root.path.count("/")
-    child_of: dict[int, int] = {}
     children = [u for u in units if u.path.count("/") == depth + 1 and u.path.startswith(root.path)]
     child_by_path = {c.path: c.id for c in children}
+    child_of: dict[int, int] = {}
     for u in units:
         if u.id == root.id:
             continue
         prefix = "/".join(u.path.split("/")[: depth + 1]) + "/"
         if prefix in child_by_path:
             child_of[u.id] = child_by_path[prefix]
+    return children, child_of
 
-    whole = _merge(_slices(tables, lambda _u: None, lambda _d: None).values())
-    by_period = {k[1]: v for k, v in _slices(tables, lambda _u: None, lambda d: period_of(d, period)).items()}
-    by_child = {k[0]: v for k, v in _slices(tables, lambda u: child_of.get(u), lambda _d: None).items() if k[0] is not None}
 
-    index = _index(definition, scoring, whole)
+def _trend(scoring: Scoring, layout: rl.FeatureLayout, by_period: Mapping[str, _Slice], *, date_from: date,
+           date_to: date, period: str, as_of: date | None, low_n: int) -> list[dict[str, Any]]:
+    rows = []
+    for label in _labels_between(date_from, date_to, period):
+        first, last = period_bounds(label)
+        s = by_period.get(label) or _Slice.empty()
+        est = _index(scoring, layout, s)
+        partial = first < date_from or last > date_to or (as_of is not None and last >= as_of)
+        n = s.responses[0]
+        rows.append({"period": label, "from": first.isoformat(), "to": last.isoformat(),
+                     "position": _position(label), "n": n, "index": _num(est.value), "low": _num(est.low),
+                     "high": _num(est.high), "low_n": n < low_n, "partial": partial, "_est": est})
+    return rows
+
+
+def _trend_block(trend: Sequence[Mapping[str, Any]], period: str, low_n: int) -> dict[str, Any]:
+    complete = [t for t in trend if not t["partial"]]
+    test = trend_test([t["position"] for t in complete],
+                      [math.nan if t["index"] is None else t["index"] for t in complete],
+                      [t["n"] for t in complete], low_n=low_n, min_periods=MIN_TREND_PERIODS)
+    block: dict[str, Any] = {
+        "enough": test.enough, "reason": test.reason, "per": period,
+        "periods": len(test.used), "excluded": len(trend) - len(test.used),
+        "tau": None, "p": None, "slope": None, "slope_low": None, "slope_high": None,
+        "direction": "none", "solid": False, "trend": None,
+    }
+    if test.enough:
+        block.update(tau=_num(test.tau), p=_num(test.p), slope=_num(test.slope), slope_low=_num(test.slope_low),
+                     slope_high=_num(test.slope_high), direction=test.direction, solid=bool(test.solid),
+                     trend={"up": "increasing", "down": "decreasing"}.get(test.direction, "no trend"))
+    return block
+
+
+def _change(trend: Sequence[Mapping[str, Any]], low_n: int) -> dict[str, Any] | None:
+    """The last complete period against the one right before it, on the index itself."""
+    complete = [i for i, t in enumerate(trend) if not t["partial"]]
+    if not complete:
+        return None
+    last = complete[-1]
+    b = trend[last]
+    if last == 0 or trend[last - 1]["partial"]:
+        return {"from": None, "to": b["period"], "enough": False, "reason": "no earlier period",
+                "unit": b["_est"].unit}
+    a = trend[last - 1]
+    out: dict[str, Any] = {"from": a["period"], "to": b["period"], "unit": b["_est"].unit,
+                           "n_from": a["n"], "n_to": b["n"], "difference": None, "low": None, "high": None,
+                           "p": None, "enough": False, "reason": None}
+    ea, eb = a["_est"], b["_est"]
+    if a["n"] < low_n or b["n"] < low_n:
+        out["reason"] = "low n"
+        return out
+    if ea.value is None or eb.value is None or not (ea.var == ea.var and eb.var == eb.var):
+        out["reason"] = "no index"
+        return out
+    ch = rl.index_change(ea.value, ea.var, eb.value, eb.var)
+    out.update(difference=_num(ch.difference), low=_num(ch.low), high=_num(ch.high), p=_num(ch.p), enough=True)
+    return out
+
+
+def _units_block(scoring: Scoring, definition, layout: rl.FeatureLayout, children: Sequence[UnitInfo],
+                 by_child: Mapping[int, _Slice], low_n: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    rows = []
+    estimates = []
+    for child in children:
+        s = by_child.get(child.id)
+        est = _index(scoring, layout, s) if s else None
+        n = s.responses[0] if s else 0
+        rows.append({"unit": child.path, "code": child.code, "name": {"vi": child.name_vi, "en": child.name_en},
+                     "n": n, "index": _num(est.value) if est else None,
+                     "low": _num(est.low) if est else None, "high": _num(est.high) if est else None,
+                     "shrunk": None, "shrunk_low": None, "shrunk_high": None, "rank": None, "rank_low": None,
+                     "rank_high": None, "funnel": None, "low_n": n < low_n,
+                     "factors": {f["key"]: f["index"] for f in _factors(definition, scoring, layout, s)} if s else {}})
+        estimates.append(est)
+    active = [i for i, e in enumerate(estimates) if e is not None and e.value is not None and e.n >= 2
+              and e.var == e.var]
+    if len(active) < 2:
+        return rows, None
+    bounds = (0.0, 1.0) if estimates[active[0]].unit == "share" else (0.0, float(scoring.params.get("max_total") or
+                                                                                  math.inf))
+    result = compare_units([estimates[i].value for i in active], [estimates[i].var for i in active],
+                           [estimates[i].n for i in active], bounds=bounds)
+    for j, i in enumerate(active):
+        u = result.units[j]
+        rows[i].update(shrunk=_num(u.shrunk), shrunk_low=_num(u.shrunk_low), shrunk_high=_num(u.shrunk_high),
+                       funnel=u.funnel, rank=int(u.rank) if result.detectable else None,
+                       rank_low=int(u.rank_low) if result.detectable else None,
+                       rank_high=int(u.rank_high) if result.detectable else None)
+    comparison = {"detectable": bool(result.detectable), "q": _num(result.q), "dof": int(result.dof),
+                  "p": _num(result.p), "tau2": _num(result.tau2), "i2": _num(result.i2), "mean": _num(result.mean),
+                  "units": len(active), "score_variance": _num(result.s2_pooled),
+                  "funnel": {"centre": _num(result.mean), "score_variance": _num(result.s2_pooled)}}
+    return rows, comparison
+
+
+def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[UnitInfo], tables: CountTables, *,
+                 date_from: date, date_to: date, period: str = "month", include_suspect: bool = False,
+                 low_n: int = LOW_N, versions: Sequence[int] = (), as_of: date | None = None) -> dict[str, Any]:
+    """Build the report of ``root``'s subtree for the window ``date_from``–``date_to``.
+
+    ``units`` are ``root`` and every unit below it (as :func:`analysis.counts.units_below`
+    returns them); the comparison covers ``root``'s direct children, each with its whole
+    subtree. ``as_of`` is the local day of the report: a period that has not ended before
+    it is partial (``None``: only periods cut by the window are partial).
+    """
+    if period not in PERIODS:
+        raise ValueError(f"period must be 'month' or 'quarter', not {period!r}")
+    scoring = scoring_of(definition)
+    layout = rl.feature_layout(scoring)
+    children, child_of = _children(root, units)
+
+    whole = _merge(_slices(tables, layout, lambda _u: None, lambda _d: None).values())
+    by_period = {k[1]: v for k, v in
+                 _slices(tables, layout, lambda _u: None, lambda d: period_of(d, period)).items()}
+    by_child = {k[0]: v for k, v in _slices(tables, layout, lambda u: child_of.get(u), lambda _d: None).items()
+                if k[0] is not None}
+
+    index = _index(scoring, layout, whole).as_dict()
     report: dict[str, Any] = {
         "unit": {"path": root.path, "name": {"vi": root.name_vi, "en": root.name_en}, "code": root.code},
         "instrument": {"key": definition["key"], "title": definition["title"], "method": scoring.method,
                        "versions": list(versions)},
         "window": {"from": date_from.isoformat(), "to": date_to.isoformat(), "period": period,
-                   "include_suspect": include_suspect},
+                   "include_suspect": include_suspect, "as_of": as_of.isoformat() if as_of else None},
         "responses": whole.responses[0],
         "low_n_threshold": low_n,
-        "index": {k: index.get(k) for k in ("value", "low", "high", "unit", "max", "grade") if k in index},
-        "factors": _factors(definition, scoring, whole),
+        "index": {k: index.get(k) for k in ("value", "low", "high", "se", "unit", "max", "grade") if k in index},
+        "factors": _factors(definition, scoring, layout, whole),
         "questions": _questions(definition, whole, low_n),
     }
     report["index"]["n"] = whole.responses[0]
     report["index"]["low_n"] = whole.responses[0] < low_n
     if scoring.method == "moh":
-        report["moh"] = _moh_block(definition, scoring, whole)
+        report["moh"] = _moh_block(definition, scoring, layout, whole)
 
-    # Trend per period, with the test and the change from the previous period.
-    trend = []
-    for label in sorted(by_period):
-        s = by_period[label]
-        ix = _index(definition, scoring, s)
-        sat, scored, _resp = _share_counts(s)
-        trend.append({"period": label, "n": s.responses[0], "index": ix["value"], "low": ix["low"], "high": ix["high"],
-                      "satisfied": sat, "scored": scored, "low_n": s.responses[0] < low_n})
-    report["trend"] = [{k: t[k] for k in ("period", "n", "index", "low", "high", "low_n")} for t in trend]
-    series = [t["index"] for t in trend if t["index"] is not None]
-    mk = mann_kendall(series) if series else None
-    if mk is not None and mk.enough:
-        report["trend_test"] = {"tau": _num(mk.tau), "p": _num(mk.p), "slope": _num(mk.slope), "trend": mk.trend,
-                                "periods": mk.n, "enough": True}
-    else:
-        report["trend_test"] = {"tau": None, "p": None, "slope": None, "trend": None, "periods": len(series),
-                                "enough": False, "reason": "not enough periods"}
-    usable = [t for t in trend if t["scored"]]
-    if len(usable) >= 2:
-        a, b = usable[-2], usable[-1]
-        ch = period_change(a["satisfied"], a["scored"], b["satisfied"], b["scored"])
-        report["change"] = {"from": a["period"], "to": b["period"], "difference": _num(ch.difference),
-                            "low": _num(ch.low), "high": _num(ch.high), "p": _num(ch.p)}
-    else:
-        report["change"] = None
+    trend = _trend(scoring, layout, by_period, date_from=date_from, date_to=date_to, period=period, as_of=as_of,
+                   low_n=low_n)
+    report["trend_test"] = _trend_block(trend, period, low_n)
+    report["change"] = _change(trend, low_n)
+    report["trend"] = [{k: v for k, v in t.items() if k != "_est"} for t in trend]
 
-    # Units below: share with interval, shrunken rank, funnel flag, homogeneity.
-    rows = []
-    for child in children:
-        s = by_child.get(child.id)
-        sat, scored, resp = _share_counts(s) if s else (0, 0, 0)
-        share = sat / scored if scored else None
-        rows.append({"unit": child.path, "code": child.code, "name": {"vi": child.name_vi, "en": child.name_en},
-                     "n": resp, "answers": scored, "share": share, "low": None, "high": None, "shrunk": None,
-                     "rank": None, "funnel": None, "low_n": resp < low_n,
-                     "index": _index(definition, scoring, s)["value"] if s else None,
-                     "factors": {f["key"]: f["index"] for f in _factors(definition, scoring, s)} if s else {}})
-    active = [r for r in rows if r["n"] > 0 and r["answers"] > 0]
-    successes = [int(round(r["share"] * r["n"])) for r in active]
-    ns = [r["n"] for r in active]
-    for r, k in zip(active, successes):
-        w = wilson_interval(k, r["n"])
-        r["low"], r["high"] = _num(w.low), _num(w.high)
-    report["homogeneity"] = None
-    if len(active) >= 2 and 0 < sum(successes) < sum(ns):
-        funnel = funnel_flags(successes, ns)
-        for r, flag in zip(active, funnel.flags):
-            r["funnel"] = flag
-        table = [[k, n - k] for k, n in zip(successes, ns)]
-        h = homogeneity_test(table)
-        report["homogeneity"] = {"chi2": _num(h.chi2), "dof": h.dof, "p": _num(h.p)}
-        shrink = shrink_shares(successes, ns)
-        for r, shrunk, rank in zip(active, shrink.shrunk, shrink.rank):
-            r["shrunk"], r["rank"] = _num(shrunk), int(rank)
-    report["units"] = rows
+    report["units"], report["comparison"] = _units_block(scoring, definition, layout, children, by_child, low_n)
 
     # Reliability per factor, from the factor moments of the window's months.
     moments: dict[str, list[Any]] = {}

@@ -2,21 +2,21 @@
 
 ``<unit>`` is a service point's code (``/p/p2motcua``) or a unit's path without its outer
 slashes (``/p/vn/qt/tx-qt/p2``), as on the petition form. ``?publication=<id>`` picks one
-of the unit's published periods (default: the latest). Unpublished periods, comments and
-suspect responses are never shown; every count under 10 is withheld.
+of the unit's releases (default: the latest period). A release shows the figures frozen
+when it was published; withdrawn releases, comments and suspect responses are never
+shown; every count under 10 is withheld, with whatever else would let it be worked out.
 """
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, render_template, request
 from flask_babel import gettext as _
 
 from ..errors import abort_with
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Publication, Unit
-from ..services import lookup, petitions, publication, report_text
-from ..services.report_views import chart_cache, watermark
-from ..services.workdays import calendar_for
+from ..services import lookup, publication, report_text
+from ..services.report_views import chart_cache
 from . import bp
 
 
@@ -46,10 +46,6 @@ def _chosen(unit: Unit, pubs: list[Publication]) -> Publication | None:
     return chosen
 
 
-def _settings() -> petitions.PetitionSettings:
-    return petitions.PetitionSettings.from_config(current_app.config, calendar_for(current_app))
-
-
 @bp.get("/p/<path:ref>")
 def unit_results(ref: str):
     unit = _unit(ref)
@@ -57,10 +53,10 @@ def unit_results(ref: str):
     pub = _chosen(unit, pubs)
     if pub is None:
         return render_template("public_results/results.html", unit=unit, pub=None, pubs=[], ref=_ref(unit))
-    result = publication.public_results(db.session, pub, petition_settings=_settings())
+    result = publication.public_results(pub)
     trend_chart = any(not p["withheld"] and p["index"] is not None for p in result.results["trend"])
     return render_template("public_results/results.html", unit=unit, pub=pub, pubs=pubs, ref=_ref(unit),
-                           res=result.results, definition=result.definition, figures=result.accountability,
+                           res=result.results, title=result.title, figures=result.accountability,
                            trend_chart=trend_chart, units_below=_below(unit))
 
 
@@ -69,7 +65,8 @@ def _below(unit: Unit) -> dict[str, str]:
     from sqlalchemy import select
 
     rows = db.session.execute(select(Unit.path, Unit.code).join(Publication, Publication.unit_id == Unit.id)
-                              .where(Unit.parent_id == unit.id, Publication.unpublished_at.is_(None))).all()
+                              .where(Unit.parent_id == unit.id, Publication.unpublished_at.is_(None),
+                                     Publication.figures.is_not(None))).all()
     return {path: code or path.strip("/") for path, code in rows}
 
 
@@ -83,10 +80,10 @@ def trend(ref: str):
     if pub is None:
         abort_with(404, _("These results are not published (or no longer)."), _("Not published"))
     lang = current_language()
-    key = f"public-trend:{pub.id}:{watermark(db.session)}:{lang}"
+    key = f"public-trend:{pub.id}:{lang}"  # a release never changes
 
     def draw() -> dict[str, bytes]:
-        res = publication.public_results(db.session, pub, petition_settings=_settings()).results
+        res = publication.public_results(pub).results
         points = res["trend"]
         if not any(p["index"] is not None for p in points):
             return {}
@@ -102,6 +99,6 @@ def trend(ref: str):
     if "trend" not in bundle:
         abort_with(404, _("There is no trend to draw for these results."))
     response = Response(bundle["trend"], mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 

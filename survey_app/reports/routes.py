@@ -32,7 +32,7 @@ from ..services.workdays import calendar_for
 from . import bp
 from .forms import ModerateForm, UnpublishForm
 
-SORTS = ("rank", "name", "n", "share")
+SORTS = ("rank", "name", "n", "index", "share")  # "share": older links, sorted as "index"
 PER_PAGE = 25
 
 
@@ -97,8 +97,8 @@ def _sorted_units(rows: list[dict], sort: str, lang: str) -> list[dict]:
         return sorted(rows, key=lambda u: (u["name"].get(lang) or u["name"]["vi"]).casefold())
     if sort == "n":
         return sorted(rows, key=lambda u: -u["n"])
-    if sort == "share":
-        return sorted(rows, key=lambda u: (u["share"] is None, -(u["share"] or 0)))
+    if sort in ("index", "share"):
+        return sorted(rows, key=lambda u: (u["index"] is None, -(u["index"] or 0)))
     return sorted(rows, key=lambda u: (u["rank"] is None, u["rank"] or 0, -u["n"]))
 
 
@@ -145,7 +145,7 @@ def _dashboard(unit: Unit):
     sort = request.args.get("sort", "rank")
     try:
         if sort not in SORTS:
-            raise FilterError(_("The units can be sorted by rank, name, n or share."), "sort")
+            raise FilterError(_("The units can be sorted by rank, name, n or index."), "sort")
         filters = _filters(unit)
         view = compute(db.session, unit, filters)
     except FilterError as exc:

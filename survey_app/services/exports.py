@@ -318,6 +318,33 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
               "n", _("low n")])
     sm.append([_("Index"), share_cell(sm, index.get("value"), fmt), share_cell(sm, index.get("low"), fmt),
                share_cell(sm, index.get("high"), fmt), index.get("n"), bool(index.get("low_n"))])
+    change = report.get("change")
+    if change:
+        sm.append([])
+        head(sm, [_("Change from the previous period"), _("value")])
+        sm.append([_("periods"), f"{change.get('from') or ''} → {change['to']}"])
+        if change.get("enough"):
+            cfmt = "0.0%" if change.get("unit") == "share" else "0.00"
+            sm.append([_("difference"), share_cell(sm, change["difference"], cfmt)])
+            sm.append([_("%(level)s low", level="95%"), share_cell(sm, change["low"], cfmt)])
+            sm.append([_("%(level)s high", level="95%"), share_cell(sm, change["high"], cfmt)])
+            sm.append(["p", change["p"]])
+        else:
+            sm.append([_("difference"), report_text.change_sentence(change)])
+    if report.get("moh"):
+        moh = report["moh"]
+        sm.append([])
+        head(sm, [_("Ministry of Health measures"), _("value"), _("%(level)s low", level="95%"),
+                  _("%(level)s high", level="95%"), "n"])
+        for key, label, mfmt in (("general", _("General satisfaction rate"), "0.0%"),
+                                 ("comprehensive", _("Comprehensive satisfaction"), "0.0%"),
+                                 ("mean_score", _("Mean score (1–5)"), "0.00"),
+                                 ("return_rate", _("Would return or recommend"), "0.0%"),
+                                 ("expectation", _("Expectation met (%)"), "0.0")):
+            m = moh.get(key)
+            if m:
+                sm.append([label, share_cell(sm, m["value"], mfmt), share_cell(sm, m["low"], mfmt),
+                           share_cell(sm, m["high"], mfmt), m["n"]])
     sm.append([])
     head(sm, [_("Factor"), _("key"), _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"), "n"])
     for fct in report["factors"]:
@@ -333,17 +360,22 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
                    "; ".join(f"{k}: {v}" for k, v in q["counts"].items())])
     if report["units"]:
         sm.append([])
-        head(sm, [_("Unit below"), _("path"), "n", _("satisfied share"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"),
-                  _("shrunken share"), _("rank"), _("funnel"), _("index"), _("low n")])
+        head(sm, [_("Unit below"), _("path"), "n", _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"),
+                  _("shrunken index"), _("rank"), _("rank from"), _("rank to"), _("funnel"), _("low n")])
         for u in report["units"]:
-            sm.append([u["name"].get(lang) or u["name"]["vi"], u["unit"], u["n"], share_cell(sm, u["share"]),
-                       share_cell(sm, u["low"]), share_cell(sm, u["high"]), share_cell(sm, u["shrunk"]), u["rank"],
-                       u["funnel"] or "", share_cell(sm, u["index"], fmt), bool(u["low_n"])])
+            sm.append([u["name"].get(lang) or u["name"]["vi"], u["unit"], u["n"], share_cell(sm, u["index"], fmt),
+                       share_cell(sm, u["low"], fmt), share_cell(sm, u["high"], fmt), share_cell(sm, u["shrunk"], fmt),
+                       u["rank"], u["rank_low"], u["rank_high"], u["funnel"] or "", bool(u["low_n"])])
+        if report.get("comparison"):
+            cmp = report["comparison"]
+            sm.append([_("Units differ more than chance"), bool(cmp["detectable"]), "Q", cmp["q"], "df", cmp["dof"],
+                       "p", cmp["p"]])
     sm.append([])
-    head(sm, [_("Trend period"), "n", _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"), _("low n")])
+    head(sm, [_("Trend period"), "n", _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"), _("low n"),
+              _("partial")])
     for t in report["trend"]:
         sm.append([t["period"], t["n"], share_cell(sm, t["index"], fmt), share_cell(sm, t["low"], fmt),
-                   share_cell(sm, t["high"], fmt), bool(t["low_n"])])
+                   share_cell(sm, t["high"], fmt), bool(t["low_n"]), bool(t.get("partial"))])
     if accountability:
         fig = accountability["figures"]
         sm.append([])

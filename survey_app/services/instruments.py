@@ -319,7 +319,8 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
         if method == "satisfied_share":
             c.unknown_keys("scoring", scoring, {"method"})
         elif method == "moh":
-            c.unknown_keys("scoring", scoring, {"method", "expectation_question", "return_question", "return_options"})
+            c.unknown_keys("scoring", scoring, {"method", "expectation_question", "return_question", "return_options",
+                                                "return_exclude"})
             eq = scoring.get("expectation_question")
             if eq is not None:
                 if eq not in by_key or by_key[eq]["type"] != "percent":
@@ -336,8 +337,27 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
                         c.fail("scoring.return_options", "must list option keys of the return question")
                     scoring_out["return_question"] = rq
                     scoring_out["return_options"] = ro
+                    # Options that are neither a yes nor a no ("other"): left out of the
+                    # return rate's denominator (Bộ Y tế 3869/QĐ-BYT).
+                    rx = scoring.get("return_exclude", [])
+                    if (not isinstance(rx, list) or any(o not in keys for o in rx)
+                            or (isinstance(ro, list) and set(rx) & set(ro))):
+                        c.fail("scoring.return_exclude",
+                               "must list option keys of the return question that are not return options")
+                    else:
+                        scoring_out["return_exclude"] = rx
+            elif "return_exclude" in scoring:
+                c.fail("scoring.return_exclude", "needs a return_question")
         elif method == "points":
-            c.unknown_keys("scoring", scoring, {"method", "max_total", "grades"})
+            c.unknown_keys("scoring", scoring, {"method", "max_total", "grades", "scale_to_answered"})
+            # A skipped optional indicator must not count as 0 points: with
+            # scale_to_answered the total is points ÷ (best points of the indicators
+            # answered) × max_total (Nghị định 61/2018; INSTRUMENTS.md §2).
+            sta = scoring.get("scale_to_answered", False)
+            if not isinstance(sta, bool):
+                c.fail("scoring.scale_to_answered", "must be true or false")
+                sta = False
+            scoring_out["scale_to_answered"] = sta
             for q in scored:
                 sc = scales.get(q.get("scale") or "")
                 if sc is not None and not sc["points"]:

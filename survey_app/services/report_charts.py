@@ -21,19 +21,24 @@ def charts_for(report: dict[str, Any], definition: dict[str, Any], lang: str = "
                 neutral="auto" if len(labels) % 2 else None,
                 title=definition["title"][lang],
             )
-    trend = [t for t in report["trend"] if t["index"] is not None]
-    if trend:
+    trend = report["trend"]
+    if any(t["index"] is not None for t in trend):
         is_share = report["index"].get("unit") == "share"
-        out["trend"] = charts.trend_chart([t["period"] for t in trend], [t["index"] for t in trend],
-                                          [t["low"] if t["low"] is not None else t["index"] for t in trend],
-                                          [t["high"] if t["high"] is not None else t["index"] for t in trend],
-                                          percent=is_share, lang=lang)
-    units = [u for u in report["units"] if u["n"] and u["share"] is not None]
-    if len(units) >= 2:
-        successes = [int(round(u["share"] * u["n"])) for u in units]
-        if 0 < sum(successes) < sum(u["n"] for u in units):
-            out["funnel"] = charts.funnel_chart(successes, [u["n"] for u in units],
-                                                labels=[u["name"][lang] for u in units], lang=lang)
+        nan = float("nan")
+        values = [nan if t["index"] is None else t["index"] for t in trend]
+        out["trend"] = charts.trend_chart([t["period"] for t in trend], values,
+                                          [nan if t["low"] is None else t["low"] for t in trend],
+                                          [nan if t["high"] is None else t["high"] for t in trend],
+                                          percent=is_share, lang=lang,
+                                          marked=[bool(t["low_n"] or t.get("partial")) and t["index"] is not None
+                                                  for t in trend])
+    units = [u for u in report["units"] if u["n"] and u["index"] is not None]
+    comparison = report.get("comparison")
+    if len(units) >= 2 and comparison and (comparison.get("score_variance") or 0) > 0:
+        out["funnel"] = charts.index_funnel_chart(
+            [u["index"] for u in units], [u["n"] for u in units], comparison["mean"], comparison["score_variance"],
+            labels=[u["name"][lang] for u in units], flags=[u["funnel"] or "within" for u in units],
+            percent=report["index"].get("unit") == "share", lang=lang)
     factor_keys = [f["key"] for f in report["factors"]]
     if units and factor_keys:
         values = [[u["factors"].get(k) if u["factors"].get(k) is not None else float("nan") for u in units]

@@ -167,7 +167,7 @@ def _headline(pdf: FPDF, report: Mapping[str, Any]) -> None:
                    align="L")
     lines = [
         (_("Change from the previous period"), t.change_sentence(report.get("change"))),
-        (_("Trend"), t.trend_sentence(report.get("trend_test"))),
+        (_("Trend"), t.trend_sentence(report.get("trend_test"), unit)),
     ]
     if unit == "points" and index.get("grade"):
         lines.insert(0, (_("Grade"), index["grade"].get("vi", "")))
@@ -231,6 +231,22 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
     _headline(pdf, report)
     unit_kind = report["index"].get("unit")
 
+    # Ministry of Health measures
+    if report.get("moh"):
+        moh = report["moh"]
+        _heading(pdf, _("Ministry of Health measures"))
+        rows = [[_("Measure"), _("Value"), _("%(level)s interval", level="95%"), "n"]]
+        for key, label, kind in (("general", _("General satisfaction rate"), "share"),
+                                 ("comprehensive", _("Comprehensive satisfaction"), "share"),
+                                 ("mean_score", _("Mean score (1–5)"), None),
+                                 ("return_rate", _("Would return or recommend"), "share"),
+                                 ("expectation", _("Expectation met (%)"), None)):
+            m = moh.get(key)
+            if m:
+                rows.append([label, t.value(m["value"], kind, 1 if kind else 2),
+                             t.interval(m["low"], m["high"], kind, 1 if kind else 2), t.count(m["n"])])
+        _table(pdf, rows, (100, 25, 35, 20), ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
+
     # Factors
     if report["factors"]:
         _heading(pdf, _("Factors"))
@@ -244,13 +260,15 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
     # Trend
     if report["trend"]:
         _heading(pdf, _("Trend"), need=_image_size(charts["trend"], 80)[1] + 20 if "trend" in charts else 40)
-        _text(pdf, _("Trend: %(sentence)s.", sentence=t.trend_sentence(report.get("trend_test"))), size=9)
+        _text(pdf, _("Trend: %(sentence)s.", sentence=t.trend_sentence(report.get("trend_test"), unit_kind)), size=9)
         if "trend" in charts:
             _image(pdf, charts["trend"], max_height=80)
         rows = [[_("Month or quarter"), "n", _("Index"), _("%(level)s interval", level="95%"), ""]]
         for p in report["trend"]:
             rows.append([t.period_label(p["period"]), t.count(p["n"]), t.value(p["index"], unit_kind),
-                         t.interval(p["low"], p["high"], unit_kind), _("low n") if p["low_n"] else ""])
+                         t.interval(p["low"], p["high"], unit_kind),
+                         ", ".join(x for x in (_("partial") if p.get("partial") else "",
+                                               _("low n") if p["low_n"] and p["n"] else "") if x)])
         _table(pdf, rows, (30, 20, 30, 50, 50), ("LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"), size=8)
 
     # Questions
@@ -274,18 +292,25 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
     # Units below
     if report["units"]:
         _heading(pdf, _("Units below"), need=60)
-        rows = [[_("Rank"), _("Unit"), "n", _("Satisfied (%(level)s interval)", level="95%"), _("Shrunken"), _("Funnel")]]
+        rows = [[_("Rank"), _("Unit"), "n", _("Index (%(level)s interval)", level="95%"), _("Shrunken"), _("Funnel")]]
         ordered = sorted(report["units"], key=lambda u: (u["rank"] is None, u["rank"] or 0, u["name"]["vi"]))
+        digits = 1 if unit_kind == "share" else 2
         for u in ordered:
-            share = (f"{t.percent(u['share'])} ({t.interval(u['low'], u['high'])})" if u["share"] is not None
-                     else "—")
-            rows.append([str(u["rank"]) if u["rank"] else "—", u["name"]["vi"],
-                         t.count(u["n"]) + (" " + _("(low n)") if u["low_n"] and u["n"] else ""), share,
-                         t.percent(u["shrunk"]), t.funnel_label(u["funnel"])])
-        _table(pdf, rows, (12, 58, 22, 40, 20, 28), ("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"), size=8)
-        if report.get("homogeneity"):
-            h = report["homogeneity"]
-            _text(pdf, _("Do the units differ more than chance? Chi-square test: %(chi2)s (df = %(dof)s), %(p)s.", chi2=t.number(h["chi2"], 1), dof=h["dof"], p=t.p_value(h["p"])),
+            index = (f"{t.value(u['index'], unit_kind, digits)} ({t.interval(u['low'], u['high'], unit_kind, digits)})"
+                     if u["index"] is not None else "—")
+            rank = "—"
+            if u["rank"]:
+                rank = str(u["rank"]) + (f" ({u['rank_low']}–{u['rank_high']})" if u["rank_low"] != u["rank_high"]
+                                         else "")
+            rows.append([rank, u["name"]["vi"],
+                         t.count(u["n"]) + (" " + _("(low n)") if u["low_n"] and u["n"] else ""), index,
+                         t.value(u["shrunk"], unit_kind, digits), t.funnel_label(u["funnel"])])
+        _table(pdf, rows, (18, 54, 20, 42, 18, 28), ("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"), size=8)
+        cmp = report.get("comparison")
+        if cmp:
+            if not cmp["detectable"]:
+                _text(pdf, _("No difference between these units can be told apart from chance (heterogeneity test, %(p)s), so they are not ranked.", p=t.p_value(cmp["p"])), size=8.5)
+            _text(pdf, _("Do the units differ more than chance? Heterogeneity test: Q = %(q)s (df = %(dof)s), %(p)s.", q=t.number(cmp["q"], 1), dof=cmp["dof"], p=t.p_value(cmp["p"])),
                   size=8.5, color=GREY)
         for name in ("funnel", "factors_by_unit"):
             if name in charts and sum(1 for u in report["units"] if u["n"]) >= 2:

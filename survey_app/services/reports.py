@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,12 @@ from ..models import CHANNELS, Instrument, InstrumentVersion, Unit
 from . import rollup
 
 MAX_WINDOW_DAYS = 366 * 10
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_today() -> date:
+    """Today in Asia/Ho_Chi_Minh, where every report's days are counted."""
+    return datetime.now(LOCAL_TZ).date()
 
 
 class ReportError(ValueError):
@@ -33,6 +40,9 @@ class ReportRequest:
     include_suspect: bool = False
     channels: tuple[str, ...] | None = None
     campaign_id: int | None = None
+    # The local day the report is read on: periods not ended by then are partial.
+    # None: today in Asia/Ho_Chi_Minh.
+    as_of: date | None = None
 
 
 def find_unit(session: Session, ref: str) -> Unit | None:
@@ -98,7 +108,7 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
     root = next(u for u in units if u.path == req.unit.path)
     report = build_report(latest.snapshot, root, units, tables, date_from=req.date_from, date_to=req.date_to,
                           period=req.period, include_suspect=req.include_suspect,
-                          versions=[v.number for v in versions])
+                          versions=[v.number for v in versions], as_of=req.as_of or local_today())
     return ReportResult(report, tables, versions)
 
 

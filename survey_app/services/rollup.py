@@ -19,9 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from analysis import respondent as rl
 from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
 
-from ..models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupResponse,
+from ..models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments, RollupResponse,
                       RollupState)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,6 +90,7 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     cells: dict[tuple, int] = defaultdict(int)
     per_response: dict[tuple, list[int]] = defaultdict(lambda: [0] * 8)
     factors: dict[tuple, list[Any]] = {}
+    features: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for r in responses:
         scoring, counted = plans.get(r.instrument_version_id)
         trust = trust_override or r.trust
@@ -109,6 +111,7 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
             acc[5] += sign * s.points
             acc[6] += sign * s.points * s.points
         month = day.replace(day=1)
+        features[base + (month, r.channel, trust)].append((sign, rl.respondent_features(scoring, given)))
         for factor, vector in s.factor_vectors.items():
             fkey = base + (month, r.channel, trust, factor)
             k = len(vector)
@@ -143,6 +146,21 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
                 cross = [[a + b for a, b in zip(r1, r2)] for r1, r2 in zip(cross, existing.cross)]
             rows.append(dict(zip(fcols, key), n=n, sums=sums, cross=cross))
         _upsert(session, table, rows, add=(), replace=("n", "sums", "cross"))
+
+    if features:
+        mcols = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
+        table = RollupMoments.__table__
+        rows = []
+        for key, signed in features.items():
+            layout = rl.feature_layout(plans.get(key[2])[0])
+            added = rl.Moments.of([f for sg, f in signed if sg > 0], m=layout.m)
+            removed = rl.Moments.of([f for sg, f in signed if sg < 0], m=layout.m)
+            where = [table.c[c] == v for c, v in zip(mcols, key)]
+            existing = session.execute(select(table.c.moments).where(*where)).scalar()
+            total = (rl.Moments.from_json(existing) if existing is not None else rl.Moments.zeros(layout.m))
+            total = total + added - removed
+            rows.append(dict(zip(mcols, key), n=total.n, moments={"keys": list(layout.keys), **total.to_json()}))
+        _upsert(session, table, rows, add=(), replace=("n", "moments"))
 
 
 def _lock_state(session: Session) -> RollupState:
