@@ -269,11 +269,11 @@ def freeze(session: Session, unit: Unit, filters: ReportFilters, *, petition_set
     """The figures of a release, computed now: the suppressed report (audited against
     differencing with every other public release), the petition figures as they stand,
     and what they were computed from. JSON-ready; stored and never recomputed."""
-    from . import disclosure_audit, petitions
+    from . import petitions, release_audit
 
     view = compute(session, unit, filters)
     results = suppress_report(view.report)
-    results = disclosure_audit.protect_release(session, unit, view, results, threshold=THRESHOLD)
+    results = release_audit.protect_release(session, unit, view, results, threshold=THRESHOLD)
     figures = petitions.accountability(session, unit, filters.date_from, filters.date_to, public=True,
                                        settings=petition_settings, as_of=today)
     return {"results": results, "title": view.definition["title"], "accountability": figures,
