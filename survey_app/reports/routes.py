@@ -325,12 +325,18 @@ def export_pdf(unit_id: int):
 
 def _publications_page(unit: Unit, filters: ReportFilters | None, error: str | None = None, status: int = 200):
     pubs = publication.publications_of(db.session, unit, active_only=False)
+    context = _form_context(unit, filters)
+    choices = publication.release_choices(_today())
+    chosen = request.form.get("window") or (filters.window if filters else "")
+    if chosen not in {value for value, _label in choices}:
+        chosen = choices[0][0] if choices else ""
+    context["form_values"] = dict(context["form_values"], window=chosen)
     return render_template(
         "reports/publications.html", unit=unit, filters=filters, error=error, publications=pubs,
-        can_manage=current_scope().covers(unit, "manager"), crumbs=_crumbs(unit),
+        can_manage=current_scope().covers(unit, "manager"), crumbs=_crumbs(unit), release_choices=choices,
         public_url=url_for("public_results.unit_results", ref=unit.code or unit.path.strip("/")),
         public_base=current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/"),
-        unpublish_form=UnpublishForm(formdata=None), **_form_context(unit, filters)), status
+        unpublish_form=UnpublishForm(formdata=None), **context), status
 
 
 @bp.get("/<int:unit_id>/publications")
@@ -350,12 +356,22 @@ def publish(unit_id: int):
     unit = _unit(unit_id, "manager")
     try:
         filters = _filters(unit, request.form)
+        pub = publication.publish(db.session, current_scope(), unit, filters, actor=_actor(),
+                                  correction_note=request.form.get("correction_note"), today=_today(),
+                                  petition_settings=_petition_settings())
     except FilterError as exc:
         return _publications_page(unit, None, exc.message, 400)
-    pub = publication.publish(db.session, current_scope(), unit, filters, actor=_actor())
+    except publication.PublicationError as exc:
+        db.session.rollback()
+        return _publications_page(unit, None, exc.message, 400)
     db.session.commit()
-    flash(_("Published: anyone can now read the results of %(first)s – %(last)s at the public page.",
-            first=report_text.day(pub.date_from), last=report_text.day(pub.date_to)), "success")
+    label = report_text.release_label(pub.period, pub.date_from)
+    if pub.release_no > 1:
+        flash(_("Corrected: release no. %(n)s of %(period)s replaces the earlier one on the public page.",
+                n=pub.release_no, period=label), "success")
+    else:
+        flash(_("Published: anyone can now read the results of %(period)s at the public page. They are fixed "
+                "as of now.", period=label), "success")
     return redirect(url_for("reports.publications", unit_id=unit.id, **filters.args()), code=303)
 
 

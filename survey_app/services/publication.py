@@ -50,7 +50,7 @@ from .reports import local_today
 from .scope import Scope, not_found
 
 __all__ = ["PublicationError", "publish", "unpublish", "publications_of", "public_filters", "public_results",
-           "suppress_report", "release_kind", "THRESHOLD"]
+           "suppress_report", "release_kind", "release_choices", "THRESHOLD"]
 
 THRESHOLD = DEFAULT_THRESHOLD
 _KINDS = {"month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "quarter": re.compile(r"^\d{4}-Q[1-4]$"),
@@ -71,6 +71,15 @@ def release_kind(window: str) -> str | None:
         if pattern.match(window or ""):
             return kind
     return None
+
+
+def release_choices(today: date) -> list[tuple[str, str]]:
+    """(window, label) of the calendar periods that have ended by ``today`` and can be
+    published: recent years, quarters and months."""
+    from .report_views import window_choices
+
+    return [(value, label) for value, label in window_choices(today)
+            if release_kind(value) and period_bounds(value)[1] < today]
 
 
 def _active_release(session: Session, unit: Unit, instrument: Instrument, date_from: date, date_to: date

@@ -111,7 +111,7 @@ def _per(test: Mapping[str, Any]) -> str:
 def release_label(period: str, first: date) -> str:
     """A release's period in words: ``10/2026``, ``Quý 4/2026``, ``Năm 2026``."""
     if period == "year":
-        return _("Year %(year)s", year=first.year)
+        return _("Year %(year)d", year=first.year)
     if period == "quarter":
         return period_label(f"{first.year}-Q{(first.month - 1) // 3 + 1}")
     return period_label(f"{first.year}-{first.month:02d}")
