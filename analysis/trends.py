@@ -12,11 +12,16 @@ period_change
     Change of a share between two periods: two-proportion z-test and Newcombe interval.
 mann_whitney_from_counts
     Mann–Whitney U for two ordinal count tables (e.g. level counts of two quarters).
+trend_test
+    Mann–Kendall on the periods with enough respondents, Theil–Sen slope against the
+    true positions (per month even with gaps), and whether a trend is solid enough to
+    state in words.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +47,9 @@ __all__ = [
     "theil_sen",
     "period_change",
     "mann_whitney_from_counts",
+    "TREND_MIN_PERIODS",
+    "TrendTest",
+    "trend_test",
 ]
 
 #: Fewest finite periods :func:`mann_kendall` will test.
@@ -462,3 +470,186 @@ def mann_whitney_from_counts(
         z = math.copysign(max(abs(dev) - 0.5, 0.0), dev) / math.sqrt(var)
     p = min(1.0, float(2.0 * stats.norm.sf(abs(z))))
     return MannWhitneyResult(u, float(z), p, n_a, n_b, u / (n_a * n_b))
+
+
+#: Fewest kept periods :func:`trend_test` will test.
+TREND_MIN_PERIODS = 6
+
+
+@dataclass(frozen=True)
+class TrendTest:
+    """A trend test on the periods with enough respondents, slope per true time step.
+
+    When fewer than ``min_periods`` periods are kept, ``enough`` is False, ``reason``
+    says why, ``direction`` is ``"none"``, ``solid`` is False and every statistic is None.
+
+    Attributes
+    ----------
+    enough : bool
+        Whether the test was run.
+    reason : str or None
+        Why it was not run (``"not enough periods"``), else None.
+    positions : numpy.ndarray of int
+        Kept periods' positions (months or quarters since an origin), increasing.
+    values : numpy.ndarray of float
+        Kept periods' values, in time order.
+    n : numpy.ndarray of int
+        Kept periods' respondents.
+    excluded : tuple of (int, str)
+        (position, reason) of each left-out period, reason ``"empty"`` (no respondent or
+        no value) or ``"low n"`` (fewer than ``low_n`` respondents), in time order.
+    periods : int
+        Number of kept periods.
+    s, var_s, z, p, tau : float or None
+        Mann–Kendall S, tie-corrected Var(S), z, two-sided p and tau on the kept values
+        (as :func:`mann_kendall`).
+    slope : float or None
+        Theil–Sen slope per unit of position (per month, or per quarter).
+    intercept : float or None
+        median(values) − slope·median(positions): the line's value at position 0.
+    low, high : float or None
+        Sen's confidence interval of the slope.
+    direction : str
+        ``"up"`` or ``"down"`` when p < alpha (by the sign of S), else ``"none"``.
+    solid : bool
+        p < alpha and the slope interval lies entirely on the side of ``direction``
+        (excludes 0): only then should a public page state a trend in words.
+    """
+
+    enough: bool
+    reason: str | None
+    positions: np.ndarray
+    values: np.ndarray
+    n: np.ndarray
+    excluded: tuple[tuple[int, str], ...]
+    periods: int
+    s: float | None
+    var_s: float | None
+    z: float | None
+    p: float | None
+    tau: float | None
+    slope: float | None
+    intercept: float | None
+    low: float | None
+    high: float | None
+    direction: str
+    solid: bool
+
+
+def trend_test(
+    positions: Sequence[int],
+    values: Sequence[float],
+    n: Sequence[int],
+    low_n: int = 10,
+    min_periods: int = TREND_MIN_PERIODS,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+) -> TrendTest:
+    """Trend over periods that have enough respondents, with the slope per month.
+
+    Parameters
+    ----------
+    positions : sequence of int
+        Each period's position on the time axis: months (or quarters) since a fixed
+        origin, e.g. 12·year + month. Distinct; any order (sorted here). Months with no
+        data may be left out or given with n = 0: either way the slope is per month.
+    values : sequence of float
+        The period's official estimate; ``nan`` when it has none.
+    n : sequence of int
+        Respondents in the period.
+    low_n : int, optional
+        Periods with fewer respondents are left out, default 10.
+    min_periods : int, optional
+        Fewest kept periods to test, default 6 (at least 4).
+    alpha : float, optional
+        Significance level of the Mann–Kendall test, default 0.05.
+    confidence : float, optional
+        Level of Sen's slope interval, default 0.95.
+
+    Returns
+    -------
+    TrendTest
+        Fields ``enough``, ``reason``, ``positions``, ``values``, ``n``, ``excluded``,
+        ``periods``, ``s``, ``var_s``, ``z``, ``p``, ``tau``, ``slope``, ``intercept``,
+        ``low``, ``high``, ``direction``, ``solid``.
+
+    Raises
+    ------
+    ValueError
+        If lengths differ, positions are not distinct whole numbers, a value is
+        infinite, an n is not a count, or a setting is out of range.
+
+    Notes
+    -----
+    The sampling unit is the period's respondents: a period with n < ``low_n``
+    respondents (its estimate is one or two citizens' opinion) or without a value is
+    excluded, never given the weight of a period with 400 respondents. On the kept
+    periods, in time order, Mann–Kendall: S = Σ_{i<j} sign(yⱼ − yᵢ), Var(S) =
+    [m(m−1)(2m+5) − Σt(t−1)(2t+5)]/18, z = (S ∓ 1)/√Var(S), p = 2(1 − Φ(|z|)),
+    tau = S/(m(m−1)/2) (:func:`mann_kendall`; S depends only on the order, so gaps do
+    not change it). The Theil–Sen slope is the median of (yⱼ − yᵢ)/(xⱼ − xᵢ) over pairs
+    with x the TRUE positions (:func:`theil_sen`), so with a missing month the slope is
+    still per month; numbering the kept periods 0, 1, 2, … instead would overstate a
+    slope per month by about (span)/(m − 1). Sen's interval at ``confidence``.
+    direction = "up"/"down" by the sign of S when p < alpha; solid = p < alpha and
+    (low > 0 for "up", high < 0 for "down").
+
+    References
+    ----------
+    H. B. Mann, Econometrica 13 (1945) 245–259. M. G. Kendall, Rank Correlation Methods,
+    4th ed., Griffin, 1975. P. K. Sen, J. Am. Stat. Assoc. 63 (1968) 1379–1389.
+    H. Theil, Indag. Math. 12 (1950) 85–91.
+
+    Examples
+    --------
+    Months 0–9; month 3 had no respondent and month 6 only two:
+
+    >>> r = trend_test(range(10), [0.70, 0.71, 0.73, float("nan"), 0.74, 0.76, 0.2,
+    ...                            0.77, 0.80, 0.81], [50, 40, 60, 0, 45, 55, 2, 70, 40, 65])
+    >>> r.excluded, r.periods, r.direction, r.solid
+    (((3, 'empty'), (6, 'low n')), 8, 'up', True)
+    >>> round(r.slope, 4), round(r.p, 4)
+    (0.0121, 0.0008)
+    """
+    if isinstance(alpha, bool) or not 0.0 < float(alpha) < 1.0:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}.")
+    c = check_confidence(confidence)
+    for name, val, least in (("low_n", low_n, 1), ("min_periods", min_periods, MIN_PERIODS)):
+        if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < least:
+            raise ValueError(f"{name} must be a whole number of at least {least}, got {val!r}.")
+    x = as_real_array(positions, "positions")
+    if np.any(x != np.floor(x)):
+        raise ValueError("positions must be whole numbers (months or quarters since an origin).")
+    y = as_real_array(values, "values", allow_nan=True)
+    m = as_count_array(n, "n", ndim=1)
+    if not (x.size == y.size == m.size):
+        raise ValueError(f"positions, values and n must have one entry per period; got "
+                         f"{x.size}, {y.size} and {m.size}.")
+    if np.unique(x).size != x.size:
+        raise ValueError("positions must be distinct: one value per period.")
+    order = np.argsort(x, kind="stable")
+    x, y, m = x[order], y[order], m[order]
+    empty = (m == 0) | np.isnan(y)
+    low = ~empty & (m < low_n)
+    keep = ~empty & ~low
+    excluded = tuple((int(p), "empty" if e else "low n")
+                     for p, e, lo in zip(x, empty, low) if e or lo)
+    xk, yk, mk = x[keep].astype(np.int64), y[keep], m[keep]
+    periods = int(xk.size)
+    if periods < min_periods:
+        return TrendTest(False, "not enough periods", xk, yk, mk, excluded, periods,
+                         None, None, None, None, None, None, None, None, None, "none", False)
+    mk_res = mann_kendall(yk, alpha)
+    ts = theil_sen(xk.astype(np.float64), yk, c)
+    p = float(mk_res.p)
+    s = float(mk_res.s)
+    if p < float(alpha) and s != 0:
+        direction = "up" if s > 0 else "down"
+    else:
+        direction = "none"
+    solid = (direction == "up" and ts.low > 0) or (direction == "down" and ts.high < 0)
+    return TrendTest(
+        enough=True, reason=None, positions=xk, values=yk, n=mk, excluded=excluded,
+        periods=periods, s=s, var_s=mk_res.var_s, z=mk_res.z, p=p, tau=mk_res.tau,
+        slope=ts.slope, intercept=ts.intercept, low=ts.low, high=ts.high,
+        direction=direction, solid=bool(solid))
