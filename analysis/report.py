@@ -398,13 +398,13 @@ def _trend_block(trend: Sequence[Mapping[str, Any]], period: str, low_n: int) ->
                       [t["n"] for t in complete], low_n=low_n, min_periods=MIN_TREND_PERIODS)
     block: dict[str, Any] = {
         "enough": test.enough, "reason": test.reason, "per": period,
-        "periods": len(test.used), "excluded": len(trend) - len(test.used),
+        "periods": int(test.periods), "excluded": len(trend) - int(test.periods),
         "tau": None, "p": None, "slope": None, "slope_low": None, "slope_high": None,
         "direction": "none", "solid": False, "trend": None,
     }
     if test.enough:
-        block.update(tau=_num(test.tau), p=_num(test.p), slope=_num(test.slope), slope_low=_num(test.slope_low),
-                     slope_high=_num(test.slope_high), direction=test.direction, solid=bool(test.solid),
+        block.update(tau=_num(test.tau), p=_num(test.p), slope=_num(test.slope), slope_low=_num(test.low),
+                     slope_high=_num(test.high), direction=test.direction, solid=bool(test.solid),
                      trend={"up": "increasing", "down": "decreasing"}.get(test.direction, "no trend"))
     return block
 
@@ -457,17 +457,20 @@ def _units_block(scoring: Scoring, definition, layout: rl.FeatureLayout, childre
     bounds = (0.0, 1.0) if estimates[active[0]].unit == "share" else (0.0, float(scoring.params.get("max_total") or
                                                                                   math.inf))
     result = compare_units([estimates[i].value for i in active], [estimates[i].var for i in active],
-                           [estimates[i].n for i in active], bounds=bounds)
+                           [estimates[i].n for i in active],
+                           score_variances=[estimates[i].var * estimates[i].n for i in active], bounds=bounds)
+    z = 1.959963984540054
     for j, i in enumerate(active):
-        u = result.units[j]
-        rows[i].update(shrunk=_num(u.shrunk), shrunk_low=_num(u.shrunk_low), shrunk_high=_num(u.shrunk_high),
-                       funnel=u.funnel, rank=int(u.rank) if result.detectable else None,
-                       rank_low=int(u.rank_low) if result.detectable else None,
-                       rank_high=int(u.rank_high) if result.detectable else None)
-    comparison = {"detectable": bool(result.detectable), "q": _num(result.q), "dof": int(result.dof),
-                  "p": _num(result.p), "tau2": _num(result.tau2), "i2": _num(result.i2), "mean": _num(result.mean),
-                  "units": len(active), "score_variance": _num(result.s2_pooled),
-                  "funnel": {"centre": _num(result.mean), "score_variance": _num(result.s2_pooled)}}
+        shrunk, sd = float(result.shrunk[j]), float(result.shrunk_sd[j])
+        rows[i].update(shrunk=_num(shrunk), shrunk_low=_num(max(bounds[0], shrunk - z * sd)),
+                       shrunk_high=_num(min(bounds[1], shrunk + z * sd)), funnel=result.flags[j])
+        if result.detectable:
+            rows[i].update(rank=int(result.rank[j]), rank_low=int(result.rank_low[j]),
+                           rank_high=int(result.rank_high[j]))
+    re_ = result.random_effects
+    comparison = {"detectable": bool(result.detectable), "q": _num(result.q_pooled), "dof": len(active) - 1,
+                  "p": _num(result.p_pooled), "tau2": _num(re_.tau2), "i2": _num(re_.i2),
+                  "mean": _num(result.target), "units": len(active), "score_variance": _num(result.s2_pooled)}
     return rows, comparison
 
 

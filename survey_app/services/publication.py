@@ -261,9 +261,9 @@ def _public_trend(public: list[dict[str, Any]], trend: list[Mapping[str, Any]]) 
     test = trend_test([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
                       low_n=THRESHOLD, min_periods=MIN_TREND_PERIODS)
     if not test.enough:
-        return {"enough": False, "periods": len(test.used), "solid": False, "direction": "none", "per": "month"}
-    return {"enough": True, "periods": len(test.used), "solid": bool(test.solid), "direction": test.direction,
-            "slope": _finite(test.slope), "slope_low": _finite(test.slope_low), "slope_high": _finite(test.slope_high),
+        return {"enough": False, "periods": int(test.periods), "solid": False, "direction": "none", "per": "month"}
+    return {"enough": True, "periods": int(test.periods), "solid": bool(test.solid), "direction": test.direction,
+            "slope": _finite(test.slope), "slope_low": _finite(test.low), "slope_high": _finite(test.high),
             "per": "month"}
 
 
