@@ -30,10 +30,10 @@ from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import abort_with
-from ..extensions import login
-from ..models import ROLE_RANK
-from ..services.scope import Scope
+from .errors import abort_with
+from .extensions import login
+from .models import ROLE_RANK
+from .services.officials.scope import Scope
 
 __all__ = ["OfficialBlueprint", "check_official_routes", "current_scope", "official_route",
            "unguarded_endpoints", "view_policy"]

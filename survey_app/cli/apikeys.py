@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
 from sqlalchemy import select
 
-from .extensions import db
-from .models import ApiKey
-from .services import apikeys, lookup
+from ..extensions import db
+from ..models import ApiKey
+from ..services.officials import apikeys, lookup
 
 
 @click.group("apikeys", help="API keys for GET /api/v1/reports/<unit> (Authorization: Bearer <key>).")
@@ -53,6 +52,3 @@ def revoke(key_id: int) -> None:
     else:
         click.echo(f"API key {key.id} was already revoked")
 
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(apikeys_cli)

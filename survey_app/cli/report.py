@@ -1,4 +1,4 @@
-"""``flask --app wsgi rollup`` and ``flask --app wsgi report``."""
+"""``flask --app wsgi report``: a unit's report as JSON on standard output, its charts as files."""
 from __future__ import annotations
 
 import json
@@ -6,10 +6,9 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask import Flask
 
-from .extensions import db
-from .services import reports, rollup
+from ..extensions import db
+from ..services.reports import build as reports
 
 
 def _day(_ctx, param, value: str | None) -> date | None:
@@ -19,14 +18,6 @@ def _day(_ctx, param, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2026-03-31") from None
-
-
-@click.command("rollup", help="Catch the rollups up with every new response.")
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
-def rollup_command(batch_size: int) -> None:
-    done = rollup.catch_up(db.session, batch_size=batch_size)
-    click.echo(f"rolled up {done.responses} response(s) in {done.batches} batch(es); "
-               f"{rollup.pending_count(db.session)} pending")
 
 
 @click.command("report", help="Print the report of a unit's subtree for an instrument and a window.")
@@ -59,7 +50,3 @@ def report_command(unit_ref, instrument_key, date_from, date_to, period, include
         written = reports.write_charts(report, definition, charts_dir, lang)
         click.echo(f"wrote {len(written)} chart file(s) to {charts_dir}", err=True)
 
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(rollup_command)
-    app.cli.add_command(report_command)

@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
 
-from .extensions import db
-from .models import Campaign
-from .services import paper_import
+from ..extensions import db
+from ..models import Campaign
+from ..services.data import paper_import
 
 #: Problems printed before "… and N more".
 MAX_SHOWN = 50
@@ -48,6 +47,3 @@ def import_command(campaign_id: int, dry_run: bool, file: Path) -> None:
         click.echo(f"{file.name}: {result.rows_read} row(s) read{blank}; imported {result.imported}, "
                    f"{result.already_present} already present (skipped)")
 
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(responses_cli)

@@ -11,10 +11,10 @@ import click
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from .extensions import db
-from .models import ROLES, Grant, Unit, User
-from .services import accounts
-from .services.lookup import find_unit
+from ..extensions import db
+from ..models import ROLES, Grant, Unit, User
+from ..services.officials import accounts
+from ..services.officials.lookup import find_unit
 
 ROLE_CHOICE = click.Choice(ROLES)
 

@@ -14,9 +14,12 @@ from ..errors import abort_with
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Publication, Unit
-from ..services import lookup, petitions, publication, report_text
-from ..services.report_views import chart_cache, watermark
-from ..services.workdays import calendar_for
+from ..services.officials import lookup
+from ..services.petitions import operations as petitions
+from ..services.petitions.workdays import calendar_for
+from ..services.reports import publication
+from ..services.reports import text as report_text
+from ..services.reports.views import chart_cache, watermark
 from . import bp
 
 

@@ -43,7 +43,7 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Answer, Response
+from ...models import Answer, Response
 from .surveys import SurveyTarget
 
 __all__ = ["AbuseSettings", "Signals", "Verdict", "answer_fingerprint", "assess"]

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import UNIT_KINDS, Instrument, InstrumentVersion
+from ...models import UNIT_KINDS, Instrument, InstrumentVersion
 
 SCHEMA_VERSION = 1
 QUESTION_TYPES = ("scale", "single", "multi", "yesno", "rating", "percent", "text", "longtext")

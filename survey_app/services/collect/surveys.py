@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, campaign_unit, utcnow
+from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, campaign_unit, utcnow
 from . import formtoken
 from .formtoken import FormToken
 from .text import clean_text
@@ -95,7 +95,7 @@ def _binding(target: SurveyTarget) -> dict[str, int]:
 
 
 def issue_form_token(secret: str, target: SurveyTarget, first_served: datetime | None = None) -> str:
-    """A signed token naming this form (``services.formtoken``): it carries the campaign,
+    """A signed token naming this form (``services.collect.formtoken``): it carries the campaign,
     unit and version the form was rendered for and a random nonce that becomes the
     response's idempotency key, so a double tap, a back-and-resubmit or a network retry
     stores one response.
@@ -280,7 +280,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
     :class:`TokenAlreadySpent` is raised, unless this very form was stored before (a
     retry), which returns that response as usual. ``also_flag`` maps earlier response ids
     to a trust reason: they join this one's burst and are marked suspect in the same
-    transaction (see :mod:`survey_app.services.abuse`). ``device_hash`` is the keyed daily
+    transaction (see :mod:`survey_app.services.collect.abuse`). ``device_hash`` is the keyed daily
     hash of the device, never a raw address.
     """
     now = submitted_at or utcnow()

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from ..models import Campaign, Unit
-from .instruments import latest_version
-from .units import by_path, create_unit
+from ...models import Campaign, Unit
+from ..collect.instruments import latest_version
+from ..officials.units import by_path, create_unit
 
 TREE = [
     # (parent path, slug, kind, name_vi, name_en, code)
@@ -88,8 +88,8 @@ def load_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
     returns (username, role, unit path) for each. The caller commits."""
     from sqlalchemy import select
 
-    from ..models import Grant, User
-    from .accounts import hash_password
+    from ...models import Grant, User
+    from ..officials.accounts import hash_password
 
     made = []
     for username, display_name, path, role in DEMO_ACCOUNTS:
@@ -109,6 +109,6 @@ def load_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
 def _has_campaign(session: Session, unit: Unit) -> bool:
     from sqlalchemy import select
 
-    from ..models import campaign_unit
+    from ...models import campaign_unit
 
     return session.scalar(select(campaign_unit.c.campaign_id).where(campaign_unit.c.unit_id == unit.id).limit(1)) is not None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Answer, Campaign, Response, Unit, campaign_unit
+from ...models import Answer, Campaign, Response, Unit, campaign_unit
 
 # How well each demo point does, on average (a level shift on the 5-point scale).
 QUALITY = {"p2motcua": 0.5, "p2yte": 0.1, "p2tieuhoc": 0.3, "p1motcua": -0.3, "p1yte": -0.1, "p1tieuhoc": 0.0}

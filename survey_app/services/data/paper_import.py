@@ -36,9 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ..models import Answer, Campaign, Response, Unit, utcnow
-from .rollup import LOCAL_TZ
-from .surveys import FIELD_PREFIX, validate_answers
+from ...models import Answer, Campaign, Response, Unit, utcnow
+from ..collect.surveys import FIELD_PREFIX, validate_answers
+from ..reports.rollup import LOCAL_TZ
 
 __all__ = ["DATE_COLUMN", "ImportFailed", "ImportResult", "Sheet", "UNIT_COLUMN", "idempotency_key", "import_file",
            "import_rows", "read_csv", "read_file", "read_xlsx"]

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ROLE_RANK, Grant, Unit, User, utcnow
-from ..models.user import new_session_token
+from ...models import ROLE_RANK, Grant, Unit, User, utcnow
+from ...models.user import new_session_token
 from . import audit
 from .scope import Scope, forbidden, not_found
 

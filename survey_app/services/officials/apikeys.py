@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import API_SCOPES, ApiKey, Unit, User, utcnow
+from ...models import API_SCOPES, ApiKey, Unit, User, utcnow
 from . import audit
 from .scope import GrantInfo, Scope
 

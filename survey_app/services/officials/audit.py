@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent, Unit, User, utcnow
+from ...models import AuditEvent, Unit, User, utcnow
 
 #: Every action the log knows. Later features add theirs here (export, publication, …).
 ACTIONS = (

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import ACCESS_MODES, Campaign, Instrument, InstrumentVersion, Response, Unit, User, campaign_unit, utcnow
+from ...models import ACCESS_MODES, Campaign, Instrument, InstrumentVersion, Response, Unit, User, campaign_unit, utcnow
 from . import audit
 from .scope import Scope
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Unit
+from ...models import Unit
 
 
 def find_unit(session: Session, ref: str) -> Unit | None:

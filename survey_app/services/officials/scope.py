@@ -21,7 +21,7 @@ Rules
 * **Shared data** (instruments, used by every unit): needs the role on a unit at depth
   ``SHARED_ADMIN_MAX_DEPTH`` or above (default 1: a province).
 
-Usage (routes get the request's scope from ``survey_app.auth.guard.current_scope()``)::
+Usage (routes get the request's scope from ``survey_app.guard.current_scope()``)::
 
     scope = Scope.for_user(user)
     unit = scope.get_unit_or_404(unit_id, "manager")
@@ -37,9 +37,9 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..errors import abort_with
+from ...errors import abort_with
+from ...models import ROLE_RANK, AuditEvent, Campaign, Grant, Response, Unit, User, campaign_unit
 from .units import escape_like, path_under
-from ..models import ROLE_RANK, AuditEvent, Campaign, Grant, Response, Unit, User, campaign_unit
 
 __all__ = ["GrantInfo", "Scope", "escape_like", "path_under"]
 
@@ -88,7 +88,7 @@ class Scope:
     @classmethod
     def for_user(cls, user: User, session: Session | None = None) -> "Scope":
         if session is None:
-            from ..extensions import db
+            from ...extensions import db
 
             session = db.session
         rows = session.execute(

@@ -1,6 +1,6 @@
 """Managing the unit tree from the official pages: create, rename, move, deactivate, delete.
 
-Every operation takes the official's :class:`~survey_app.services.scope.Scope` and checks
+Every operation takes the official's :class:`~survey_app.services.officials.scope.Scope` and checks
 it (manager role on every unit it touches), records an audit event, and commits once — or
 raises :class:`TreeError` with a message for the person before writing anything.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import UNIT_KINDS, Campaign, Grant, Response, Unit, User, campaign_unit
+from ...models import UNIT_KINDS, Campaign, Grant, Response, Unit, User, campaign_unit
 from . import audit
 from .scope import Scope, path_under
 from .units import CODE_RE, SLUG_RE
@@ -205,7 +205,7 @@ def delete(session: Session, scope: Scope, unit: Unit, *, actor: User | None = N
         raise TreeError(_("The top of the tree cannot be deleted."))
     if session.scalar(select(exists().where(Response.unit_id == unit.id))):
         raise TreeError(_("This unit has received answers, so it cannot be deleted. Deactivate it instead."))
-    from ..models import Petition  # issue 7: petitions keep their unit
+    from ...models import Petition  # issue 7: petitions keep their unit
 
     if session.scalar(select(exists().where((Petition.unit_id == unit.id) | (Petition.origin_unit_id == unit.id)))):
         raise TreeError(_("This unit has received petitions, so it cannot be deleted. Deactivate it instead."))

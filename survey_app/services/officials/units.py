@@ -6,7 +6,7 @@ import re
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
-from ..models import UNIT_KINDS, Unit
+from ...models import UNIT_KINDS, Unit
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 CODE_RE = re.compile(r"^[a-z0-9]{3,16}$")

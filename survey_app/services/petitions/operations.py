@@ -11,12 +11,12 @@ Rules kept here, whatever the route:
   when the citizen allowed it *and* an official approved it. Never notes, drafts, the
   photo or contact details.
 * **Scope.** Officials reach petitions through :func:`scoped_query` and
-  :func:`get_for_official`, built on :class:`survey_app.services.scope.Scope`: a petition
+  :func:`get_for_official`, built on :class:`survey_app.services.officials.scope.Scope`: a petition
   is in scope by the unit responsible for it now (an assignment moves it). Viewers read;
   managers run the workflow; contact details need a manager of the petition's unit (or
   above) and every view of them is audited.
 * **Time limits.** ``due_on`` is the n-th working day after the day of receipt (Asia/Ho_Chi_Minh;
-  :mod:`survey_app.services.workdays`), n from ``PETITION_DEADLINES`` per category or
+  :mod:`survey_app.services.petitions.workdays`), n from ``PETITION_DEADLINES`` per category or
   ``PETITION_DEADLINE_DAYS`` (default 10). An answer counts on time when it is published
   on or before the due day; an unanswered petition is overdue from the day after.
 """
@@ -34,13 +34,15 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import (PETITION_CATEGORIES, PUBLIC_EVENT_KINDS, Petition, PetitionContact, PetitionEvent,
+from ...models import (PETITION_CATEGORIES, PUBLIC_EVENT_KINDS, Petition, PetitionContact, PetitionEvent,
                       PetitionPhoto, Unit, User, utcnow)
-from . import audit, codes, formtoken
-from .codes import ALPHABET
-from .formtoken import FormToken
-from .scope import Scope, not_found, path_under
-from .text import clean_text
+from ..collect import formtoken
+from ..collect.formtoken import FormToken
+from ..collect.text import clean_text
+from ..officials import audit
+from ..officials.scope import Scope, not_found, path_under
+from ..qr import codes
+from ..qr.codes import ALPHABET
 from .workdays import WorkdayCalendar
 
 __all__ = [
@@ -131,7 +133,7 @@ def new_tracking_code() -> str:
 
 
 def normalize_tracking(raw: str | None) -> str | None:
-    """A typed code in canonical form, or ``None`` if it cannot be one (``services.codes``)."""
+    """A typed code in canonical form, or ``None`` if it cannot be one (``services.qr.codes``)."""
     return codes.normalize_code(raw, CODE_LENGTH, max_typed=40)
 
 
@@ -153,7 +155,7 @@ FORM_SALT = "hailong.petition-form"
 
 
 def issue_form_token(secret: str, unit: Unit) -> str:
-    """A signed token naming this form (``services.formtoken``): its nonce becomes the
+    """A signed token naming this form (``services.collect.formtoken``): its nonce becomes the
     petition's submission key and its time shows how fast the form was filled."""
     return formtoken.issue(secret, FORM_SALT, {"u": unit.id})
 

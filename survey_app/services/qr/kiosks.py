@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import Kiosk, Unit, utcnow
-from .text import clean_text
-from .units import subtree
+from ...models import Kiosk, Unit, utcnow
+from ..collect.text import clean_text
+from ..officials.units import subtree
 
 __all__ = [
     "ENROL_PATH", "KioskEnrolment", "KioskError", "complete_enrolment", "enrolment_state",

@@ -12,10 +12,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from ..models import Unit
+from ...models import Unit
+from ..officials.units import subtree
+from .encoding import normalize_base_url, short_url, survey_url
 from .printing import BLUE, GREY, draw_qr, new_pdf, text_block
-from .qr import normalize_base_url, short_url, survey_url
-from .units import subtree
 
 __all__ = ["POSTER_SIZES", "PosterError", "build_posters_pdf", "service_points_under"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from .qr import dark_runs, qr_matrix
+from .encoding import dark_runs, qr_matrix
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..models import Campaign, Unit
+from ...models import Campaign, Unit
+from .encoding import code_entry_url, normalize_base_url, short_url, token_url
 from .printing import GREY, MONO, draw_qr, new_pdf, nfc, text_block
-from .qr import code_entry_url, normalize_base_url, short_url, token_url
 
 __all__ = ["SLIPS_PER_PAGE", "build_slips_pdf", "valid_through"]
 

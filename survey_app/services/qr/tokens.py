@@ -14,7 +14,7 @@ processes) would void every code already handed out.
 
 A code is spent by an atomic conditional UPDATE (``SET spent_at … WHERE spent_at IS NULL``)
 in the same transaction as the response it admits; see
-:func:`survey_app.services.surveys.submit_response`.
+:func:`survey_app.services.collect.surveys.submit_response`.
 """
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...models import TOKEN_ACCESS_MODES, Campaign, Unit, VisitToken, campaign_unit, utcnow
+from ..collect.surveys import SurveyTarget
 from . import codes
 from .codes import ALPHABET
-from ..models import TOKEN_ACCESS_MODES, Campaign, Unit, VisitToken, campaign_unit, utcnow
-from .qr import token_url
-from .surveys import SurveyTarget
+from .encoding import token_url
 
 __all__ = [
     "ALPHABET", "CODE_LENGTH", "MAX_BATCH", "TokenIssueError", "TokenRefused", "TokenTarget",

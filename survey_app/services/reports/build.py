@@ -13,7 +13,7 @@ from analysis import counts
 from analysis.instrument import scoring_of
 from analysis.report import PERIODS, build_report
 
-from ..models import CHANNELS, Instrument, InstrumentVersion, Unit
+from ...models import CHANNELS, Instrument, InstrumentVersion, Unit
 from . import rollup
 
 MAX_WINDOW_DAYS = 366 * 10
@@ -111,7 +111,7 @@ def write_charts(report: dict[str, Any], definition: dict[str, Any], directory: 
     # Imported here: matplotlib is heavy, and only chart-drawing requests need it.
     from analysis.charts import to_png, to_svg
 
-    from .report_charts import charts_for
+    from .charts import charts_for
 
     directory.mkdir(parents=True, exist_ok=True)
     written = []

@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Answer, CommentFlag, InstrumentVersion, Response, Unit, User, utcnow
-from . import audit
-from .report_views import ReportFilters
-from .scope import Scope, not_found, path_under
+from ...models import Answer, CommentFlag, InstrumentVersion, Response, Unit, User, utcnow
+from ..officials import audit
+from ..officials.scope import Scope, not_found, path_under
+from .views import ReportFilters
 
 LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 TEXT_TYPES = ("text", "longtext")

@@ -38,11 +38,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Answer, Campaign, InstrumentVersion, Response, Unit, User
-from . import audit, report_text
+from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, User
+from ..officials import audit
+from ..officials.scope import Scope
+from . import text as report_text
 from .comments import TEXT_TYPES, hidden_answer_ids, responses_where
-from .report_views import ReportView
-from .scope import Scope
+from .views import ReportView
 
 __all__ = ["Column", "Counted", "response_columns", "response_rows", "csv_bytes", "xlsx_bytes", "record_export",
            "EXPORT_FORMATS"]

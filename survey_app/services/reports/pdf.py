@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from . import report_text as t
-from .printing import BLUE, FONT, GREY, INK, font_dir, nfc
-from .report_views import ReportView
+from ..qr.printing import BLUE, FONT, GREY, INK, font_dir, nfc
+from . import text as t
+from .views import ReportView
 
 __all__ = ["build_report_pdf"]
 

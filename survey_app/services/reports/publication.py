@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from analysis.suppress import DEFAULT_THRESHOLD, suppress_counts
 from analysis.trends import mann_kendall
 
-from ..models import Instrument, Publication, Unit, User, utcnow
-from . import audit
-from .report_views import ReportFilters, compute
-from .scope import Scope, not_found
+from ...models import Instrument, Publication, Unit, User, utcnow
+from ..officials import audit
+from ..officials.scope import Scope, not_found
+from .views import ReportFilters, compute
 
 __all__ = ["PublicationError", "publish", "unpublish", "publications_of", "public_filters", "public_results",
            "suppress_report", "THRESHOLD"]
@@ -183,7 +183,7 @@ class PublicResults:
 def public_results(session: Session, pub: Publication, *, petition_settings=None, as_of: date | None = None
                    ) -> PublicResults:
     """The suppressed report and petition figures of one active publication."""
-    from . import petitions
+    from ..petitions import operations as petitions
 
     if not pub.active:
         not_found()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
 
-from ..models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupResponse,
+from ...models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupResponse,
                       RollupState)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -34,10 +34,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import (CHANNELS, Campaign, Instrument, InstrumentVersion, RollupResponse, RollupState, Unit,
+from ...models import (CHANNELS, Campaign, Instrument, InstrumentVersion, RollupResponse, RollupState, Unit,
                       campaign_unit)
-from . import reports, rollup
-from .scope import Scope, path_under
+from ..officials.scope import Scope, path_under
+from . import build as reports
+from . import rollup
 
 __all__ = ["FilterError", "ReportFilters", "ReportView", "WINDOW_PRESETS", "parse_filters", "compute",
            "window_choices", "instrument_choices", "campaign_choices", "chart_bundle", "cached_charts", "charts_key",
@@ -404,7 +405,7 @@ def render_charts(report: Mapping[str, Any], definition: Mapping[str, Any], lang
     """Every chart of a report (``charts_for``) rendered as ``svg`` or ``png``."""
     from analysis.charts import to_png, to_svg
 
-    from .report_charts import charts_for
+    from .charts import charts_for
 
     out = {}
     for name, axes in charts_for(dict(report), dict(definition), lang).items():
