@@ -49,8 +49,10 @@ from analysis import counts  # noqa: E402
 from survey_app import create_app  # noqa: E402
 from survey_app.extensions import db  # noqa: E402
 from survey_app.models import Campaign  # noqa: E402
-from survey_app.services import instruments, reports, rollup  # noqa: E402
-from survey_app.services.units import create_unit  # noqa: E402
+from survey_app.services.collect import instruments  # noqa: E402
+from survey_app.services.officials.units import create_unit  # noqa: E402
+from survey_app.services.reports import build as reports  # noqa: E402
+from survey_app.services.reports import rollup  # noqa: E402
 
 TOWN = "/vn/qt/tx-qt/"
 LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving since 1975

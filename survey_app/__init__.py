@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # name to OFFICIAL_BLUEPRINTS and refuses views that declare no role.
     from . import auth
     from .admin import bp as admin_bp
-    from .auth.guard import check_official_routes
+    from .guard import check_official_routes
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)

@@ -113,7 +113,8 @@ def app(empty_app):
 @pytest.fixture
 def demo_app(app):
     """An app with the shipped instruments and the demo tree loaded."""
-    from survey_app.services import demo, instruments
+    from survey_app.services.collect import instruments
+    from survey_app.services.data import demo
 
     instruments.load_directory(db.session, ROOT / "surveys")
     demo.load_demo(db.session)

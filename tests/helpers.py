@@ -17,7 +17,7 @@ def survey_target(code: str):
 
     from survey_app.extensions import db
     from survey_app.models import Campaign, Unit
-    from survey_app.services.surveys import SurveyTarget
+    from survey_app.services.collect.surveys import SurveyTarget
 
     unit = db.session.scalar(select(Unit).where(Unit.code == code))
     campaign = db.session.scalar(select(Campaign).where(Campaign.units.contains(unit)).order_by(Campaign.id))
@@ -29,7 +29,7 @@ def add_response(code: str, answers, when, channel: str = "qr", trust: str = "ok
     import secrets
 
     from survey_app.extensions import db
-    from survey_app.services.surveys import submit_response
+    from survey_app.services.collect.surveys import submit_response
 
     return submit_response(db.session, survey_target(code), answers, channel=channel, language="vi",
                            idempotency_key=secrets.token_hex(16), trust=trust, submitted_at=when).response_id

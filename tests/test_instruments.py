@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Instrument, InstrumentVersion
-from survey_app.services import instruments
-from survey_app.services.instruments import InstrumentError, parse_bytes
+from survey_app.services.collect import instruments
+from survey_app.services.collect.instruments import InstrumentError, parse_bytes
 
 SURVEYS = Path(__file__).resolve().parent.parent / "surveys"
 QUESTION_TYPES_SHIPPED = {"scale", "single", "yesno", "percent", "text", "longtext"}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from helpers import full_answers, hidden_fields
 from survey_app.extensions import db
 from survey_app.models import Answer, Campaign, Response, Unit
-from survey_app.services.instruments import latest_version
+from survey_app.services.collect.instruments import latest_version
 
 SIPAS = "/s/p2motcua"
 HEALTH = "/s/p2yte"
@@ -392,7 +392,8 @@ def test_language_travels_with_the_form_even_without_cookies(demo_app):
 
 
 def test_loading_the_demo_again_keeps_everything(client, demo_app):
-    from survey_app.services import demo, instruments
+    from survey_app.services.collect import instruments
+    from survey_app.services.data import demo
 
     submit(client, SIPAS, full_answers(definition_for("p2motcua")))
     units, campaigns = count(Unit), count(Campaign)

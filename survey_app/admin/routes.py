@@ -15,14 +15,17 @@ from flask_login import current_user
 from sqlalchemy import exists, func, select
 
 from ..auth.forms import ButtonForm
-from ..auth.guard import current_scope, official_route
+from ..guard import current_scope, official_route
 from ..errors import abort_with
 from ..extensions import db
 from ..i18n import current_language
 from ..models import ROLE_RANK, Campaign, Grant, Instrument, InstrumentVersion, Response, Unit, campaign_unit, utcnow
 from ..models import Kiosk
-from ..services import accounts, audit, campaigns, instruments, kiosks, posters, qr, slips, surveys, tokens, tree
-from ..services.scope import not_found, path_under
+from ..services.collect import instruments, surveys
+from ..services.officials import accounts, audit, campaigns, tree
+from ..services.officials.scope import not_found, path_under
+from ..services.qr import encoding as qr
+from ..services.qr import kiosks, posters, slips, tokens
 from . import bp
 from .forms import (ACCESS_LABELS, ACCESS_NAMES, KIND_LABELS, ROLE_LABELS, ROLE_NAMES, AuditFilterForm, CampaignForm,
                     GrantForm, MoveForm, RenameForm, ResetPasswordForm, UnitForm, UploadForm, UserForm, options)
@@ -234,7 +237,7 @@ def unit_delete(unit_id: int):
     return _unit_button(unit_id, run)
 
 
-# ------------------------------------------------------------------ posters (services/posters.py)
+# ------------------------------------------------------------------ posters (services/qr/posters.py)
 
 def _base_url() -> str:
     """The public address QR codes lead to: PUBLIC_BASE_URL, else this request's host."""
@@ -394,7 +397,7 @@ def campaign_preview(campaign_id: int):
     return _preview(item.instrument_version.snapshot, first, url_for("admin.campaign_preview", campaign_id=item.id))
 
 
-# ------------------------------------------------------------------ one-time codes (services/tokens.py, slips.py)
+# ------------------------------------------------------------------ one-time codes (services/qr/tokens.py, slips.py)
 
 @bp.post("/campaigns/<int:campaign_id>/units/<int:unit_id>/codes")
 @official_route("manager")
@@ -432,7 +435,7 @@ def campaign_codes(campaign_id: int, unit_id: int):
     return _download(body, "application/pdf" if kind == "pdf" else "text/csv; charset=utf-8", name)
 
 
-# ------------------------------------------------------------------ kiosks (services/kiosks.py)
+# ------------------------------------------------------------------ kiosks (services/qr/kiosks.py)
 
 @bp.post("/units/<int:unit_id>/kiosks")
 @official_route("manager")

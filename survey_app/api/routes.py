@@ -16,9 +16,11 @@ from flask_login import current_user
 from ..errors import error_response
 from ..extensions import db
 from ..models import utcnow
-from ..services import apikeys, exports, petitions
-from ..services.report_views import FilterError, compute, parse_filters
-from ..services.scope import Scope
+from ..services.officials import apikeys
+from ..services.officials.scope import Scope
+from ..services.petitions import operations as petitions
+from ..services.reports import exports
+from ..services.reports.views import FilterError, compute, parse_filters
 from . import bp
 
 
@@ -54,7 +56,7 @@ def _caller() -> tuple[Scope, dict]:
         g.api_key = key
         return apikeys.scope_for(db.session, key), {"actor_name": f"apikey:{key.prefix}"}
     if current_user.is_authenticated:
-        from ..auth.guard import current_scope
+        from ..guard import current_scope
 
         return current_scope(), {"actor": current_user._get_current_object()}
     raise _Refused(401, _("Please log in, or send an API key: Authorization: Bearer <key>."))

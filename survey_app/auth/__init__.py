@@ -14,7 +14,7 @@ from flask_login import current_user, logout_user
 
 from ..errors import error_response, wants_json
 from ..extensions import db, login
-from ..services import accounts
+from ..services.officials import accounts
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -70,7 +70,7 @@ def init_app(app: Flask) -> None:
     def official_nav():
         if not current_user.is_authenticated:
             return {}
-        from .guard import current_scope
+        from ..guard import current_scope
 
         scope = current_scope()
         return {"nav_scope": scope}

@@ -2,7 +2,7 @@
 
 Neither table holds a secret in the clear: a visit code and a kiosk key are random strings
 handed to a person or a device once, and only their SHA-256 digest is stored (see
-:mod:`survey_app.services.tokens` for why a plain digest is enough).
+:mod:`survey_app.services.qr.tokens` for why a plain digest is enough).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 from ..models import PETITION_CATEGORIES
-from ..services.text import clean_text
+from ..services.collect.text import clean_text
 
 CATEGORY_LABELS = {
     "procedure": _l("Administrative procedures"),

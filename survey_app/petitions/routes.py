@@ -1,4 +1,4 @@
-"""Thin routes of the citizens' petition pages: parse, call ``services.petitions``, render."""
+"""Thin routes of the citizens' petition pages: parse, call ``services.petitions.operations``, render."""
 from __future__ import annotations
 
 from flask import current_app, make_response, redirect, render_template, request, url_for
@@ -11,9 +11,10 @@ from ..extensions import csrf, db, limiter
 from ..i18n import current_language
 from ..models import Unit, utcnow
 from ..ratelimit import device_key
-from ..services import lookup, qr
-from ..services import petitions as service
-from ..services.workdays import calendar_for
+from ..services.officials import lookup
+from ..services.petitions import operations as service
+from ..services.petitions.workdays import calendar_for
+from ..services.qr import encoding as qr
 from . import bp
 from .forms import CATEGORY_LABELS, STATUS_LABELS, PetitionForm, TrackingForm
 

@@ -12,13 +12,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.forms import ButtonForm
-from ..auth.guard import current_scope, official_route
+from ..guard import current_scope, official_route
 from ..errors import abort_with
 from ..extensions import db
 from ..models import PETITION_CATEGORIES, PETITION_STATUSES, Petition, Unit, utcnow
-from ..services import petitions as service
-from ..services.scope import not_found
-from ..services.workdays import calendar_for
+from ..services.petitions import operations as service
+from ..services.officials.scope import not_found
+from ..services.petitions.workdays import calendar_for
 from . import bp
 from .forms import AnswerForm, AssignForm, NoteForm, unit_options
 

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from ..errors import abort_with
 from ..extensions import csrf, db
 from ..i18n import current_language
-from ..services import surveys, tokens
+from ..services.collect import surveys
+from ..services.qr import tokens
 from . import bp, flow, limits
 
 

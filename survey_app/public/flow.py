@@ -11,7 +11,8 @@ from ..extensions import csrf, db
 from ..i18n import current_language
 from ..models import utcnow
 from ..ratelimit import device_key
-from ..services import abuse, petitions, surveys
+from ..services.collect import abuse, surveys
+from ..services.petitions import operations as petitions
 
 
 def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: surveys.Validation | None = None,

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from ..errors import abort_with
 from ..extensions import csrf, db
 from ..i18n import current_language
-from ..services import kiosks, surveys
+from ..services.collect import surveys
+from ..services.qr import kiosks
 from . import bp, flow, limits
 from .routes import _target as open_target
 

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from ..errors import abort_with
 from ..extensions import db
-from ..services import lookup, qr
+from ..services.officials import lookup
+from ..services.qr import encoding as qr
 from . import bp
 
 

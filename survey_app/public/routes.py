@@ -9,7 +9,7 @@ from sqlalchemy import text
 from ..errors import abort_with
 from ..extensions import csrf, db
 from ..i18n import current_language
-from ..services import surveys
+from ..services.collect import surveys
 from . import bp, flow, limits
 
 

@@ -1,6 +1,6 @@
 """The public results page ("công khai"): ``/p/<unit>`` shows, without login, the periods
 a manager published for the unit, with small numbers withheld
-(``services.publication.public_results``)."""
+(``services.reports.publication.public_results``)."""
 from flask import Blueprint
 
 bp = Blueprint("public_results", __name__, template_folder="templates")

@@ -15,8 +15,10 @@ from ..errors import abort_with
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Publication, Unit
-from ..services import lookup, publication, report_text
-from ..services.report_views import chart_cache
+from ..services.officials import lookup
+from ..services.reports import publication
+from ..services.reports import text as report_text
+from ..services.reports.views import chart_cache
 from . import bp
 
 

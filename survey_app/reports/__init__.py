@@ -2,8 +2,8 @@
 below, time of day, petitions, methods), its charts, the open comments with moderation,
 exports (CSV, XLSX, PDF) and publishing results. Every view declares its role
 (``@official_route``) and loads the unit through the request's scope; the numbers come
-from ``services.report_views`` (the same as the JSON API and ``flask report``)."""
-from ..auth.guard import OfficialBlueprint
+from ``services.reports.views`` (the same as the JSON API and ``flask report``)."""
+from ..guard import OfficialBlueprint
 
 bp = OfficialBlueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 

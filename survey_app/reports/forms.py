@@ -1,4 +1,4 @@
-"""Forms of the report pages (GET filters are parsed by ``services.report_views``)."""
+"""Forms of the report pages (GET filters are parsed by ``services.reports.views``)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

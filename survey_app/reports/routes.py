@@ -16,19 +16,21 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.guard import current_scope, official_route
+from ..guard import current_scope, official_route
 from ..errors import abort_with
 from ..extensions import db
 from ..i18n import current_language
 from ..models import CHANNELS, Unit, utcnow
-from ..services import comments as comment_service
-from ..services import exports, petitions, publication, report_text
-from ..services.report_pdf import build_report_pdf
-from ..services.report_views import (CHART_NAMES, FilterError, ReportFilters, campaign_choices, cached_charts,
+from ..services.petitions import operations as petitions
+from ..services.reports import comments as comment_service
+from ..services.reports import exports, publication
+from ..services.reports import text as report_text
+from ..services.reports.pdf import build_report_pdf
+from ..services.reports.views import (CHART_NAMES, FilterError, ReportFilters, campaign_choices, cached_charts,
                                      chart_bundle, compute, instrument_choices, parse_filters, watermark,
                                      window_choices)
-from ..services.scope import not_found
-from ..services.workdays import calendar_for
+from ..services.officials.scope import not_found
+from ..services.petitions.workdays import calendar_for
 from . import bp
 from .forms import ModerateForm, UnpublishForm
 
@@ -209,7 +211,7 @@ def comments(unit_id: int):
         show_hidden = request.args.get("hidden", "") in ("1",)
         if request.args.get("hidden", "") not in ("", "0", "1"):
             raise FilterError(_("“%(name)s” must be 1 or 0.", name="hidden"), "hidden")
-        from ..services.reports import instrument_versions
+        from ..services.reports.build import instrument_versions
 
         versions = instrument_versions(db.session, filters.instrument)
     except FilterError as exc:

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Campaign, Grant, Kiosk, Unit, User
-from survey_app.services import accounts, kiosks
-from survey_app.services.demo import DEMO_PASSWORD
-from survey_app.services.instruments import latest_version
-from survey_app.services.units import by_path
+from survey_app.services.collect.instruments import latest_version
+from survey_app.services.data.demo import DEMO_PASSWORD
+from survey_app.services.officials import accounts
+from survey_app.services.officials.units import by_path
+from survey_app.services.qr import kiosks
 
 PASSWORD = "an ward official's long password"
 CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -95,7 +96,7 @@ def world(demo_app) -> World:
     p2_kiosk = kiosks.enrol_kiosk(s, p2_point, "Máy tính bảng P2").kiosk
     s.commit()
     # Issue 7: a petition at each ward's counter and one at the town, for the route walk.
-    from survey_app.services import petitions
+    from survey_app.services.petitions import operations as petitions
     for unit in (p1_point, p2_point, by_path(s, "/vn/qt/tx-qt/")):
         petitions.file_petition(s, unit, category="procedure", text=f"Góp ý thử nghiệm ({unit.slug})")
 

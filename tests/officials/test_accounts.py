@@ -14,8 +14,8 @@ from survey_app.auth import SEEN_KEY
 from survey_app.config import ConfigError, load_settings
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User, utcnow
-from survey_app.services import accounts
-from survey_app.services.demo import DEMO_PASSWORD
+from survey_app.services.data.demo import DEMO_PASSWORD
+from survey_app.services.officials import accounts
 
 WRONG = "Sai tên đăng nhập hoặc mật khẩu"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from survey_app.extensions import db
-from survey_app.services import audit
+from survey_app.services.officials import audit
 
 
 def seed(world):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 
 from survey_app.admin.routes import action_labels
-from survey_app.services.audit import ACTIONS
+from survey_app.services.officials.audit import ACTIONS
 
 
 def test_every_audit_action_has_a_label(app):

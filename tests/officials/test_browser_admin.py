@@ -14,8 +14,8 @@ from sqlalchemy import select
 from browser import chromium_page, live_server
 from survey_app.extensions import db
 from survey_app.models import Campaign, Unit
-from survey_app.services.demo import DEMO_PASSWORD
-from survey_app.services.instruments import latest_version
+from survey_app.services.collect.instruments import latest_version
+from survey_app.services.data.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

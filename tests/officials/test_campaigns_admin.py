@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from helpers import full_answers, hidden_fields
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Campaign, Response, Unit
-from survey_app.services.instruments import latest_version
+from survey_app.services.collect.instruments import latest_version
 
 
 def campaigns_count() -> int:

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, User
-from survey_app.services import accounts
-from survey_app.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from survey_app.services.data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from survey_app.services.officials import accounts
 
 
 def user(username: str) -> User | None:

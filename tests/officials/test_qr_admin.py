@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Kiosk, VisitToken
-from survey_app.services import campaigns
-from survey_app.services.instruments import latest_version
-from survey_app.services.scope import Scope
+from survey_app.services.collect.instruments import latest_version
+from survey_app.services.officials import campaigns
+from survey_app.services.officials.scope import Scope
 
 
 def token_campaign(world, demo_app):

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from survey_app.auth.guard import check_official_routes, unguarded_endpoints, view_policy
+from survey_app.guard import check_official_routes, unguarded_endpoints, view_policy
 from survey_app.extensions import db
 from survey_app.models import ROLE_RANK, InstrumentVersion
 
@@ -227,7 +227,7 @@ def test_a_view_without_a_declared_role_is_refused_and_fails_the_walk(app, world
 
 
 def test_an_app_refuses_to_start_with_an_unguarded_official_view():
-    from survey_app.auth.guard import OfficialBlueprint, official_route
+    from survey_app.guard import OfficialBlueprint, official_route
 
     bp = OfficialBlueprint("reports", __name__)
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from survey_app.errors import AppError
 from survey_app.extensions import db
 from survey_app.models import Answer, Campaign, Response, Unit, User
-from survey_app.services import accounts, audit
-from survey_app.services.scope import GrantInfo, Scope
+from survey_app.services.officials import accounts, audit
+from survey_app.services.officials.scope import GrantInfo, Scope
 
 
 @pytest.fixture(autouse=True)

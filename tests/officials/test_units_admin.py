@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from survey_app.errors import AppError
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Response, Unit
-from survey_app.services import tree
-from survey_app.services.scope import Scope
-from survey_app.services.tree import CODE_ALPHABET, slugify
+from survey_app.services.officials import tree
+from survey_app.services.officials.scope import Scope
+from survey_app.services.officials.tree import CODE_ALPHABET, slugify
 
 
 def units_count() -> int:
@@ -220,7 +220,7 @@ def test_the_unit_page_shows_what_the_role_allows(world, as_user):
 
 def test_a_point_still_referenced_elsewhere_is_kept_whole(world, as_user, csrf):
     """A kiosk points at the unit: the database refuses, the page explains, nothing changes."""
-    from survey_app.services import kiosks
+    from survey_app.services.qr import kiosks
 
     manager = as_user("demo-manager")
     with manager.post(f"/admin/units/{world.p2.id}/new", data={

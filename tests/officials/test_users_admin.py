@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from survey_app.errors import AppError
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Grant, User
-from survey_app.services import accounts
-from survey_app.services.scope import Scope
+from survey_app.services.officials import accounts
+from survey_app.services.officials.scope import Scope
 
 
 def user_named(username: str) -> User | None:
@@ -85,7 +85,7 @@ def test_grants_stay_within_the_admins_subtree(world, as_user, csrf):
 
 
 def test_an_admin_cannot_grant_above_their_own_role():
-    from survey_app.services.scope import GrantInfo
+    from survey_app.services.officials.scope import GrantInfo
 
     class FakeUnit:
         path = "/vn/qt/tx-qt/p2/"

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Campaign, Response, Unit
-from survey_app.services import instruments, reports
-from survey_app.services.paper_import import ImportFailed, import_file, read_csv, read_xlsx
+from survey_app.services.collect import instruments
+from survey_app.services.data.paper_import import ImportFailed, import_file, read_csv, read_xlsx
+from survey_app.services.reports import build as reports
 
 TOWN = "/vn/qt/tx-qt/"
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)  # 10:00 on 20 Nov 2026 in Vietnam

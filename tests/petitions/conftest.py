@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from helpers import hidden_fields
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Petition, Unit, User
-from survey_app.services import accounts
-from survey_app.services import petitions as service
-from survey_app.services.demo import DEMO_PASSWORD
-from survey_app.services.units import by_path
+from survey_app.services.data.demo import DEMO_PASSWORD
+from survey_app.services.officials import accounts
+from survey_app.services.officials.units import by_path
+from survey_app.services.petitions import operations as service
 
 PASSWORD = "a petition official's long password"
 CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')

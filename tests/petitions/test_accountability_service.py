@@ -6,8 +6,8 @@ import json
 from datetime import date
 
 from survey_app.extensions import db
-from survey_app.services import petitions as service
-from survey_app.services.scope import Scope
+from survey_app.services.officials.scope import Scope
+from survey_app.services.petitions import operations as service
 
 
 def _answer(petition, when, h):

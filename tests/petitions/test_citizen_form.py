@@ -12,7 +12,7 @@ from sqlalchemy import select
 from helpers import hidden_fields, survey_target
 from survey_app.extensions import db
 from survey_app.models import Petition, PetitionContact, PetitionPhoto
-from survey_app.services import petitions as service
+from survey_app.services.petitions import operations as service
 
 TEXT = "Đèn đường trước nhà văn hoá khu phố 3 bị hỏng đã hai tuần, buổi tối rất tối."
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Petition, PetitionContact, PetitionEvent
-from survey_app.services import petitions as service
+from survey_app.services.petitions import operations as service
 
 CONTACT = service.ContactInput(consent_text="Tôi đồng ý…", consent_language="vi", name="Lê Thị Mai",
                                phone="0905 111 222", email="mai@example.vn")

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from PIL import Image
 
 from survey_app.extensions import db
-from survey_app.services import petitions as service
-from survey_app.services import tree
-from survey_app.services.scope import Scope
-from survey_app.services.units import create_unit
+from survey_app.services.officials import tree
+from survey_app.services.officials.scope import Scope
+from survey_app.services.officials.units import create_unit
+from survey_app.services.petitions import operations as service
 
 
 def test_the_migration_creates_the_petition_tables(empty_app):

@@ -12,8 +12,8 @@ from PIL import Image
 
 from survey_app.extensions import db
 from survey_app.models import Petition
-from survey_app.services import petitions as service
-from survey_app.services.scope import Scope
+from survey_app.services.officials.scope import Scope
+from survey_app.services.petitions import operations as service
 
 SECRET_TEXT = "Nội dung riêng tư: ông Trần Văn Bình ở số 12 ngõ 4 đổ rác ra đường."
 NOTE = "Ghi chú nội bộ: đã gọi điện cho tổ trưởng khu phố."

@@ -14,8 +14,8 @@ import holidays
 import pytest
 
 from survey_app.extensions import db
-from survey_app.services.petitions import PetitionSettings, file_petition, local_day
-from survey_app.services.workdays import WorkdayCalendar, parse_dates
+from survey_app.services.petitions.operations import PetitionSettings, file_petition, local_day
+from survey_app.services.petitions.workdays import WorkdayCalendar, parse_dates
 
 CAL = WorkdayCalendar()
 

@@ -21,7 +21,7 @@ import helpers
 from helpers import hidden_fields
 from survey_app.extensions import db, limiter
 from survey_app.models import Campaign, Unit
-from survey_app.services import tokens as token_service
+from survey_app.services.qr import tokens as token_service
 
 def need_tool(name: str) -> str:
     path = shutil.which(name)

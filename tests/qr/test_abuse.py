@@ -15,8 +15,8 @@ from helpers import hidden_fields
 from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.ratelimit import daily_device_hash
-from survey_app.services import kiosks
-from survey_app.services.lookup import find_unit
+from survey_app.services.officials.lookup import find_unit
+from survey_app.services.qr import kiosks
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A155F) Chrome/131.0 Mobile"
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from helpers import hidden_fields
 from survey_app.extensions import db
 from survey_app.models import Kiosk, Response
-from survey_app.services import kiosks
-from survey_app.services.lookup import find_unit
+from survey_app.services.officials.lookup import find_unit
+from survey_app.services.qr import kiosks
 
 BASE = "https://hailong.example.gov.vn"
 NOT_ENROLLED = "Thiết bị này chưa được thiết lập làm máy khảo sát cho điểm phục vụ này."

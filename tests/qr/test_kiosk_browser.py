@@ -10,8 +10,8 @@ from sqlalchemy import select
 from browser import chromium_page, live_server
 from survey_app.extensions import db
 from survey_app.models import Answer, Response
-from survey_app.services import kiosks
-from survey_app.services.lookup import find_unit
+from survey_app.services.officials.lookup import find_unit
+from survey_app.services.qr import kiosks
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from survey_app.extensions import db
-from survey_app.services import posters, units
-from survey_app.services.lookup import find_unit
+from survey_app.services.officials import units
+from survey_app.services.officials.lookup import find_unit
+from survey_app.services.qr import posters
 
 BASE = "https://hailong.example.gov.vn"
 CTA_VI = "Quét mã QR để cho chúng tôi biết mức độ hài lòng của bạn"

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from helpers import hidden_fields
 from survey_app.extensions import db, limiter
 from survey_app.models import Response
-from survey_app.services import kiosks
-from survey_app.services.lookup import find_unit
+from survey_app.services.officials.lookup import find_unit
+from survey_app.services.qr import kiosks
 
 PHONE = "Mozilla/5.0 (Linux; Android 13; Nokia G21) Chrome/130.0 Mobile"
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from helpers import hidden_fields
 from survey_app.extensions import db
 from survey_app.models import Response, VisitToken
-from survey_app.services import surveys, tokens
+from survey_app.services.collect import surveys
+from survey_app.services.qr import tokens
 
 BASE = "https://hailong.example.gov.vn"
 CODE_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")

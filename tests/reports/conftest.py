@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Campaign, Unit, User
-from survey_app.services import accounts
-from survey_app.services.demo import DEMO_PASSWORD
-from survey_app.services.instruments import latest_version
-from survey_app.services.surveys import SurveyTarget, submit_response
-from survey_app.services.units import by_path
+from survey_app.services.collect.instruments import latest_version
+from survey_app.services.collect.surveys import SurveyTarget, submit_response
+from survey_app.services.data.demo import DEMO_PASSWORD
+from survey_app.services.officials import accounts
+from survey_app.services.officials.units import by_path
 
 PASSWORD = "a reports official's long password"
 CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')

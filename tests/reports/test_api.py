@@ -8,7 +8,7 @@ from flask import Flask
 
 from survey_app.extensions import db
 from survey_app.models import ApiKey
-from survey_app.services import apikeys
+from survey_app.services.officials import apikeys
 
 
 def key_for(unit, label="Cổng dữ liệu tỉnh") -> str:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from browser import chromium_page, live_server
-from survey_app.services.demo import DEMO_PASSWORD
+from survey_app.services.data.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

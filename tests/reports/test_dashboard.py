@@ -9,7 +9,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from survey_app.extensions import db
-from survey_app.services import report_views, reports
+from survey_app.services.reports import build as reports
+from survey_app.services.reports import views as report_views
 
 
 def pct(x: float) -> str:
@@ -180,7 +181,7 @@ def test_the_landing_page_is_the_officials_own_area_and_works_without_data(place
 
 
 def test_the_petitions_accountability_figures_are_on_the_dashboard(place, login, h):
-    from survey_app.services import petitions
+    from survey_app.services.petitions import operations as petitions
 
     petitions.file_petition(db.session, place.p2_point, category="procedure", text="Xin hướng dẫn thủ tục.",
                             now=datetime(2026, 3, 2, 3, tzinfo=timezone.utc))

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Answer
-from survey_app.services import comments as comment_service
-from survey_app.services.scope import Scope
+from survey_app.services.officials.scope import Scope
+from survey_app.services.reports import comments as comment_service
 
 
 def pdf_text(data: bytes, tmp_path) -> str:

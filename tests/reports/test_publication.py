@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from survey_app.extensions import db
 from survey_app.models import Publication
-from survey_app.services import publication, reports
+from survey_app.services.reports import build as reports
+from survey_app.services.reports import publication
 
 
 def page(client, url: str, status: int = 200) -> str:

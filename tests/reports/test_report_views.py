@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask_babel import Babel, force_locale
 
-from survey_app.services import report_text
-from survey_app.services.report_views import ByteCache, FilterError, resolve_window
+from survey_app.services.reports import text as report_text
+from survey_app.services.reports.views import ByteCache, FilterError, resolve_window
 
 
 @pytest.mark.parametrize("window, expected", [

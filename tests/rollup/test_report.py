@@ -16,9 +16,9 @@ from helpers import add_response as add
 from survey_app.extensions import db
 from survey_app.models import (Answer, Campaign, Response, RollupCell, RollupFactor, RollupResponse, RollupState,
                                Unit)
-from survey_app.services import reports
-from survey_app.services.instruments import latest_version
-from survey_app.services.surveys import SurveyTarget, submit_response
+from survey_app.services.collect.instruments import latest_version
+from survey_app.services.collect.surveys import SurveyTarget, submit_response
+from survey_app.services.reports import build as reports
 
 
 TOWN = "/vn/qt/tx-qt/"
@@ -151,7 +151,7 @@ def test_cli_report_json_and_charts(demo_app, tmp_path):
 
 @pytest.mark.parametrize("key", ["sipas", "health-outpatient", "education-parents"])
 def test_cli_report_and_charts_on_the_demo_data(demo_app, tmp_path, key):
-    from survey_app.services import demo_history
+    from survey_app.services.data import demo_history
 
     now = datetime(2026, 11, 15, 5, tzinfo=timezone.utc)
     assert demo_history.add_history(db.session, months=5, now=now) > 0

@@ -14,9 +14,9 @@ from helpers import add_response, survey_target
 from survey_app.extensions import db
 from survey_app.models import (Answer, Campaign, InstrumentVersion, Response, RollupCell, RollupFactor,
                                RollupResponse, RollupState, Unit)
-from survey_app.services import rollup
-from survey_app.services.instruments import latest_version
-from survey_app.services.surveys import SurveyTarget, submit_response
+from survey_app.services.collect.instruments import latest_version
+from survey_app.services.collect.surveys import SurveyTarget, submit_response
+from survey_app.services.reports import rollup
 
 WARD = "/vn/qt/tx-qt/"
 

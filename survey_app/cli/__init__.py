@@ -1,0 +1,25 @@
+"""The ``flask --app wsgi …`` commands: one module per command, named after it.
+
+``flask instruments`` lives in :mod:`.instruments`, ``flask demo`` in :mod:`.demo`,
+``flask users`` in :mod:`.users`, ``flask report`` in :mod:`.report`, and so on;
+:func:`init_app` registers them all. ``posters``, ``tokens`` and ``kiosks`` share
+:mod:`.qr_helpers` (the public address the QR codes lead to, atomic file writes).
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import apikeys, demo, instruments, kiosks, posters, report, responses, rollup, tokens, users
+
+    app.cli.add_command(instruments.instruments_cli)
+    app.cli.add_command(demo.demo_cli)
+    app.cli.add_command(users.users_cli)
+    app.cli.add_command(rollup.rollup_command)
+    app.cli.add_command(report.report_command)
+    app.cli.add_command(responses.responses_cli)
+    app.cli.add_command(posters.posters_command)
+    app.cli.add_command(tokens.tokens_cli)
+    app.cli.add_command(kiosks.kiosks_cli)
+    app.cli.add_command(apikeys.apikeys_cli)  # keys for the JSON reports API

@@ -1,0 +1,33 @@
+"""``flask --app wsgi demo load``: the demo tree, campaigns, accounts and a year of history."""
+from __future__ import annotations
+
+import click
+
+from ..extensions import db
+from ..services.data import demo as demo_service
+
+
+@click.group("demo", help="Demo tree and campaigns.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("load", help="Create the demo tree and open campaigns (idempotent).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Printed in front of the survey URLs.")
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="Also add a year of past responses to demo points that have none.")
+def load_demo(base_url: str, history: bool) -> None:
+    from ..services.data import demo_history
+
+    points = demo_service.load_demo(db.session)
+    if history:
+        added = demo_history.add_history(db.session)
+        if added:
+            click.echo(f"Added {added} past demo responses.")
+    click.echo("Demo surveys:")
+    for point in points:
+        click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")
+    click.echo(f"Demo officials (log in at {base_url.rstrip('/')}/login; demo only, password {demo_service.DEMO_PASSWORD}):")
+    for username, _display, path, role in demo_service.DEMO_ACCOUNTS:
+        click.echo(f"  {username:<13} {role:<8} {path}")

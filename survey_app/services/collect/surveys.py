@@ -1,0 +1,320 @@
+"""Finding the survey behind a public code, validating answers, storing a response.
+
+The routes stay thin: they call :func:`resolve_open_campaign`, :func:`validate_answers`
+and :func:`submit_response`, and render what comes back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from typing import Any, Mapping, Sequence
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, campaign_unit, utcnow
+from . import formtoken
+from .formtoken import FormToken
+from .text import clean_text
+
+FIELD_PREFIX = "q_"
+# A visually hidden text field people never see (see the survey template): a bot that
+# fills it marks its response suspect.
+HONEYPOT_FIELD = "website"
+FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang", HONEYPOT_FIELD})
+
+
+# --------------------------------------------------------------------------- lookup
+
+@dataclass(frozen=True)
+class SurveyTarget:
+    unit: Unit
+    campaign: Campaign
+    version: InstrumentVersion
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self.version.snapshot
+
+
+class SurveyUnavailable(Exception):
+    """No survey can be answered here; ``reason`` is one of unknown, not_started, closed."""
+
+    def __init__(self, reason: str, unit: Unit | None = None, opens_at: datetime | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.unit = unit
+        self.opens_at = opens_at
+
+
+def resolve_open_campaign(session: Session, code: str, access_mode: str = "open",
+                          now: datetime | None = None) -> SurveyTarget:
+    """The campaign a citizen answers at service point ``code`` right now.
+
+    Raises :class:`SurveyUnavailable`: ``unknown`` (no such active point, or no campaign
+    ever ran there), ``not_started`` (the next one opens later) or ``closed`` (every
+    campaign there has closed or ended).
+    """
+    now = now or utcnow()
+    if not code or len(code) > 16:
+        raise SurveyUnavailable("unknown")
+    unit = session.scalar(select(Unit).where(Unit.code == code, Unit.active.is_(True)))
+    if unit is None:
+        raise SurveyUnavailable("unknown")
+    campaigns = session.scalars(
+        select(Campaign)
+        .join(campaign_unit, campaign_unit.c.campaign_id == Campaign.id)
+        .where(campaign_unit.c.unit_id == unit.id, Campaign.access_mode == access_mode,
+               Campaign.status != "draft")
+        .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
+    ).all()
+    states = [(c, c.state_at(now)) for c in campaigns]
+    open_now = [c for c, s in states if s == "open"]
+    if open_now:
+        campaign = open_now[0]
+        return SurveyTarget(unit, campaign, campaign.instrument_version)
+    upcoming = [c for c, s in states if s == "not_started"]
+    if upcoming:
+        first = min(upcoming, key=lambda c: c.starts_at)
+        raise SurveyUnavailable("not_started", unit, first.starts_at)
+    if campaigns:
+        raise SurveyUnavailable("closed", unit)
+    raise SurveyUnavailable("unknown", unit)
+
+
+# --------------------------------------------------------------------------- form token
+
+FORM_SALT = "hailong.survey-form"
+
+
+def _binding(target: SurveyTarget) -> dict[str, int]:
+    return {"c": target.campaign.id, "u": target.unit.id, "v": target.version.id}
+
+
+def issue_form_token(secret: str, target: SurveyTarget, first_served: datetime | None = None) -> str:
+    """A signed token naming this form (``services.collect.formtoken``): it carries the campaign,
+    unit and version the form was rendered for and a random nonce that becomes the
+    response's idempotency key, so a double tap, a back-and-resubmit or a network retry
+    stores one response.
+
+    ``first_served`` (a form re-rendered after an error) keeps the time the person first
+    got the form, so fixing one answer quickly does not look like a too-fast bot."""
+    return formtoken.issue(secret, FORM_SALT, _binding(target), first_served)
+
+
+def read_form_token(secret: str, token: str | None, target: SurveyTarget, max_age: int) -> FormToken | None:
+    """The token if it is genuine, fresh and for this very form; else ``None``."""
+    return formtoken.read(secret, FORM_SALT, token, _binding(target), max_age)
+
+
+# --------------------------------------------------------------------------- validation
+
+@dataclass
+class Validation:
+    """What a submitted form said: the cleaned answers, or the problems with it.
+
+    ``values`` keeps what the citizen gave (question key → list of raw strings) so a form
+    re-rendered after an error loses nothing.
+    """
+
+    answers: list[tuple[str, int | None, str | None]] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    form_errors: list[str] = field(default_factory=list)
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.form_errors
+
+
+def _int_or_none(raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw or len(raw) > 6:
+        return None
+    try:
+        return int(raw, 10)
+    except ValueError:
+        return None
+
+
+def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
+    """Check a submitted form (a werkzeug ``MultiDict``) against an instrument definition."""
+    result = Validation()
+    questions = definition["questions"]
+    known = {FIELD_PREFIX + q["key"] for q in questions}
+    unexpected = [name for name in form.keys() if name not in known and name not in FORM_META_FIELDS]
+    if unexpected:
+        result.form_errors.append(
+            _("The form contained fields this survey does not have. Please check your answers and send them again.")
+        )
+    for q in questions:
+        key, qtype = q["key"], q["type"]
+        raw_values = [v for v in form.getlist(FIELD_PREFIX + key)]
+        result.values[key] = [v[:5000] for v in raw_values]
+        present = [v for v in raw_values if v.strip()]
+        if not present:
+            if q["required"]:
+                result.errors[key] = _("Please answer this question.")
+            continue
+        if qtype != "multi" and len(raw_values) > 1:
+            result.errors[key] = _("Please choose only one answer.")
+            continue
+        if qtype == "scale":
+            allowed = {lv["value"] for lv in definition["scales"][q["scale"]]["levels"]}
+            value = _int_or_none(present[0])
+            if value is None or value not in allowed:
+                result.errors[key] = _("Please choose one of the answers shown.")
+                continue
+            result.answers.append((key, value, None))
+        elif qtype == "yesno":
+            value = {"1": 1, "0": 0}.get(present[0].strip())
+            if value is None:
+                result.errors[key] = _("Please choose yes or no.")
+                continue
+            result.answers.append((key, value, None))
+        elif qtype in ("rating", "percent"):
+            value = _int_or_none(present[0])
+            lo, hi = q["min"], q["max"]
+            if value is None or not lo <= value <= hi:
+                result.errors[key] = _("Please give a whole number from %(low)d to %(high)d.", low=lo, high=hi)
+                continue
+            result.answers.append((key, value, None))
+        elif qtype == "single":
+            option_keys = {o["key"] for o in q["options"]}
+            if present[0] not in option_keys:
+                result.errors[key] = _("Please choose one of the answers shown.")
+                continue
+            result.answers.append((key, None, present[0]))
+        elif qtype == "multi":
+            option_keys = [o["key"] for o in q["options"]]
+            chosen = list(dict.fromkeys(present))
+            if any(v not in option_keys for v in chosen):
+                result.errors[key] = _("Please choose among the answers shown.")
+                continue
+            limit = q.get("max_choices")
+            if limit and len(chosen) > limit:
+                result.errors[key] = ngettext(
+                    "Please choose at most %(num)d answer.", "Please choose at most %(num)d answers.", limit
+                )
+                continue
+            for v in sorted(chosen, key=option_keys.index):
+                result.answers.append((key, None, v))
+        elif qtype in ("text", "longtext"):
+            text = clean_text(present[0])
+            limit = q["max_length"]
+            if len(text) > limit:
+                result.errors[key] = _(
+                    "Please shorten your answer to %(limit)d characters (it has %(length)d).",
+                    limit=limit, length=len(text),
+                )
+                continue
+            if not text:
+                if q["required"]:
+                    result.errors[key] = _("Please answer this question.")
+                continue
+            result.answers.append((key, None, text))
+    if not result.ok:
+        result.answers = []
+    return result
+
+
+# --------------------------------------------------------------------------- storage
+
+@dataclass(frozen=True)
+class Submitted:
+    response_id: int
+    created: bool
+
+
+class TokenAlreadySpent(Exception):
+    """The one-time code was spent (or ran out) before this submission could use it."""
+
+
+def _claim_token(session: Session, token_id: int, now: datetime) -> bool:
+    """Spend a one-time code: one conditional UPDATE whose row count decides.
+
+    On PostgreSQL a racing transaction blocks on the row lock and then re-checks
+    ``spent_at IS NULL``, finding it set; on SQLite the first write of the transaction
+    takes the database's write lock, so the loser waits (busy timeout) and then sees the
+    winner's commit. Either way exactly one transaction gets row count 1.
+    ``spent_at`` is rounded down to the UTC day so it cannot be matched to a response's
+    time.
+    """
+    day = datetime.combine(now.astimezone(timezone.utc).date(), time(), tzinfo=timezone.utc)
+    result = session.execute(
+        update(VisitToken)
+        .where(VisitToken.id == token_id, VisitToken.spent_at.is_(None),
+               or_(VisitToken.expires_at.is_(None), VisitToken.expires_at > now))
+        .values(spent_at=day)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def existing_response(session: Session, target: SurveyTarget, idempotency_key: str) -> int | None:
+    """The response this very form (its idempotency key) already stored, if any."""
+    return session.scalar(
+        select(Response.id).where(
+            Response.campaign_id == target.campaign.id, Response.idempotency_key == idempotency_key
+        )
+    )
+
+
+def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tuple[str, int | None, str | None]],
+                    *, channel: str, language: str, idempotency_key: str,
+                    trust: str = "ok", trust_reason: str | None = None,
+                    submitted_at: datetime | None = None, device_hash: str | None = None,
+                    spend_token_id: int | None = None,
+                    also_flag: Mapping[int, str] | None = None) -> Submitted:
+    """Store one response and its answers in one transaction.
+
+    The unique (campaign, idempotency key) constraint makes a repeated submission of the
+    same form a no-op that returns the first response: the database decides, not a
+    check-then-insert, so two racing requests still store one row.
+
+    ``spend_token_id`` spends that one-time code first, in the same transaction (see
+    :func:`_claim_token`); if it is already spent or expired nothing is stored and
+    :class:`TokenAlreadySpent` is raised, unless this very form was stored before (a
+    retry), which returns that response as usual. ``also_flag`` maps earlier response ids
+    to a trust reason: they join this one's burst and are marked suspect in the same
+    transaction (see :mod:`survey_app.services.collect.abuse`). ``device_hash`` is the keyed daily
+    hash of the device, never a raw address.
+    """
+    now = submitted_at or utcnow()
+    try:
+        if spend_token_id is not None and not _claim_token(session, spend_token_id, now):
+            session.rollback()
+            existing = existing_response(session, target, idempotency_key)
+            if existing is not None:
+                return Submitted(existing, created=False)
+            raise TokenAlreadySpent()
+        response = Response(
+            campaign_id=target.campaign.id, unit_id=target.unit.id,
+            instrument_version_id=target.version.id, channel=channel, language=language,
+            submitted_at=now, trust=trust, trust_reason=trust_reason,
+            idempotency_key=idempotency_key, device_hash=device_hash,
+        )
+        session.add(response)
+        session.flush()
+        session.add_all(
+            Answer(response_id=response.id, question_key=k, value_int=vi, value_text=vt)
+            for k, vi, vt in answers
+        )
+        for earlier_id, reason in (also_flag or {}).items():
+            session.execute(
+                update(Response)
+                .where(Response.id == earlier_id, Response.trust == "ok")
+                .values(trust="suspect", trust_reason=reason[:200])
+                .execution_options(synchronize_session=False)
+            )
+        session.commit()
+        return Submitted(response.id, created=True)
+    except IntegrityError:
+        session.rollback()
+        existing = existing_response(session, target, idempotency_key)
+        if existing is None:
+            raise
+        return Submitted(existing, created=False)

@@ -1,0 +1,3 @@
+"""Petitions (góp ý, phản ánh, kiến nghị): filing with a tracking code, the public status,
+the officials' workflow and the accountability figures (:mod:`.operations`), and the
+working-day calendar their legal time limits are counted in (:mod:`.workdays`)."""

@@ -1,0 +1,733 @@
+"""Petitions (góp ý, phản ánh, kiến nghị): filing with a tracking code, the public status,
+the officials' workflow, and the accountability figures.
+
+Rules kept here, whatever the route:
+
+* **Consent.** Contact details are stored only as a :class:`ContactInput` carrying the
+  consent text the citizen saw; the routes build one only when the consent box is ticked,
+  so without consent nothing of the contact fields reaches the database.
+* **Public view.** :func:`public_status` is the only thing the public status page gets:
+  status, public history, due date, the published answer, and the petition's text only
+  when the citizen allowed it *and* an official approved it. Never notes, drafts, the
+  photo or contact details.
+* **Scope.** Officials reach petitions through :func:`scoped_query` and
+  :func:`get_for_official`, built on :class:`survey_app.services.officials.scope.Scope`: a petition
+  is in scope by the unit responsible for it now (an assignment moves it). Viewers read;
+  managers run the workflow; contact details need a manager of the petition's unit (or
+  above) and every view of them is audited.
+* **Time limits.** ``due_on`` is the n-th working day after the day of receipt (Asia/Ho_Chi_Minh;
+  :mod:`survey_app.services.petitions.workdays`), n from ``PETITION_DEADLINES`` per category or
+  ``PETITION_DEADLINE_DAYS`` (default 10). An answer counts on time when it is published
+  on or before the due day; an unanswered petition is overdue from the day after.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...models import (PETITION_CATEGORIES, PUBLIC_EVENT_KINDS, Petition, PetitionContact, PetitionEvent,
+                      PetitionPhoto, Unit, User, utcnow)
+from ..collect import formtoken
+from ..collect.formtoken import FormToken
+from ..collect.text import clean_text
+from ..officials import audit
+from ..officials.scope import Scope, not_found, path_under
+from ..qr import codes
+from ..qr.codes import ALPHABET
+from .workdays import WorkdayCalendar
+
+__all__ = [
+    "ALPHABET", "CATEGORIES", "LOCAL_ZONE", "OPEN_STATUSES", "ContactInput", "Filed", "InboxFilter",
+    "PetitionError", "PetitionSettings", "PhotoError", "ProcessedPhoto", "PublicStatus",
+    "accountability", "add_note", "assign", "assign_targets", "can_see_contact", "close", "count_overdue",
+    "delete_contact", "file_petition", "is_overdue",
+    "find_by_tracking", "format_tracking", "get_for_official", "inbox_query", "is_low_score",
+    "issue_form_token", "local_day", "new_tracking_code", "normalize_tracking", "process_photo",
+    "public_status", "publish_answer", "read_form_token", "reopen", "save_answer", "scoped_query",
+    "set_text_public", "view_contact",
+]
+
+CATEGORIES = PETITION_CATEGORIES
+OPEN_STATUSES = ("received", "assigned")
+LOCAL_ZONE = "Asia/Ho_Chi_Minh"
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class PetitionSettings:
+    """The settings the petition rules read (``from_config`` takes them from the app)."""
+
+    deadline_days: int = 10
+    deadlines: Mapping[str, int] = field(default_factory=dict)
+    text_max: int = 4000
+    photo_max_bytes: int = 5 * 1024 * 1024
+    photo_max_side: int = 1600
+    zone: str = LOCAL_ZONE
+    calendar: WorkdayCalendar = field(default_factory=WorkdayCalendar)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], calendar: WorkdayCalendar | None = None) -> "PetitionSettings":
+        return cls(
+            deadline_days=config.get("PETITION_DEADLINE_DAYS", 10),
+            deadlines=dict(config.get("PETITION_DEADLINES") or {}),
+            text_max=config.get("PETITION_TEXT_MAX", 4000),
+            photo_max_bytes=config.get("PETITION_PHOTO_MAX_BYTES", 5 * 1024 * 1024),
+            photo_max_side=config.get("PETITION_PHOTO_MAX_SIDE", 1600),
+            zone=config.get("DISPLAY_TIMEZONE", LOCAL_ZONE),
+            calendar=calendar or WorkdayCalendar.from_config(config),
+        )
+
+    def limit_for(self, category: str) -> int:
+        """Working days to answer a petition of ``category``."""
+        return int(self.deadlines.get(category, self.deadline_days))
+
+
+_DEFAULT_SETTINGS: PetitionSettings | None = None
+
+
+def _settings(settings: PetitionSettings | None) -> PetitionSettings:
+    global _DEFAULT_SETTINGS
+    if settings is not None:
+        return settings
+    if _DEFAULT_SETTINGS is None:
+        _DEFAULT_SETTINGS = PetitionSettings()
+    return _DEFAULT_SETTINGS
+
+
+def local_day(moment: datetime, zone: str = LOCAL_ZONE) -> date:
+    """The calendar day of ``moment`` in Viet Nam."""
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def _day_start_utc(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+class PetitionError(Exception):
+    """A petition or an action on it was refused; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --------------------------------------------------------------------------- tracking codes
+
+CODE_LENGTH = 10  # 10 × 5 = 50 random bits
+
+
+def new_tracking_code() -> str:
+    """Ten random Crockford base-32 characters (50 bits), stored without separators."""
+    return codes.new_code(CODE_LENGTH)
+
+
+def normalize_tracking(raw: str | None) -> str | None:
+    """A typed code in canonical form, or ``None`` if it cannot be one (``services.qr.codes``)."""
+    return codes.normalize_code(raw, CODE_LENGTH, max_typed=40)
+
+
+def format_tracking(code: str) -> str:
+    """``7K3QM-XD9FP``: two groups of five, easy to read aloud."""
+    return codes.group_code(code, 5)
+
+
+def find_by_tracking(session: Session, raw: str | None) -> Petition | None:
+    code = normalize_tracking(raw)
+    if code is None:
+        return None
+    return session.scalar(select(Petition).where(Petition.tracking_code == code))
+
+
+# --------------------------------------------------------------------------- the citizen form's token
+
+FORM_SALT = "hailong.petition-form"
+
+
+def issue_form_token(secret: str, unit: Unit) -> str:
+    """A signed token naming this form (``services.collect.formtoken``): its nonce becomes the
+    petition's submission key and its time shows how fast the form was filled."""
+    return formtoken.issue(secret, FORM_SALT, {"u": unit.id})
+
+
+def read_form_token(secret: str, token: str | None, unit: Unit, max_age: int) -> FormToken | None:
+    return formtoken.read(secret, FORM_SALT, token, {"u": unit.id}, max_age)
+
+# --------------------------------------------------------------------------- photos
+
+class PhotoError(PetitionError):
+    """The uploaded photo is refused (``reason``: too_large, not_image, too_many_pixels)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message, "photo")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    content: bytes
+    mime: str
+    width: int
+    height: int
+
+
+MAX_PIXELS = 50_000_000  # refuse before decoding anything bigger (decompression bombs)
+
+
+def process_photo(data: bytes, *, max_bytes: int, max_side: int) -> ProcessedPhoto:
+    """Check and re-encode an uploaded photo.
+
+    Only JPEG and PNG (by content, not name) up to ``max_bytes``; turned upright by its
+    EXIF orientation, shrunk to ``max_side`` pixels on its longer side and saved again as
+    a fresh JPEG (quality 85) — which carries none of the original's metadata (EXIF
+    including GPS, XMP, comments, PNG text chunks).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(data) > max_bytes:
+        raise PhotoError("too_large", _("The photo is larger than %(mb)d MB. Please choose a smaller one.",
+                                        mb=max(1, max_bytes // (1024 * 1024))))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            width, height = probe.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise PhotoError("not_image", _("The photo must be a JPEG or PNG image.")) from None
+    if kind not in ("JPEG", "PNG"):
+        raise PhotoError("not_image", _("The photo must be a JPEG or PNG image."))
+    if width * height > MAX_PIXELS:
+        raise PhotoError("too_many_pixels", _("The photo has too many pixels. Please send a smaller one."))
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            if image.mode not in ("RGB", "L"):
+                rgba = image.convert("RGBA")
+                image = Image.new("RGB", rgba.size, (255, 255, 255))
+                image.paste(rgba, mask=rgba.getchannel("A"))
+            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            # A fresh image from the pixels alone: no info dict, so no EXIF, comment or
+            # ICC profile can travel into the saved file.
+            clean = Image.frombytes(image.mode, image.size, image.tobytes())
+            out = io.BytesIO()
+            clean.save(out, format="JPEG", quality=85, optimize=True)
+            size = clean.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise PhotoError("not_image", _("The photo could not be read. Please send another one.")) from None
+    return ProcessedPhoto(out.getvalue(), "image/jpeg", size[0], size[1])
+
+
+# --------------------------------------------------------------------------- filing
+
+@dataclass(frozen=True)
+class ContactInput:
+    """Contact details given together with consent: ``consent_text`` is the exact text the
+    citizen saw next to the box they ticked."""
+
+    consent_text: str
+    consent_language: str
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Filed:
+    petition: Petition
+    created: bool
+
+
+def _check_text(text: str, limit: int) -> str:
+    text = clean_text(text or "")
+    if not text:
+        raise PetitionError(_("Please write your feedback."), "text")
+    if len(text) > limit:
+        raise PetitionError(_("Please shorten your text to %(limit)d characters (it has %(length)d).",
+                              limit=limit, length=len(text)), "text")
+    return text
+
+
+def _unit_names(unit: Unit) -> dict[str, str]:
+    return {"unit_name_vi": unit.name_vi, "unit_name_en": unit.name_en or unit.name_vi}
+
+
+def file_petition(session: Session, unit: Unit, *, category: str, text: str, language: str = "vi",
+                  contact: ContactInput | None = None, publish_consent: bool = False,
+                  photo: ProcessedPhoto | None = None, submission_key: str | None = None,
+                  trust: str = "ok", trust_reason: str | None = None, now: datetime | None = None,
+                  settings: PetitionSettings | None = None) -> Filed:
+    """Store a petition with its first event (and contact, photo) in one transaction.
+
+    A repeated ``submission_key`` (a double tap, a retry) returns the petition stored the
+    first time (``created=False``). Contact details are stored only from a
+    :class:`ContactInput` (which carries the consent); everything else about the citizen is
+    never stored.
+    """
+    cfg = _settings(settings)
+    if category not in CATEGORIES:
+        raise PetitionError(_("Please choose what your feedback is about."), "category")
+    body = _check_text(text, cfg.text_max)
+    if language not in ("vi", "en"):
+        language = "vi"
+    if contact is not None:
+        if not contact.consent_text.strip():
+            raise ValueError("contact details need the consent text the citizen agreed to")
+        if not any((contact.name, contact.phone, contact.email)):
+            contact = None
+    now = now or utcnow()
+    limit = cfg.limit_for(category)
+    due = cfg.calendar.due_date(local_day(now, cfg.zone), limit)
+    for _attempt in range(5):
+        petition = Petition(
+            tracking_code=new_tracking_code(), unit_id=unit.id, origin_unit_id=unit.id, category=category,
+            body=body, language=language, status="received", received_at=now, deadline_days=limit, due_on=due,
+            publish_consent=bool(publish_consent), publish_consent_at=now if publish_consent else None,
+            text_approved=False, trust=trust, trust_reason=trust_reason, submission_key=submission_key,
+        )
+        if contact is not None:
+            petition.contact = PetitionContact(
+                name=contact.name or None, phone=contact.phone or None, email=contact.email or None,
+                consent_text=contact.consent_text, consent_language=contact.consent_language, consent_at=now)
+        if photo is not None:
+            petition.photo = PetitionPhoto(content=photo.content, mime=photo.mime, width=photo.width,
+                                           height=photo.height)
+        petition.events.append(PetitionEvent(at=now, kind="received", public=True, unit_id=unit.id,
+                                             **_unit_names(unit)))
+        session.add(petition)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            if submission_key:
+                existing = session.scalar(select(Petition).where(Petition.submission_key == submission_key))
+                if existing is not None:
+                    return Filed(existing, created=False)
+            continue  # a tracking code collision (1 in 2**50 per pair): draw another
+        return Filed(petition, created=True)
+    raise RuntimeError("could not draw a unique tracking code")
+
+
+# --------------------------------------------------------------------------- the public view
+
+@dataclass(frozen=True)
+class PublicEvent:
+    kind: str
+    at: datetime
+    unit_name_vi: str
+    unit_name_en: str
+
+    def unit_name(self, lang: str) -> str:
+        return self.unit_name_en if lang == "en" and self.unit_name_en else self.unit_name_vi
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """Everything the public status page may show, and nothing else."""
+
+    tracking: str
+    category: str
+    status: str
+    unit_name_vi: str
+    unit_name_en: str
+    received_at: datetime
+    due_on: date
+    overdue: bool
+    answered_late: bool
+    text: str | None
+    answer: str | None
+    answer_published_at: datetime | None
+    history: tuple[PublicEvent, ...]
+
+    def unit_name(self, lang: str) -> str:
+        return self.unit_name_en if lang == "en" and self.unit_name_en else self.unit_name_vi
+
+
+def is_overdue(petition: Petition, today: date) -> bool:
+    return petition.status in OPEN_STATUSES and petition.answered_at is None and today > petition.due_on
+
+
+def public_status(petition: Petition, today: date, zone: str = LOCAL_ZONE) -> PublicStatus:
+    """What anyone with the tracking code sees (see the module docstring)."""
+    answered_late = petition.answered_at is not None and local_day(petition.answered_at, zone) > petition.due_on
+    return PublicStatus(
+        tracking=format_tracking(petition.tracking_code), category=petition.category, status=petition.status,
+        unit_name_vi=petition.unit.name_vi, unit_name_en=petition.unit.name_en or petition.unit.name_vi,
+        received_at=petition.received_at, due_on=petition.due_on, overdue=is_overdue(petition, today),
+        answered_late=answered_late,
+        text=petition.body if petition.text_is_public else None,
+        answer=petition.answer_text if petition.answer_published_at is not None else None,
+        answer_published_at=petition.answer_published_at,
+        history=tuple(PublicEvent(e.kind, e.at, e.unit_name_vi or "", e.unit_name_en or "")
+                      for e in petition.events if e.public and e.kind in PUBLIC_EVENT_KINDS),
+    )
+
+
+# --------------------------------------------------------------------------- officials: scope
+
+def scoped_query(scope: Scope, min_role: str = "viewer") -> Select[tuple[Petition]]:
+    """Petitions whose responsible unit lies in ``scope`` with ``min_role``."""
+    return (select(Petition).join(Unit, Unit.id == Petition.unit_id)
+            .where(scope.path_clause(Unit.path, min_role)))
+
+
+def get_for_official(scope: Scope, petition_id: int, min_role: str = "viewer") -> Petition:
+    """A petition by id, checked: 404 outside every grant, 403 with too low a role."""
+    petition = scope.session.get(Petition, petition_id) if 0 < petition_id < 2**31 else None
+    if petition is None:
+        not_found()
+    scope.require(petition.unit, min_role)
+    return petition
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str = ""        # "", "open", or one of the statuses
+    category: str = ""
+    unit: Unit | None = None
+    overdue: bool = False
+    suspect: bool = False
+
+
+def inbox_query(scope: Scope, filters: InboxFilter, today: date) -> Select[tuple[Petition]]:
+    """The inbox: petitions in scope, filtered; open ones first by due date, then newest."""
+    query = scoped_query(scope, "viewer")
+    if filters.status == "open":
+        query = query.where(Petition.status.in_(OPEN_STATUSES))
+    elif filters.status:
+        query = query.where(Petition.status == filters.status)
+    if filters.category:
+        query = query.where(Petition.category == filters.category)
+    if filters.unit is not None:
+        scope.require(filters.unit, "viewer")
+        query = query.where(path_under(Unit.path, filters.unit.path))
+    if filters.overdue:
+        query = query.where(Petition.status.in_(OPEN_STATUSES), Petition.answered_at.is_(None),
+                            Petition.due_on < today)
+    if filters.suspect:
+        query = query.where(Petition.trust == "suspect")
+    is_open = case((Petition.status.in_(OPEN_STATUSES), 0), else_=1)
+    open_due = case((Petition.status.in_(OPEN_STATUSES), Petition.due_on), else_=None)
+    return query.order_by(is_open, open_due.asc(), Petition.received_at.desc(), Petition.id.desc())
+
+
+# --------------------------------------------------------------------------- officials: workflow
+
+def _event(petition: Petition, kind: str, actor: User, now: datetime, *, public: bool = False,
+           unit: Unit | None = None, note: str | None = None) -> PetitionEvent:
+    event = PetitionEvent(at=now, kind=kind, public=public, actor_id=actor.id, actor_name=actor.username,
+                          note=note, **({"unit_id": unit.id, **_unit_names(unit)} if unit is not None else {}))
+    petition.events.append(event)
+    return event
+
+
+def _audit(session: Session, action: str, petition: Petition, actor: User, unit: Unit | None = None,
+           **detail: Any) -> None:
+    audit.record(session, action, actor=actor, unit=unit or petition.unit,
+                 target=f"petition:{petition.id}", detail={"code": format_tracking(petition.tracking_code), **detail})
+
+
+def assign_targets(session: Session, scope: Scope, petition: Petition) -> list[Unit]:
+    """Where a manager may move the petition: active units they manage, but not its own."""
+    return [u for u in session.scalars(scope.units_query("manager").where(Unit.active.is_(True)))
+            if u.id != petition.unit_id]
+
+
+def assign(session: Session, scope: Scope, petition: Petition, target: Unit, *, actor: User,
+           now: datetime | None = None) -> None:
+    """Move the petition to ``target`` (it leaves the scope of whoever covers only the old
+    unit); a public event names the new unit."""
+    scope.require(petition.unit, "manager")
+    scope.require(target, "manager")
+    if petition.status == "closed":
+        raise PetitionError(_("A closed petition cannot be assigned. Reopen it first."))
+    if target.id == petition.unit_id:
+        raise PetitionError(_("The petition is already with this unit."), "unit")
+    if not target.active:
+        raise PetitionError(_("This unit is inactive."), "unit")
+    now = now or utcnow()
+    old = petition.unit
+    petition.unit_id = target.id
+    petition.unit = target
+    petition.assigned_at = now
+    if petition.status == "received":
+        petition.status = "assigned"
+    _event(petition, "assigned", actor, now, public=True, unit=target)
+    _audit(session, "petition.assigned", petition, actor, unit=old, **{"from": old.path, "to": target.path})
+    session.commit()
+
+
+def add_note(session: Session, scope: Scope, petition: Petition, text: str, *, actor: User,
+             now: datetime | None = None) -> None:
+    """An internal note: seen by officials in scope, never by the public."""
+    scope.require(petition.unit, "manager")
+    note = clean_text(text or "")
+    if not note:
+        raise PetitionError(_("Please write the note."), "note")
+    if len(note) > 4000:
+        raise PetitionError(_("Please shorten the note to %(limit)d characters.", limit=4000), "note")
+    _event(petition, "note", actor, now or utcnow(), note=note)
+    _audit(session, "petition.noted", petition, actor)
+    session.commit()
+
+
+def save_answer(session: Session, scope: Scope, petition: Petition, text: str, *, actor: User,
+                now: datetime | None = None) -> None:
+    """Save the working copy of the answer (not public until published)."""
+    scope.require(petition.unit, "manager")
+    answer = clean_text(text or "")
+    if not answer:
+        raise PetitionError(_("Please write the answer."), "answer")
+    if len(answer) > 8000:
+        raise PetitionError(_("Please shorten the answer to %(limit)d characters.", limit=8000), "answer")
+    if petition.status == "closed":
+        raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
+    petition.answer_draft = answer
+    _event(petition, "answer_saved", actor, now or utcnow())
+    _audit(session, "petition.answer_saved", petition, actor)
+    session.commit()
+
+
+def publish_answer(session: Session, scope: Scope, petition: Petition, *, actor: User,
+                   now: datetime | None = None, zone: str = LOCAL_ZONE) -> None:
+    """Publish the saved answer: the citizen (and anyone with the code) sees it. The first
+    publication is the answer's time for the legal limit."""
+    scope.require(petition.unit, "manager")
+    if petition.status == "closed":
+        raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
+    if not petition.answer_draft:
+        raise PetitionError(_("Write and save the answer first."), "answer")
+    if petition.answer_published_at is not None and petition.answer_text == petition.answer_draft:
+        raise PetitionError(_("This answer is already published."))
+    now = now or utcnow()
+    first = petition.answered_at is None
+    petition.answer_text = petition.answer_draft
+    petition.answer_published_at = now
+    if first:
+        petition.answered_at = now
+    petition.status = "answered"
+    _event(petition, "answered", actor, now, public=True)
+    _audit(session, "petition.answer_published", petition, actor,
+           late=local_day(petition.answered_at, zone) > petition.due_on, first=first)
+    session.commit()
+
+
+def set_text_public(session: Session, scope: Scope, petition: Petition, approve: bool, *, actor: User,
+                    now: datetime | None = None) -> None:
+    """Approve (or withhold) the publication of the citizen's text; approval needs the
+    citizen's own permission."""
+    scope.require(petition.unit, "manager")
+    if approve and not petition.publish_consent:
+        raise PetitionError(_("The citizen did not allow the text to be published."))
+    if petition.text_approved == approve:
+        return
+    petition.text_approved = approve
+    _event(petition, "text_approved" if approve else "text_withheld", actor, now or utcnow())
+    _audit(session, "petition.text_approved" if approve else "petition.text_withheld", petition, actor)
+    session.commit()
+
+
+def close(session: Session, scope: Scope, petition: Petition, *, actor: User, now: datetime | None = None) -> None:
+    """Close an answered petition."""
+    scope.require(petition.unit, "manager")
+    if petition.status == "closed":
+        raise PetitionError(_("This petition is already closed."))
+    if petition.answer_published_at is None:
+        raise PetitionError(_("Publish an answer before closing the petition."))
+    now = now or utcnow()
+    petition.status = "closed"
+    petition.closed_at = now
+    _event(petition, "closed", actor, now, public=True)
+    _audit(session, "petition.closed", petition, actor)
+    session.commit()
+
+
+def reopen(session: Session, scope: Scope, petition: Petition, *, actor: User, now: datetime | None = None) -> None:
+    """Reopen a closed petition: it is in hand again (the published answer stays public;
+    a new one can be published)."""
+    scope.require(petition.unit, "manager")
+    if petition.status != "closed":
+        raise PetitionError(_("Only a closed petition can be reopened."))
+    now = now or utcnow()
+    petition.status = "assigned" if petition.assigned_at is not None else "received"
+    petition.closed_at = None
+    _event(petition, "reopened", actor, now, public=True)
+    _audit(session, "petition.reopened", petition, actor)
+    session.commit()
+
+
+def can_see_contact(scope: Scope, petition: Petition) -> bool:
+    return scope.covers(petition.unit, "manager")
+
+
+def view_contact(session: Session, scope: Scope, petition: Petition, *, actor: User) -> PetitionContact | None:
+    """The contact details, for a manager of the petition's unit or above; the view is
+    recorded in the audit log (in the same transaction)."""
+    scope.require(petition.unit, "manager")
+    contact = petition.contact
+    if contact is None:
+        return None
+    _audit(session, "petition.contact_viewed", petition, actor)
+    session.commit()
+    return contact
+
+
+def delete_contact(session: Session, scope: Scope, petition: Petition, *, actor: User,
+                   now: datetime | None = None) -> bool:
+    """Delete the contact details (on the citizen's request); the petition stays."""
+    scope.require(petition.unit, "manager")
+    if petition.contact is None:
+        return False
+    petition.contact = None
+    _event(petition, "contact_deleted", actor, now or utcnow())
+    _audit(session, "petition.contact_deleted", petition, actor)
+    session.commit()
+    return True
+
+
+# --------------------------------------------------------------------------- low scores
+
+def is_low_score(definition: Mapping[str, Any], answers: Sequence[tuple[str, int | None, str | None]]) -> bool:
+    """Whether a survey answer rated something low: some scale question got a level that is
+    not "satisfied" and lies below the middle of its scale (1–2 of 5; 1 of 3)."""
+    questions = {q["key"]: q for q in definition.get("questions", [])}
+    scales = definition.get("scales", {})
+    for key, value, _text in answers:
+        q = questions.get(key)
+        if q is None or q.get("type") != "scale" or value is None:
+            continue
+        scale = scales.get(q.get("scale"), {})
+        levels = [lv["value"] for lv in scale.get("levels", [])]
+        if not levels:
+            continue
+        middle = (min(levels) + max(levels)) / 2
+        if value not in set(scale.get("satisfied", [])) and value < middle:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- accountability
+
+def _nan_to_none(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def _figures_dict(figures, public: bool) -> dict[str, Any]:
+    from analysis.accountability import suppress_figures
+
+    withheld = suppress_figures(figures) if public else None
+    share = None
+    if figures.decided:
+        share = {"share": _nan_to_none(figures.on_time_share), "low": _nan_to_none(figures.on_time_low),
+                 "high": _nan_to_none(figures.on_time_high), "n": figures.decided}
+    result: dict[str, Any] = {
+        "received": figures.received, "answered": figures.answered,
+        "answered_on_time": figures.answered_on_time, "on_time": share,
+        "median_working_days": _nan_to_none(figures.median_days),
+        "p90_working_days": _nan_to_none(figures.p90_days),
+        "open": figures.open, "overdue_open": figures.overdue_open, "withheld": [],
+    }
+    if withheld is not None:
+        for name in ("received", "answered", "answered_on_time", "open", "overdue_open"):
+            if getattr(withheld, name):
+                result[name] = None
+                result["withheld"].append(name)
+        if withheld.on_time_share:
+            result["on_time"] = None
+            result["withheld"].append("on_time")
+        if withheld.days:
+            result["median_working_days"] = result["p90_working_days"] = None
+            result["withheld"] += ["median_working_days", "p90_working_days"]
+    return result
+
+
+def accountability(session: Session, unit: Unit, date_from: date, date_to: date, *, public: bool = False,
+                   as_of: date | None = None, settings: PetitionSettings | None = None,
+                   children: bool = True, include_suspect: bool = False) -> dict[str, Any]:
+    """Accountability figures for the petitions of ``unit``'s subtree received from
+    ``date_from`` to ``date_to`` (local days, inclusive), as they stand on ``as_of``
+    (default today, Viet Nam time). JSON-ready.
+
+    A petition belongs to the unit responsible for it now. Petitions flagged as suspect
+    (a honeypot or a burst) are left out unless ``include_suspect``.
+
+    Returns a dict::
+
+        unit       {path, name{vi,en}, code}
+        window     {from, to, as_of}            ISO dates
+        public     bool                         whether small cells were withheld
+        figures    {received, answered, answered_on_time,
+                    on_time {share, low, high, n} | null,
+                    median_working_days, p90_working_days, open, overdue_open,
+                    withheld [names]}
+        units[]    {unit {path, name, code}, figures {…}}   each direct child's subtree
+                                                            (when ``children``)
+
+    ``answered`` counts answers published by ``as_of``; ``on_time.share`` is answered on
+    time ÷ (answered + overdue open), with a Wilson 95% interval (``n`` is that
+    denominator); ``median_working_days`` and ``p90_working_days`` (nearest rank) are
+    working days from receipt to the first published answer; ``overdue_open`` are not
+    answered and past their due day. With ``public=True`` counts are passed through
+    ``analysis.accountability.suppress_figures`` (cells below 10 withheld, with
+    secondary suppression): withheld values are ``null`` and named in ``withheld``.
+    See ``analysis/accountability.py`` for the formulas.
+    """
+    from analysis.accountability import accountability_figures
+
+    cfg = _settings(settings)
+    if date_to < date_from:
+        raise ValueError("date_to must not be before date_from")
+    today = local_day(utcnow(), cfg.zone)
+    as_of = as_of or today
+    start, end = _day_start_utc(date_from, cfg.zone), _day_start_utc(date_to + timedelta(days=1), cfg.zone)
+    query = (select(Unit.path, Petition.received_at, Petition.answered_at, Petition.due_on)
+             .join(Unit, Unit.id == Petition.unit_id)
+             .where(path_under(Unit.path, unit.path), Petition.received_at >= start, Petition.received_at < end))
+    if not include_suspect:
+        query = query.where(Petition.trust == "ok")
+    rows = [(path, local_day(r, cfg.zone), local_day(a, cfg.zone) if a is not None else None, due)
+            for path, r, a, due in session.execute(query).all()]
+    last = max([as_of] + [a for _p, _r, a, _d in rows if a is not None])
+    years = range(date_from.year, last.year + 1)
+    holidays = sorted(d for y in years for d in cfg.calendar.holidays(y) if d.weekday() < 5
+                      and not cfg.calendar.is_working_day(d))
+    weekend_work = sorted(d for y in years for d in cfg.calendar.weekend_working_days(y))
+
+    def figures_for(selected):
+        f = accountability_figures([r for _p, r, _a, _d in selected], [a for _p, _r, a, _d in selected],
+                                   [d for _p, _r, _a, d in selected], as_of=as_of, holidays=holidays,
+                                   weekend_workdays=weekend_work)
+        return _figures_dict(f, public)
+
+    def describe(u: Unit) -> dict[str, Any]:
+        return {"path": u.path, "name": {"vi": u.name_vi, "en": u.name_en or u.name_vi}, "code": u.code}
+
+    result: dict[str, Any] = {
+        "unit": describe(unit),
+        "window": {"from": date_from.isoformat(), "to": date_to.isoformat(), "as_of": as_of.isoformat()},
+        "public": public,
+        "figures": figures_for(rows),
+    }
+    if children:
+        kids = session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.path)).all()
+        result["units"] = [{"unit": describe(k), "figures": figures_for([row for row in rows if row[0].startswith(k.path)])}
+                           for k in kids]
+    return result
+
+
+def count_overdue(session: Session, scope: Scope, today: date) -> int:
+    """Overdue petitions in the official's scope (for the inbox's header)."""
+    query = scoped_query(scope, "viewer").where(Petition.status.in_(OPEN_STATUSES), Petition.answered_at.is_(None),
+                                                Petition.due_on < today)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0

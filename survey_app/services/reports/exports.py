@@ -1,0 +1,411 @@
+"""Exports of a report view: raw responses as CSV and XLSX, and the report as a PDF.
+
+Every export covers exactly the view's filters (unit subtree, survey, days, channels,
+campaign, suspect responses only when included) inside the official's scope, and is
+recorded in the audit log (:func:`record_export`).
+
+Response table (CSV and the XLSX "responses" sheet)
+---------------------------------------------------
+One row per response, oldest first; first the response's facts, then one or two columns
+per question in the survey's order:
+
+* ``response_id``, ``submitted_at`` (Viet Nam time, ``YYYY-MM-DD HH:MM``), ``unit_code``,
+  ``unit_path``, ``unit_name``, ``campaign_id``, ``campaign``, ``version`` (instrument
+  version number), ``channel``, ``language``; ``trust`` and ``trust_reason`` only when
+  suspect responses are included;
+* a scale, single-choice or yes/no question: ``<key>`` holds the code (the level's value,
+  the option key, 1/0) and ``<key>_label`` its wording; a multiple-choice question: codes
+  and wordings joined by ``;``; a rating or percentage: ``<key>`` with the number; an open
+  question: ``<key>`` with the text (empty when a manager has hidden it).
+
+An unanswered question is an empty cell. The CSV is UTF-8 with a byte-order mark (so
+Excel reads Vietnamese correctly), comma-separated, CRLF line ends; where Excel expects
+semicolons (Vietnamese regional settings) open the XLSX instead. The XLSX adds a codebook
+sheet (every column, its question and its codes) and a summary sheet with the same
+numbers as the dashboard and the JSON report.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, User
+from ..officials import audit
+from ..officials.scope import Scope
+from . import text as report_text
+from .comments import TEXT_TYPES, hidden_answer_ids, responses_where
+from .views import ReportView
+
+__all__ = ["Column", "Counted", "response_columns", "response_rows", "csv_bytes", "xlsx_bytes", "record_export",
+           "EXPORT_FORMATS"]
+
+LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+BATCH = 500
+EXPORT_FORMATS = ("csv", "xlsx", "pdf", "json")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # meta | code | label | number | text
+    question: dict | None = None
+    description: str = ""
+
+
+def _questions(versions: Sequence[InstrumentVersion]) -> list[dict]:
+    """The questions in the latest version's order, then any only older versions had."""
+    seen: dict[str, dict] = {}
+    for q in versions[-1].snapshot["questions"]:
+        seen[q["key"]] = q
+    for v in reversed(versions[:-1]):
+        for q in v.snapshot["questions"]:
+            seen.setdefault(q["key"], q)
+    return list(seen.values())
+
+
+def response_columns(versions: Sequence[InstrumentVersion], include_trust: bool) -> list[Column]:
+    meta = [
+        ("response_id", _("Number of the response")),
+        ("submitted_at", _("Time it was sent, Viet Nam time (YYYY-MM-DD HH:MM)")),
+        ("unit_code", _("Code of the service point")),
+        ("unit_path", _("Path of the unit in the administrative tree")),
+        ("unit_name", _("Name of the unit")),
+        ("campaign_id", _("Number of the campaign")),
+        ("campaign", _("Name of the campaign")),
+        ("version", _("Version of the survey answered")),
+        ("channel", _("How it was sent: qr, kiosk, link, paper or api")),
+        ("language", _("Language of the form: vi or en")),
+    ]
+    if include_trust:
+        meta += [("trust", _("ok, or suspect (e.g. a burst from one device)")),
+                 ("trust_reason", _("Why the response was flagged suspect"))]
+    columns = [Column(name, "meta", None, text) for name, text in meta]
+    for q in _questions(versions):
+        qtype = q["type"]
+        if qtype in ("scale", "single", "yesno", "multi"):
+            columns.append(Column(q["key"], "code", q, _("code")))
+            columns.append(Column(q["key"] + "_label", "label", q, _("wording of the code")))
+        elif qtype in TEXT_TYPES:
+            columns.append(Column(q["key"], "text", q, _("text (empty if hidden by a manager)")))
+        else:
+            columns.append(Column(q["key"], "number", q, _("number")))
+    return columns
+
+
+def _labels(version: dict, lang: str) -> dict[str, dict[str, str]]:
+    """question key → {code → wording} for one version."""
+    out: dict[str, dict[str, str]] = {}
+    for q in version["questions"]:
+        if q["type"] == "scale":
+            out[q["key"]] = {str(lv["value"]): lv.get(lang) or lv["vi"] for lv in version["scales"][q["scale"]]["levels"]}
+        elif q["type"] in ("single", "multi"):
+            out[q["key"]] = {o["key"]: o.get(lang) or o["vi"] for o in q["options"]}
+        elif q["type"] == "yesno":
+            with force_locale(lang):
+                out[q["key"]] = {"1": _("Yes"), "0": _("No")}
+    return out
+
+
+def response_rows(session: Session, scope: Scope, view: ReportView, lang: str = "vi") -> Iterator[dict[str, Any]]:
+    """The view's responses, oldest first, as {column name → value} (see the module doc)."""
+    versions = view.versions
+    by_version = {v.id: v for v in versions}
+    labels = {v.id: _labels(v.snapshot, lang) for v in versions}
+    types = {v.id: {q["key"]: q["type"] for q in v.snapshot["questions"]} for v in versions}
+    include_trust = view.filters.include_suspect
+    open_keys = {q["key"] for v in versions for q in v.snapshot["questions"] if q["type"] in TEXT_TYPES}
+    query = (
+        select(Response.id, Response.submitted_at, Response.instrument_version_id, Response.channel,
+               Response.language, Response.trust, Response.trust_reason, Response.campaign_id, Unit.code,
+               Unit.path, Unit.name_vi, Unit.name_en, Campaign.name)
+        .join(Unit, Unit.id == Response.unit_id)
+        .join(Campaign, Campaign.id == Response.campaign_id)
+        .where(*responses_where(scope, view.unit, view.filters, versions))
+        .order_by(Response.submitted_at, Response.id)
+    )
+    last_id: tuple | None = None
+    while True:
+        batch_query = query
+        if last_id is not None:
+            batch_query = query.where((Response.submitted_at > last_id[0]) |
+                                      ((Response.submitted_at == last_id[0]) & (Response.id > last_id[1])))
+        batch = session.execute(batch_query.limit(BATCH)).all()
+        if not batch:
+            return
+        last_id = (batch[-1].submitted_at, batch[-1].id)
+        ids = [r.id for r in batch]
+        answers: dict[int, list[tuple[str, int | None, str | None, int]]] = {i: [] for i in ids}
+        for a in session.execute(select(Answer.response_id, Answer.question_key, Answer.value_int,
+                                        Answer.value_text, Answer.id)
+                                 .where(Answer.response_id.in_(ids)).order_by(Answer.id)).all():
+            answers[a.response_id].append((a.question_key, a.value_int, a.value_text, a.id))
+        hidden = hidden_answer_ids(session, [a[3] for rid, rows in answers.items() for a in rows
+                                             if a[2] is not None and a[0] in open_keys])
+        for r in batch:
+            row: dict[str, Any] = {
+                "response_id": r.id,
+                "submitted_at": r.submitted_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M"),
+                "unit_code": r.code or "", "unit_path": r.path,
+                "unit_name": (r.name_en if lang == "en" and r.name_en else r.name_vi),
+                "campaign_id": r.campaign_id, "campaign": r.name,
+                "version": by_version[r.instrument_version_id].number, "channel": r.channel, "language": r.language,
+            }
+            if include_trust:
+                row["trust"], row["trust_reason"] = r.trust, r.trust_reason or ""
+            kinds = types[r.instrument_version_id]
+            wording = labels[r.instrument_version_id]
+            multi: dict[str, list[str]] = {}
+            for key, vint, vtext, answer_id in answers[r.id]:
+                qtype = kinds.get(key)
+                if qtype is None:
+                    continue
+                code = str(vint) if vint is not None else (vtext or "")
+                if qtype == "multi":
+                    multi.setdefault(key, []).append(code)
+                elif qtype in TEXT_TYPES:
+                    row[key] = "" if answer_id in hidden else (vtext or "")
+                elif qtype in ("scale", "single", "yesno"):
+                    row[key] = vint if vint is not None else vtext
+                    row[key + "_label"] = wording.get(key, {}).get(code, "")
+                else:
+                    row[key] = vint
+            for key, codes in multi.items():
+                row[key] = ";".join(codes)
+                row[key + "_label"] = "; ".join(wording.get(key, {}).get(c, c) for c in codes)
+            yield row
+
+
+class Counted:
+    """An iterator that counts what passed through it (rows exported, for the audit)."""
+
+    def __init__(self, rows: Iterator[dict[str, Any]]):
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> "Counted":
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        row = next(self._rows)
+        self.count += 1
+        return row
+
+
+def csv_bytes(columns: Sequence[Column], rows: Iterator[dict[str, Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, comma-separated, one header row of column names."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.name for c in columns])
+    names = [c.name for c in columns]
+    for row in rows:
+        writer.writerow(["" if row.get(n) is None else row.get(n) for n in names])
+    return buffer.getvalue().encode("utf-8")
+
+
+# ------------------------------------------------------------------ XLSX
+
+def _codes_text(q: dict, definition: dict, lang: str) -> str:
+    if q["type"] == "scale":
+        return "; ".join(f"{lv['value']} = {lv.get(lang) or lv['vi']}" for lv in definition["scales"][q["scale"]]["levels"])
+    if q["type"] in ("single", "multi"):
+        return "; ".join(f"{o['key']} = {o.get(lang) or o['vi']}" for o in q["options"])
+    if q["type"] == "yesno":
+        yes, no = _("Yes"), _("No")
+        return f"1 = {yes}; 0 = {no}"
+    if q["type"] in ("rating", "percent"):
+        return f"{q.get('min', 0)}–{q.get('max', 10 if q['type'] == 'rating' else 100)}"
+    return ""
+
+
+def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[str, Any]], *, lang: str,
+               generated_at: datetime, generated_by: str, accountability: dict[str, Any] | None = None) -> bytes:
+    """A workbook: the responses, the codebook, the summary (the report's own numbers)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    report, definition = view.report, view.definition
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDE7F3")
+
+    def head(ws, values):
+        cells = []
+        for v in values:
+            cell = WriteOnlyCell(ws, value=v)
+            cell.font = bold
+            cell.fill = head_fill
+            cells.append(cell)
+        ws.append(cells)
+
+    def share_cell(ws, v, fmt="0.0%"):
+        cell = WriteOnlyCell(ws, value=v)
+        if v is not None:
+            cell.number_format = fmt
+        return cell
+
+    # 1. responses
+    ws = wb.create_sheet(_("Responses")[:31])
+    ws.freeze_panes = "B2"
+    for i, c in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = 40 if c.kind == "text" else (
+            24 if c.kind in ("label", "meta") and c.name not in ("response_id", "campaign_id", "version") else 10)
+    head(ws, [c.name for c in columns])
+    names = [c.name for c in columns]
+    for row in rows:
+        ws.append([row.get(n) for n in names])
+
+    # 2. codebook
+    cb = wb.create_sheet(_("Codebook")[:31])
+    for letter, width in zip("ABCDEFG", (18, 10, 12, 60, 60, 22, 60)):
+        cb.column_dimensions[letter].width = width
+    head(cb, [_("Column"), _("Question"), _("Type"), _("Question (Vietnamese)"), _("Question (English)"),
+              _("Factor"), _("Codes, or what the column holds")])
+    factors = {f["key"]: f for f in definition.get("factors", [])}
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for c in columns:
+        q = c.question
+        if q is None:
+            cb.append([c.name, "", _("response"), c.description, "", "", ""])
+            continue
+        factor = factors.get(q.get("factor") or "")
+        what = _codes_text(q, definition, lang) if c.kind == "code" else c.description
+        cells = [c.name, q["key"], q["type"], q["text"].get("vi", ""), q["text"].get("en", ""),
+                 factor.get(lang) or factor.get("vi") if factor else "", what]
+        out = []
+        for v in cells:
+            cell = WriteOnlyCell(cb, value=v)
+            cell.alignment = wrap
+            out.append(cell)
+        cb.append(out)
+
+    # 3. summary
+    sm = wb.create_sheet(_("Summary")[:31])
+    for letter, width in zip("ABCDEFGHIJKLM", (34, 60, 12, 10, 10, 10, 10, 10, 10, 10, 8, 40, 10)):
+        sm.column_dimensions[letter].width = width
+    index = report["index"]
+    f = view.filters
+    title = definition["title"].get(lang) or definition["title"]["vi"]
+    meta = [
+        (_("Unit"), view.unit.name(lang)), (_("Path"), view.unit.path), (_("Survey"), title),
+        (_("Versions included"), ", ".join(str(v) for v in report["instrument"]["versions"])),
+        (_("First day"), f.date_from.isoformat()), (_("Last day"), f.date_to.isoformat()),
+        (_("Trend by"), _("month") if f.period == "month" else _("quarter")),
+        (_("Channels"), ", ".join(f.channels) if f.channels else _("all")),
+        (_("Suspect responses"), _("included") if f.include_suspect else _("left out")),
+        (_("Campaign"), str(f.campaign_id) if f.campaign_id else _("all")),
+        (_("Generated"), generated_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") + " (Asia/Ho_Chi_Minh)"),
+        (_("Generated by"), generated_by),
+        (_("Responses"), report["responses"]),
+    ]
+    head(sm, [_("Report"), ""])
+    for k, v in meta:
+        sm.append([k, v])
+    unit_kind = index.get("unit")
+    fmt = "0.0%" if unit_kind == "share" else "0.00"
+    sm.append([])
+    head(sm, [report_text.index_name(report["instrument"]["method"]), _("value"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"),
+              "n", _("low n")])
+    sm.append([_("Index"), share_cell(sm, index.get("value"), fmt), share_cell(sm, index.get("low"), fmt),
+               share_cell(sm, index.get("high"), fmt), index.get("n"), bool(index.get("low_n"))])
+    change = report.get("change")
+    if change:
+        sm.append([])
+        head(sm, [_("Change from the previous period"), _("value")])
+        sm.append([_("periods"), f"{change.get('from') or ''} → {change['to']}"])
+        if change.get("enough"):
+            cfmt = "0.0%" if change.get("unit") == "share" else "0.00"
+            sm.append([_("difference"), share_cell(sm, change["difference"], cfmt)])
+            sm.append([_("%(level)s low", level="95%"), share_cell(sm, change["low"], cfmt)])
+            sm.append([_("%(level)s high", level="95%"), share_cell(sm, change["high"], cfmt)])
+            sm.append(["p", change["p"]])
+        else:
+            sm.append([_("difference"), report_text.change_sentence(change)])
+    if report.get("moh"):
+        moh = report["moh"]
+        sm.append([])
+        head(sm, [_("Ministry of Health measures"), _("value"), _("%(level)s low", level="95%"),
+                  _("%(level)s high", level="95%"), "n"])
+        for key, label, mfmt in (("general", _("General satisfaction rate"), "0.0%"),
+                                 ("comprehensive", _("Comprehensive satisfaction"), "0.0%"),
+                                 ("mean_score", _("Mean score (1–5)"), "0.00"),
+                                 ("return_rate", _("Would return or recommend"), "0.0%"),
+                                 ("expectation", _("Expectation met (%)"), "0.0")):
+            m = moh.get(key)
+            if m:
+                sm.append([label, share_cell(sm, m["value"], mfmt), share_cell(sm, m["low"], mfmt),
+                           share_cell(sm, m["high"], mfmt), m["n"]])
+    sm.append([])
+    head(sm, [_("Factor"), _("key"), _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"), "n"])
+    for fct in report["factors"]:
+        sm.append([fct["name"].get(lang) or fct["name"]["vi"], fct["key"], share_cell(sm, fct["index"], fmt),
+                   share_cell(sm, fct["low"], fmt), share_cell(sm, fct["high"], fmt), fct["n"]])
+    sm.append([])
+    head(sm, [_("Question"), _("text"), _("type"), "n", _("mean"), _("mean, %(level)s low", level="95%"), _("mean, %(level)s high", level="95%"),
+              _("satisfied"), _("satisfied, %(level)s low", level="95%"), _("satisfied, %(level)s high", level="95%"), _("low n"), _("answers per code")])
+    for q in report["questions"]:
+        sm.append([q["key"], q["text"].get(lang) or q["text"]["vi"], q["type"], q["n"], q["mean"], q["mean_low"],
+                   q["mean_high"], share_cell(sm, q["satisfied"]), share_cell(sm, q["satisfied_low"]),
+                   share_cell(sm, q["satisfied_high"]), bool(q.get("low_n")),
+                   "; ".join(f"{k}: {v}" for k, v in q["counts"].items())])
+    if report["units"]:
+        sm.append([])
+        head(sm, [_("Unit below"), _("path"), "n", _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"),
+                  _("shrunken index"), _("rank"), _("rank from"), _("rank to"), _("funnel"), _("low n")])
+        for u in report["units"]:
+            sm.append([u["name"].get(lang) or u["name"]["vi"], u["unit"], u["n"], share_cell(sm, u["index"], fmt),
+                       share_cell(sm, u["low"], fmt), share_cell(sm, u["high"], fmt), share_cell(sm, u["shrunk"], fmt),
+                       u["rank"], u["rank_low"], u["rank_high"], u["funnel"] or "", bool(u["low_n"])])
+        if report.get("comparison"):
+            cmp = report["comparison"]
+            sm.append([_("Units differ more than chance"), bool(cmp["detectable"]), "Q", cmp["q"], "df", cmp["dof"],
+                       "p", cmp["p"]])
+    sm.append([])
+    head(sm, [_("Trend period"), "n", _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"), _("low n"),
+              _("partial")])
+    for t in report["trend"]:
+        sm.append([t["period"], t["n"], share_cell(sm, t["index"], fmt), share_cell(sm, t["low"], fmt),
+                   share_cell(sm, t["high"], fmt), bool(t["low_n"]), bool(t.get("partial"))])
+    if accountability:
+        fig = accountability["figures"]
+        sm.append([])
+        head(sm, [_("Petitions received in the period"), _("value")])
+        for name, v in (("received", fig["received"]), ("answered", fig["answered"]),
+                        ("answered_on_time", fig["answered_on_time"]), ("open", fig["open"]),
+                        ("overdue_open", fig["overdue_open"]),
+                        ("median_working_days", fig["median_working_days"])):
+            sm.append([name, v])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------ audit
+
+def record_export(session: Session, view: ReportView, fmt: str, *, actor: User | None = None,
+                  actor_name: str | None = None, rows: int | None = None) -> None:
+    """Audit one export (or API read) of ``view``; the caller commits."""
+    f = view.filters
+    detail: dict[str, Any] = {"format": fmt, "instrument": f.instrument, "from": f.date_from.isoformat(),
+                              "to": f.date_to.isoformat(), "period": f.period}
+    if f.channels:
+        detail["channels"] = list(f.channels)
+    if f.include_suspect:
+        detail["include_suspect"] = True
+    if f.campaign_id is not None:
+        detail["campaign"] = f.campaign_id
+    if rows is not None:
+        detail["rows"] = rows
+    audit.record(session, "export.created", actor=actor, actor_name=actor_name, unit=view.unit,
+                 target=f"report:{fmt}", detail=detail)
