@@ -35,8 +35,8 @@ test: setup
 
 # After changing user-facing text: extract and merge into the catalogs, then translate.
 translations-extract: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location -o survey_app/translations/messages.pot .
-	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-location
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-wrap -o survey_app/translations/messages.pot .
+	$(BIN)/pybabel update --no-wrap -i survey_app/translations/messages.pot -d survey_app/translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
