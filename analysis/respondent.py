@@ -453,10 +453,7 @@ class Moments:
             return cls.zeros(m)
         big = int(np.abs(a).max())
         bound = n * big * big
-        if bound < 2**24:  # every partial sum exact in float32
-            f = np.ascontiguousarray(a.T, dtype=np.float32)
-            cross = np.rint(f @ f.T).astype(np.int64)
-        elif bound < _FLOAT_EXACT:
+        if bound < _FLOAT_EXACT:  # every partial sum is a whole number below 2**53: exact in float64
             f = np.ascontiguousarray(a.T, dtype=np.float64)
             cross = np.rint(f @ f.T).astype(np.int64)
         elif bound < _INT64_SAFE:
@@ -699,13 +696,16 @@ def _check_moments(moments: object, layout: FeatureLayout) -> Moments:
 def _residual_matrix(moments: Moments, layout: FeatureLayout, cols: np.ndarray) -> np.ndarray:
     """R_cd = Σᵢ r_ic r_id with r_ic = X_c y_ic − Y_c x_ic, exactly, for criteria ``cols``."""
     sums, cross = moments._arrays
-    yi = cols + layout.y.start
-    xi = cols + layout.x.start
+    if len(cols) == cols[-1] - cols[0] + 1:  # contiguous items: slices, no copies of index grids
+        yi = slice(layout.y.start + int(cols[0]), layout.y.start + int(cols[-1]) + 1)
+        xi = slice(layout.x.start + int(cols[0]), layout.x.start + int(cols[-1]) + 1)
+        cyy, cyx, cxx = cross[yi, yi], cross[yi, xi], cross[xi, xi]
+    else:
+        yi = cols + layout.y.start
+        xi = cols + layout.x.start
+        cyy, cyx, cxx = cross[np.ix_(yi, yi)], cross[np.ix_(yi, xi)], cross[np.ix_(xi, xi)]
     Y = sums[yi]
     X = sums[xi]
-    cyy = cross[np.ix_(yi, yi)]
-    cyx = cross[np.ix_(yi, xi)]
-    cxx = cross[np.ix_(xi, xi)]
     big = int(max(int(v) for v in X)) if len(X) else 0
     if 4 * big * big * max(moments.n, 1) >= _INT64_SAFE or cross.dtype == object:
         Y, X, cyy, cyx, cxx = (a.astype(object) for a in (Y, X, cyy, cyx, cxx))
@@ -714,19 +714,20 @@ def _residual_matrix(moments: Moments, layout: FeatureLayout, cols: np.ndarray) 
 
 
 def _check_share_totals(moments: Moments, layout: FeatureLayout) -> tuple[list[int], list[int]]:
-    Y = list(moments.sums[layout.y])
-    X = list(moments.sums[layout.x])
-    cross = moments.cross
-    for c, (key, s, a) in enumerate(zip(layout.items, Y, X)):
-        if not 0 <= s <= a <= moments.n:
+    sums, cross = moments._arrays
+    Y, X = sums[layout.y], sums[layout.x]
+    block = cross[layout.y, layout.x]
+    counts_ok = (Y >= 0) & (Y <= X) & (X <= moments.n)
+    binary = (np.diagonal(cross)[layout.y] == Y) & (np.diagonal(cross)[layout.x] == X) & (np.diagonal(block) == Y)
+    for c in np.flatnonzero(~(counts_ok & binary)):
+        key, s, a = layout.items[c], int(Y[c]), int(X[c])
+        if not counts_ok[c]:
             raise ValueError(
                 f"item {key!r}: the moments give {s} satisfied of {a} answers from {moments.n} respondents, "
                 "which respondent features cannot give."
             )
-        yc, xc = layout.y.start + c, layout.x.start + c
-        if cross[yc][yc] != s or cross[xc][xc] != a or cross[yc][xc] != s:
-            raise ValueError(f"item {key!r}: its y and x features are not 0/1 with y ≤ x, as the layout defines them.")
-    return Y, X
+        raise ValueError(f"item {key!r}: its y and x features are not 0/1 with y ≤ x, as the layout defines them.")
+    return Y.tolist(), X.tolist()
 
 
 def _groups(layout: FeatureLayout, factors: Mapping[str, Sequence[str]] | None) -> tuple[list[tuple[str, list[int]]], bool]:

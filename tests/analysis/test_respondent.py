@@ -727,3 +727,21 @@ def test_module_documents_its_public_names_and_runs_its_examples():
     assert result.attempted > 10 and result.failed == 0
     source = (ROOT / "analysis" / "respondent.py").read_text(encoding="utf-8")
     assert "\n    assert " not in source and "\n        assert " not in source
+
+
+@pytest.mark.parametrize("doublings", [40, 62])
+def test_huge_slices_stay_exact(doublings):
+    """2⁴⁰ and 2⁶² copies of the hand-worked data: int64 would overflow, Python ints do not."""
+    lay = feature_layout(HAND)
+    base = Moments.of(_rows(HAND, HAND_PEOPLE))
+    huge = base
+    for _ in range(doublings):
+        huge = huge + huge
+    c, n = 2**doublings, 4
+    assert huge.n == c * n and huge.sums == tuple(c * v for v in base.sums)
+    scale = (c * n / (c * n - 1)) * ((n - 1) / n) / c  # V̂ of c copies relative to V̂ of one
+    r0, r = share_index(base, lay), share_index(huge, lay)
+    assert r.value == r0.value and r.se**2 == pytest.approx(r0.se**2 * scale, rel=1e-9)
+    assert r.n_eff == pytest.approx(r0.n_eff / scale, rel=1e-9) and r.n_eff < 10 * c
+    g0, g = moh_general_rate(base, lay), moh_general_rate(huge, lay)
+    assert g.value == g0.value and g.se**2 == pytest.approx(g0.se**2 * scale, rel=1e-9)
