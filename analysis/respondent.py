@@ -730,7 +730,10 @@ def _check_share_totals(moments: Moments, layout: FeatureLayout) -> tuple[list[i
     return Y.tolist(), X.tolist()
 
 
-def _groups(layout: FeatureLayout, factors: Mapping[str, Sequence[str]] | None) -> tuple[list[tuple[str, list[int]]], bool]:
+def _groups(
+    layout: FeatureLayout, factors: Mapping[str, Sequence[str]] | None
+) -> tuple[list[tuple[str, list[int]]], bool]:
+    """(factor key, item positions) groups, and whether they are named factors."""
     if factors is None:
         spec: Sequence[tuple[str, Sequence[str]]] = layout.factors
     elif isinstance(factors, Mapping):
