@@ -103,7 +103,7 @@ class CountTables:
             self.moments[key] = (keys, moments)
             return
         keys0, m0 = self.moments[key]
-        self.moments[key] = (keys0, m0 + (moments if keys == keys0 else rl.remap_keys(moments, keys, keys0)))
+        self.moments[key] = (keys0, m0 + (moments if keys == keys0 else rl.remap_items(moments, keys, keys0)))
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scori
             cross = [[c + xi * xj for c, xj in zip(row, vector)] for row, xi in zip(cross, vector)]
             out.factors[fk] = (n + 1, sums, cross)
     for (unit_id, month, version_id), rows in sorted(features.items()):
-        out.add_moments(unit_id, month, layouts[version_id].keys, rl.Moments.of(rows))
+        out.add_moments(unit_id, month, layouts[version_id].items, rl.Moments.of(rows))
     return out
 
 

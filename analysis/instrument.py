@@ -62,31 +62,42 @@ class Scoring:
         return self.method == "points" and bool(self.params.get("scale_to_answered"))
 
     @property
-    def points_scale(self) -> int:
-        """The integer factor in which per-respondent point totals are stored.
-
-        Without ``scale_to_answered`` a total is a whole number of points and the factor is
-        1. With it, a total is ``points × max_total ÷ best``, where ``best`` is the most
-        points the criteria the respondent answered could give — a fraction. Stored totals
-        are that fraction times this factor, the least common multiple of every possible
-        ``best`` (every sum of the criteria's best points), so they stay exact integers and
-        the rollups can add them: 5040 for nine or ten criteria of at most 2 points.
-        """
-        if not self.scale_to_answered:
+    def answered_scale(self) -> int:
+        """The smallest integer SCALE that keeps every total scaled to the criteria
+        answered whole: ``SCALE × points × max_total ÷ best`` where ``best`` is the most
+        points the answered criteria could give (any sum of the criteria's best points).
+        SCALE = lcm(bests) ÷ gcd(lcm(bests), max_total): 280 for nine criteria of at most
+        2 points out of 18. 1 unless the method is ``points``."""
+        if self.method != "points":
             return 1
-        sums = {0}
+        reachable = {0}
         for q in self.questions:
             best = max((q.points or {}).values(), default=0)
-            sums |= {s + best for s in sums}
-        return math.lcm(*(s for s in sums if s > 0)) if len(sums) > 1 else 1
+            if best > 0:
+                reachable |= {s + best for s in reachable}
+        bests = sorted(reachable - {0})
+        if not bests:
+            return 1
+        lcm = math.lcm(*bests)
+        return lcm // math.gcd(lcm, int(self.params.get("max_total") or 1))
+
+    def scaled_total(self, points: int, best: int) -> int:
+        """``answered_scale × points × max_total ÷ best``, exact (0 when ``best`` is 0)."""
+        if not best:
+            return 0
+        return self.answered_scale * points * int(self.params.get("max_total") or 0) // best
+
+    @property
+    def points_scale(self) -> int:
+        """The factor in which stored per-respondent point totals are kept: 1 (whole
+        points) unless the file says ``scale_to_answered``, then :attr:`answered_scale`."""
+        return self.answered_scale if self.scale_to_answered else 1
 
     def stored_points(self, points: int, best: int) -> int:
-        """A respondent's total as stored (see :attr:`points_scale`): ``points`` earned out
-        of ``best`` possible on the criteria answered."""
-        if not self.scale_to_answered:
-            return points
-        max_total = int(self.params.get("max_total", 0))
-        return points * max_total * (self.points_scale // best) if best else 0
+        """A respondent's total as stored (in units of ``1 / points_scale``): ``points``
+        earned, or with ``scale_to_answered`` those points scaled to the ``best`` the
+        answered criteria could give."""
+        return self.scaled_total(points, best) if self.scale_to_answered else points
 
 
 def scoring_of(definition: Mapping[str, Any]) -> Scoring:

@@ -131,7 +131,7 @@ def _slices(tables: CountTables, layout: rl.FeatureLayout, key_of_unit, key_of_d
             acc[i] += value
     for (unit_id, month), (keys, moments) in tables.moments.items():
         k = key_of_unit(unit_id), key_of_day(month)
-        m = rl.remap(moments, keys, layout)
+        m = rl.remap_items(moments, keys, layout.items)
         out[k].moments = m if out[k].moments is None else out[k].moments + m
     return out
 
@@ -164,6 +164,7 @@ class _Estimate:
     n: int
     unit: str
     extra: Mapping[str, Any] = field(default_factory=dict)
+    rl: rl.Estimate | None = None
 
     def as_dict(self) -> dict[str, Any]:
         se = math.sqrt(self.var) if self.var == self.var and self.var >= 0 else None
@@ -186,8 +187,8 @@ def _window_variance(estimate: rl.Estimate | None, n_window: int) -> float:
 
 
 def _share_estimate(value: float, var: float, n: int, answers: int) -> _Estimate:
-    low, high = rl.share_interval(value, var, n, answers)
-    return _Estimate(value, low, high, var, n, "share")
+    est = rl.share_estimate(value, var, n, answers)
+    return _Estimate(value, est.low, est.high, var, n, "share", rl=est)
 
 
 def _criteria(scoring: Scoring, s: _Slice, keys: Iterable[str]) -> list[tuple[int, int]]:
@@ -214,7 +215,7 @@ def _index(scoring: Scoring, layout: rl.FeatureLayout, s: _Slice) -> _Estimate:
                               total_sq / (scale * scale) if scale != 1 else total_sq)
         grade = grade_for(m.mean, scoring.params.get("grades", ()))
         var = m.sd ** 2 / n if n > 1 else _NONE
-        return _Estimate(m.mean, m.low, m.high, var, n, "points", {
+        return _Estimate(m.mean, m.low, m.high, var, n, "points", rl=rl.mean_estimate(m.mean, var, n), extra={
             "max": scoring.params.get("max_total"),
             "grade": {"vi": grade.vi, "en": grade.en} if grade else None})
     if method == "moh":
@@ -259,7 +260,7 @@ def _factors(definition: Mapping[str, Any], scoring: Scoring, layout: rl.Feature
                           if s.moments is not None and s.moments.n else None)
             else:
                 value = sum(sat for sat, _c in crit) / n
-                months = (rl.ratio_index(s.moments, layout.satisfied_of(items), layout.answered_of(items))
+                months = (rl.moh_general_rate(s.moments, layout, items=items)
                           if s.moments is not None and s.moments.n else None)
             est = _share_estimate(value, _window_variance(months, respondents), respondents, n)
             entry.update(index=_num(est.value), low=_num(est.low), high=_num(est.high), n=respondents)
@@ -327,11 +328,8 @@ def _moh_block(definition, scoring: Scoring, layout: rl.FeatureLayout, s: _Slice
         value = sum(t for t, _c in means) / answers
         months = rl.moh_mean_score(s.moments, layout) if has_moments else None
         var = _window_variance(months, respondents)
-        low = high = None
-        if var == var and respondents >= 2:
-            half = rl.t_half_width(var, respondents)
-            low, high = value - half, value + half
-        block["mean_score"] = {"value": _num(value), "low": _num(low), "high": _num(high), "n": respondents}
+        est = rl.mean_estimate(value, var, respondents)
+        block["mean_score"] = {"value": _num(value), "low": _num(est.low), "high": _num(est.high), "n": respondents}
     scored_n = s.responses[1]
     if scored_n:
         months = rl.moh_general_rate(s.moments, layout) if has_moments else None
@@ -427,10 +425,10 @@ def _change(trend: Sequence[Mapping[str, Any]], low_n: int) -> dict[str, Any] | 
     if a["n"] < low_n or b["n"] < low_n:
         out["reason"] = "low n"
         return out
-    if ea.value is None or eb.value is None or not (ea.var == ea.var and eb.var == eb.var):
+    if ea.rl is None or eb.rl is None or not (ea.var == ea.var and eb.var == eb.var):
         out["reason"] = "no index"
         return out
-    ch = rl.index_change(ea.value, ea.var, eb.value, eb.var)
+    ch = rl.index_change(ea.rl, eb.rl)
     out.update(difference=_num(ch.difference), low=_num(ch.low), high=_num(ch.high), p=_num(ch.p), enough=True)
     return out
 

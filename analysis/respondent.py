@@ -40,7 +40,7 @@ import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, cached_property, reduce
+from functools import cache, cached_property
 
 import numpy as np
 from scipy import special
@@ -63,6 +63,9 @@ __all__ = [
     "moh_mean_score",
     "one_stop_mean_total",
     "index_change",
+    "share_estimate",
+    "mean_estimate",
+    "remap_items",
 ]
 
 _INT64_SAFE = 2**62  # products below this are computed in int64, above in Python ints
@@ -210,12 +213,9 @@ def feature_layout(scoring: Scoring) -> FeatureLayout:
         if isinstance(raw, bool) or not isinstance(raw, numbers.Integral) or raw <= 0:
             raise ValueError("a points instrument needs scoring.max_total, a positive whole number.")
         max_total = int(raw)
-        reachable = {0}
         for q in questions:
-            best = _max_points(q)
-            reachable |= {s + best for s in reachable}
-        lcm = reduce(math.lcm, sorted(reachable - {0}), 1)
-        scale = lcm // math.gcd(lcm, max_total)
+            _max_points(q)  # every scored item must give points
+        scale = scoring.answered_scale
     levels = [lv for q in questions for lv in q.levels]
     names = tuple([f"y:{i}" for i in items] + [f"x:{i}" for i in items] + ["L", "T", "P"])
     return FeatureLayout(
@@ -309,7 +309,7 @@ def respondent_features(
         if layout.method == "points":
             pts = sum((by_key[key].points or {}).get(v, 0) for key, v in values.items())
             denominator = sum(_max_points(by_key[key]) for key in values)
-            out[layout.total] = layout.scale * pts * layout.max_total // denominator
+            out[layout.total] = scoring.scaled_total(pts, denominator)
     return tuple(out)
 
 
@@ -1296,3 +1296,109 @@ def index_change(a: Estimate, b: Estimate, confidence: float = 0.95) -> Change:
         df = (va + vb) ** 2 / (va * va / (a.n - 1) + vb * vb / (b.n - 1))
     half = float(special.stdtrit(df, 0.5 + cl / 2.0)) * se
     return Change(a.value, b.value, d, se, d - half, d + half, df, se_null, z, p, cl)
+
+
+# --------------------------------------------------------------------------- windows and versions
+
+
+def share_estimate(value: float, variance: float, n: int, answers: int, confidence: float = 0.95) -> Estimate:
+    """A share's :class:`Estimate` from its point value and a variance estimated elsewhere.
+
+    Parameters
+    ----------
+    value : float
+        The official share (e.g. computed from a window's answer counts).
+    variance : float
+        Its sampling variance V̂, e.g. ``score_variance / n`` with the per-respondent
+        score variance of the months the window lies in.
+    n : int
+        Respondents behind ``value``.
+    answers : int
+        Answers the share is taken over (the cap of the effective sample size).
+    confidence : float, optional
+        Two-sided confidence level, default 0.95.
+
+    Returns
+    -------
+    Estimate
+        As the estimators above return it (``kind = "share"``): Wilson limits at the
+        df-adjusted effective sample size; ``nan`` limits when n < 2 or the variance is
+        unknown.
+
+    Notes
+    -----
+    The same interval as :func:`share_index` uses, applied to a value and variance
+    given separately.
+
+    Examples
+    --------
+    >>> e = share_estimate(0.8, 0.0004, 300, 5700)
+    >>> round(e.low, 3), round(e.high, 3), round(e.score_variance, 3)
+    (0.758, 0.836, 0.12)
+    """
+    cl = check_confidence(confidence)
+    nn = _whole(n, "n")
+    if math.isnan(variance) or variance < 0:
+        return Estimate(**_nan_estimate(float(value), nn, "share", cl))
+    return Estimate(**_share_fields(float(value), float(variance), nn, _whole(answers, "answers"), cl))
+
+
+def mean_estimate(value: float, variance: float, n: int, confidence: float = 0.95,
+                  bounds: tuple[float, float] | None = None) -> Estimate:
+    """A mean's :class:`Estimate` (value ± t_{n−1}·√V̂) from a variance estimated
+    elsewhere; ``nan`` limits when n < 2 or the variance is unknown.
+
+    Examples
+    --------
+    >>> e = mean_estimate(4.2, 0.01, 101)
+    >>> round(e.low, 3), round(e.high, 3)
+    (4.002, 4.398)
+    """
+    cl = check_confidence(confidence)
+    nn = _whole(n, "n")
+    if math.isnan(variance) or variance < 0:
+        return Estimate(**_nan_estimate(float(value), nn, "mean", cl))
+    return Estimate(**_mean_fields(float(value), float(variance), nn, math.nan, cl, bounds))
+
+
+def remap_items(moments: Moments, items_from: Sequence[str], items_to: Sequence[str]) -> Moments:
+    """Moments of one item layout expressed in another (another version of a survey).
+
+    Parameters
+    ----------
+    moments : Moments
+        Moments in the layout of ``items_from`` (``(y, x, L, T, P)``, see
+        :class:`FeatureLayout`).
+    items_from, items_to : sequence of str
+        The scored item keys of the two layouts, in order.
+
+    Returns
+    -------
+    Moments
+        In the layout of ``items_to``: an item of both keeps its y and x; an item only
+        in ``items_to`` was not answered (zeros); an item only in ``items_from`` is
+        dropped. L, T and P are carried as they were summed.
+
+    Raises
+    ------
+    ValueError
+        If the moments do not have 2·len(items_from) + 3 features.
+
+    Examples
+    --------
+    >>> m = Moments.of([[1, 1, 5, 0, 1]])  # one item "a": y, x, L, T, P
+    >>> remap_items(m, ["a"], ["b", "a"]).sums
+    (0, 1, 0, 1, 5, 0, 1)
+    """
+    k0, k1 = len(items_from), len(items_to)
+    if moments.size != 2 * k0 + 3:
+        raise ValueError(f"the moments have {moments.size} features, not {2 * k0 + 3} for {k0} items.")
+    if tuple(items_from) == tuple(items_to):
+        return moments
+    where = {key: i for i, key in enumerate(items_from)}
+    source: list[int | None] = ([where.get(key) for key in items_to]
+                                + [None if where.get(key) is None else k0 + where[key] for key in items_to]
+                                + [2 * k0, 2 * k0 + 1, 2 * k0 + 2])
+    sums = tuple(0 if j is None else moments.sums[j] for j in source)
+    cross = tuple(tuple(0 if (i is None or j is None) else moments.cross[i][j] for j in source) for i in source)
+    return Moments(moments.n, sums, cross)

@@ -153,14 +153,29 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         rows = []
         for key, signed in features.items():
             layout = rl.feature_layout(plans.get(key[2])[0])
-            added = rl.Moments.of([f for sg, f in signed if sg > 0], m=layout.m)
-            removed = rl.Moments.of([f for sg, f in signed if sg < 0], m=layout.m)
             where = [table.c[c] == v for c, v in zip(mcols, key)]
             existing = session.execute(select(table.c.moments).where(*where)).scalar()
-            total = (rl.Moments.from_json(existing) if existing is not None else rl.Moments.zeros(layout.m))
-            total = total + added - removed
-            rows.append(dict(zip(mcols, key), n=total.n, moments={"keys": list(layout.keys), **total.to_json()}))
+            total = _moments_plus(rl.Moments.from_json(existing) if existing is not None
+                                  else rl.Moments.zeros(layout.size), signed)
+            rows.append(dict(zip(mcols, key), n=total.n, moments={"keys": list(layout.items), **total.to_json()}))
         _upsert(session, table, rows, add=(), replace=("n", "moments"))
+
+
+def _moments_plus(base: rl.Moments, signed: Sequence[tuple[int, tuple[int, ...]]]) -> rl.Moments:
+    """``base`` with each (sign, feature vector) added (+1) or taken away (−1), exactly."""
+    n = base.n
+    sums = list(base.sums)
+    cross = [list(row) for row in base.cross]
+    for sign, v in signed:
+        n += sign
+        for i, vi in enumerate(v):
+            if vi:
+                sums[i] += sign * vi
+                row = cross[i]
+                for j, vj in enumerate(v):
+                    if vj:
+                        row[j] += sign * vi * vj
+    return rl.Moments(n, tuple(sums), tuple(tuple(r) for r in cross))
 
 
 def _lock_state(session: Session) -> RollupState:
