@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from . import respondent as rl
 from .instrument import Scoring, summarise_response, value_key
 
-__all__ = ["Filters", "CountTables", "from_rollups", "from_raw", "UnitInfo", "units_below"]
+__all__ = ["Filters", "CountTables", "from_rollups", "from_raw", "UnitInfo", "units_below", "stored_moments",
+           "moments_payload"]
 
 LOCAL_OFFSET = timedelta(hours=7)
 
@@ -205,9 +206,20 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
                   _moments.c.trust, _moments.c.campaign_id)
     ):
         if n:
-            payload = _json(payload)
-            out.add_moments(unit_id, _as_date(month), tuple(payload["keys"]), rl.Moments.from_json(payload))
+            keys, moments = stored_moments(_json(payload))
+            out.add_moments(unit_id, _as_date(month), keys, moments)
     return out
+
+
+def stored_moments(payload: Mapping[str, Any]) -> tuple[tuple[str, ...], rl.Moments]:
+    """The item keys and moments of a ``rollup_moments.moments`` value
+    (``{"keys": [...], "n": …, "sums": […], "cross": […]}``)."""
+    return tuple(payload["keys"]), rl.Moments.from_json({k: payload[k] for k in ("n", "sums", "cross")})
+
+
+def moments_payload(keys: Sequence[str], moments: rl.Moments) -> dict[str, Any]:
+    """What ``rollup_moments.moments`` stores: the layout's item keys and the moments."""
+    return {"keys": list(keys), **moments.to_json()}
 
 
 def _month_of(conn: sa.Connection, day_column) -> Any:

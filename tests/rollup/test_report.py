@@ -57,8 +57,9 @@ def test_sipas_index_by_hand(demo_app):
     # units below the town: the two wards
     units = {u["unit"]: u for u in r["units"]}
     assert set(units) == {"/vn/qt/tx-qt/p1/", "/vn/qt/tx-qt/p2/"}
-    assert units["/vn/qt/tx-qt/p2/"]["n"] == 2 and units["/vn/qt/tx-qt/p2/"]["share"] == pytest.approx(19 / 38)
-    assert units["/vn/qt/tx-qt/p1/"]["share"] == pytest.approx(15 / 19)
+    # units are compared on the index itself: P2 has all 5s and all 3s, so every criterion is 1/2
+    assert units["/vn/qt/tx-qt/p2/"]["n"] == 2 and units["/vn/qt/tx-qt/p2/"]["index"] == pytest.approx(0.5)
+    assert units["/vn/qt/tx-qt/p1/"]["index"] == pytest.approx(0.8)  # access 0, the other four factors 1
     assert r["trend_test"]["enough"] is False and r["trend_test"]["reason"] == "not enough periods"
     assert r["questions"][0]["low_n"] is True
 

@@ -8,18 +8,21 @@ rolled-up response between trust levels by subtracting and re-adding its contrib
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis import respondent as rl
+from analysis.counts import moments_payload, stored_moments
 from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
 
 from ...models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments, RollupResponse,
@@ -155,27 +158,23 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
             layout = rl.feature_layout(plans.get(key[2])[0])
             where = [table.c[c] == v for c, v in zip(mcols, key)]
             existing = session.execute(select(table.c.moments).where(*where)).scalar()
-            total = _moments_plus(rl.Moments.from_json(existing) if existing is not None
-                                  else rl.Moments.zeros(layout.size), signed)
-            rows.append(dict(zip(mcols, key), n=total.n, moments={"keys": list(layout.items), **total.to_json()}))
+            base = (stored_moments(existing if isinstance(existing, dict) else json.loads(existing))[1]
+                    if existing is not None else rl.Moments.zeros(layout.size))
+            total = _moments_plus(base, signed)
+            rows.append(dict(zip(mcols, key), n=total.n, moments=moments_payload(layout.items, total)))
         _upsert(session, table, rows, add=(), replace=("n", "moments"))
 
 
 def _moments_plus(base: rl.Moments, signed: Sequence[tuple[int, tuple[int, ...]]]) -> rl.Moments:
-    """``base`` with each (sign, feature vector) added (+1) or taken away (−1), exactly."""
-    n = base.n
-    sums = list(base.sums)
-    cross = [list(row) for row in base.cross]
-    for sign, v in signed:
-        n += sign
-        for i, vi in enumerate(v):
-            if vi:
-                sums[i] += sign * vi
-                row = cross[i]
-                for j, vj in enumerate(v):
-                    if vj:
-                        row[j] += sign * vi * vj
-    return rl.Moments(n, tuple(sums), tuple(tuple(r) for r in cross))
+    """``base`` with each (sign, feature vector) added (+1) or taken away (−1), exactly
+    (features are small whole numbers, so int64 products cannot overflow)."""
+    signs = np.array([sg for sg, _v in signed], dtype=np.int64)
+    v = np.array([f for _sg, f in signed], dtype=np.int64)
+    sums = (signs[:, None] * v).sum(axis=0)
+    cross = v.T @ (signs[:, None] * v)
+    n = base.n + int(signs.sum())
+    return rl.Moments(n, tuple(int(a) + int(b) for a, b in zip(base.sums, sums.tolist())),
+                      tuple(tuple(int(a) + int(b) for a, b in zip(r0, r1)) for r0, r1 in zip(base.cross, cross.tolist())))
 
 
 def _lock_state(session: Session) -> RollupState:
