@@ -88,7 +88,8 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
         submitted_at=now, device_hash=device_hash, spend_token_id=spend_token_id,
         also_flag=verdict.also_flag,
     )
-    if petitions.is_low_score(target.definition, validation.answers):  # issue 7: invite feedback
+    # A low score invites the citizen to leave feedback (a petition) on the thank-you page.
+    if petitions.is_low_score(target.definition, validation.answers):
         thanks_url += ("&" if "?" in thanks_url else "?") + "low=1"
     return redirect(thanks_url, code=303)
 
