@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
-    from .petitions import bp as petitions_bp  # issue 7: /f (feedback), /t (tracking)
+    from .petitions import bp as petitions_bp  # citizens' petitions: /f (feedback), /t (tracking)
 
     app.register_blueprint(petitions_bp)
 
@@ -46,10 +46,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_bp)
-    from .petitions_admin import bp as petitions_admin_bp  # issue 7: the officials' petition inbox
+    from .petitions_admin import bp as petitions_admin_bp  # the officials' petition inbox
 
     app.register_blueprint(petitions_admin_bp)
-    # Issue 6: reports (officials), the JSON API (session or API key), public results (/p/…).
+    # Reading and publishing results: reports (officials), the JSON API (session or API key), public results (/p/…).
     from .api import bp as api_bp
     from .public_results import bp as public_results_bp
     from .reports import bp as reports_bp

@@ -142,7 +142,7 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SURVEYS_DIR": env.get("SURVEYS_DIR") or str(BASE_DIR / "surveys"),
-        # Issue 3: abuse defence on the survey POST (Flask-Limiter strings, ';' between limits).
+        # Abuse defence on the survey POST (Flask-Limiter strings, ';' between limits).
         "RATELIMIT_SURVEY_DEVICE": parse_limits("RATELIMIT_SURVEY_DEVICE", env.get("RATELIMIT_SURVEY_DEVICE"),
                                                 "5 per 10 minutes;20 per day"),
         "RATELIMIT_SURVEY_POINT": parse_limits("RATELIMIT_SURVEY_POINT", env.get("RATELIMIT_SURVEY_POINT"),
@@ -160,7 +160,7 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "KIOSK_IDLE_RESET_SECONDS": parse_int("KIOSK_IDLE_RESET_SECONDS", env.get("KIOSK_IDLE_RESET_SECONDS"), 600, 30),
         "KIOSK_ENROL_MAX_AGE": parse_int("KIOSK_ENROL_MAX_AGE", env.get("KIOSK_ENROL_MAX_AGE"), 24 * 3600, 60),
         "KIOSK_COOKIE_MAX_AGE": parse_int("KIOSK_COOKIE_MAX_AGE", env.get("KIOSK_COOKIE_MAX_AGE"), 400 * 24 * 3600, 3600),
-        # Officials (issue 4). Password hashing: werkzeug's scrypt, N=2**15, r=8, p=1 by
+        # Officials' accounts. Password hashing: werkzeug's scrypt, N=2**15, r=8, p=1 by
         # default; tests (TESTING) use the cheap PASSWORD_HASH_METHOD_TESTING instead.
         "PASSWORD_HASH_METHOD": parse_hash_method(env.get("PASSWORD_HASH_METHOD")),
         "PASSWORD_HASH_METHOD_TESTING": "scrypt:1024:8:1",
@@ -171,7 +171,7 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # Instruments are shared by the whole tree: managing them needs the role on a unit at
         # this depth or above (0 = the country, 1 = a province).
         "SHARED_ADMIN_MAX_DEPTH": parse_int("SHARED_ADMIN_MAX_DEPTH", env.get("SHARED_ADMIN_MAX_DEPTH"), 1, 0),
-        # Petitions (issue 7): legal time limits in working days (default, and per category),
+        # Petitions: legal time limits in working days (default, and per category),
         # calendar overrides for government day swaps, abuse limits on the citizen form.
         "PETITION_DEADLINE_DAYS": parse_int("PETITION_DEADLINE_DAYS", env.get("PETITION_DEADLINE_DAYS"), 10, 1),
         "PETITION_DEADLINES": parse_deadlines(env.get("PETITION_DEADLINES")),

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import exists, func, select
 
-from ..auth.forms import ButtonForm
-from ..guard import current_scope, official_route
 from ..errors import abort_with
 from ..extensions import db
+from ..forms import ButtonForm
+from ..guard import current_scope, official_route
 from ..i18n import current_language
 from ..models import ROLE_RANK, Campaign, Grant, Instrument, InstrumentVersion, Response, Unit, campaign_unit, utcnow
 from ..models import Kiosk

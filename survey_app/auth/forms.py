@@ -22,7 +22,3 @@ class PasswordForm(FlaskForm):
                         render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("New password, again"), validators=[
         DataRequired(_l("Please repeat the new password.")), EqualTo("new", _l("The two new passwords differ."))])
-
-
-class ButtonForm(FlaskForm):
-    """No fields: CSRF protection for buttons that POST."""

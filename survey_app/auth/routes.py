@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..forms import ButtonForm
 from ..services.officials import accounts
 from . import bp, mark_seen, safe_next
-from .forms import ButtonForm, LoginForm, PasswordForm
+from .forms import LoginForm, PasswordForm
 
 
 def _device_limit() -> str:

@@ -10,7 +10,7 @@ from .user import ROLE_RANK, ROLES, Grant, User
 from .audit import AuditEvent
 from .petition import (PETITION_CATEGORIES, PETITION_EVENT_KINDS, PETITION_STATUSES, PUBLIC_EVENT_KINDS, Petition,
                        PetitionContact, PetitionEvent, PetitionPhoto)
-from .publication import PUBLICATION_PERIODS, Publication  # issue 6: reports
+from .publication import PUBLICATION_PERIODS, Publication  # report periods published at /p/<unit>
 from .comment_flag import CommentFlag
 from .apikey import API_SCOPES, ApiKey
 

@@ -14,24 +14,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from ..models import PETITION_CATEGORIES
 from ..services.collect.text import clean_text
-
-CATEGORY_LABELS = {
-    "procedure": _l("Administrative procedures"),
-    "health": _l("Health"),
-    "education": _l("Education and schools"),
-    "infrastructure": _l("Roads, lighting, water, infrastructure"),
-    "public_order": _l("Public order and safety"),
-    "environment": _l("Environment, waste, noise"),
-    "staff_conduct": _l("Conduct of officials and staff"),
-    "other": _l("Something else"),
-}
-
-STATUS_LABELS = {
-    "received": _l("received"),
-    "assigned": _l("assigned"),
-    "answered": _l("answered"),
-    "closed": _l("closed"),
-}
+from ..services.petitions.labels import CATEGORY_LABELS
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 .\-()]{6,22}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s.]{2,}$")

@@ -13,10 +13,11 @@ from ..models import Unit, utcnow
 from ..ratelimit import device_key
 from ..services.officials import lookup
 from ..services.petitions import operations as service
+from ..services.petitions.labels import CATEGORY_LABELS, STATUS_LABELS
 from ..services.petitions.workdays import calendar_for
 from ..services.qr import encoding as qr
 from . import bp
-from .forms import CATEGORY_LABELS, STATUS_LABELS, PetitionForm, TrackingForm
+from .forms import PetitionForm, TrackingForm
 
 HONEYPOT_FIELD = "website"
 

@@ -11,13 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..auth.forms import ButtonForm
-from ..guard import current_scope, official_route
 from ..errors import abort_with
 from ..extensions import db
+from ..forms import ButtonForm
+from ..guard import current_scope, official_route
 from ..models import PETITION_CATEGORIES, PETITION_STATUSES, Petition, Unit, utcnow
-from ..services.petitions import operations as service
 from ..services.officials.scope import not_found
+from ..services.petitions import operations as service
+from ..services.petitions.labels import CATEGORY_LABELS, STATUS_LABELS
 from ..services.petitions.workdays import calendar_for
 from . import bp
 from .forms import AnswerForm, AssignForm, NoteForm, unit_options
@@ -37,17 +38,9 @@ def _today() -> date:
     return service.local_day(utcnow(), current_app.config["DISPLAY_TIMEZONE"])
 
 
-def _labels():
-    # The citizens' blueprint owns the wording of categories and statuses.
-    from ..petitions.forms import CATEGORY_LABELS, STATUS_LABELS
-
-    return CATEGORY_LABELS, STATUS_LABELS
-
-
 @bp.context_processor
 def petitions_context():
-    categories, statuses = _labels()
-    return {"category_labels": categories, "status_labels": statuses, "button_form": ButtonForm(),
+    return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS, "button_form": ButtonForm(),
             "format_tracking": service.format_tracking, "today": _today()}
 
 

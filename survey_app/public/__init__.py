@@ -3,4 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
-from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+# The modules register their routes on bp: the survey behind a poster QR (/s), one-time
+# codes (/v), kiosk tablets (/k) and QR images. They share the survey round trip in flow.
+from . import routes, codes, kiosk, qrcodes  # noqa: E402,F401

@@ -1,18 +1,39 @@
 """The survey form's round trip, shared by ``/s`` (poster QR), ``/v`` (one-time code) and
 ``/k`` (kiosk): render with a fresh signed form token; on POST validate, check CSRF and
-the form token, weigh the trust signals, store once, redirect to the thank-you page."""
+the form token, weigh the trust signals, store once, redirect to the thank-you page.
+:func:`open_target` finds the open survey behind a poster code for ``/s`` and ``/k``."""
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from ..errors import abort_with
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..models import utcnow
 from ..ratelimit import device_key
 from ..services.collect import abuse, surveys
 from ..services.petitions import operations as petitions
+
+
+def _unavailable(exc: surveys.SurveyUnavailable):
+    if exc.reason == "closed":
+        abort_with(410, _("This survey has closed. Thank you for your interest."), _("Survey closed"))
+    if exc.reason == "not_started" and exc.opens_at is not None:
+        abort_with(404, _("This survey is not open yet. It opens on %(when)s.",
+                          when=format_datetime(exc.opens_at, "dd/MM/yyyy HH:mm")), _("Survey not open yet"))
+    abort_with(404, _("There is no survey at this address. Please check the code on the poster."), _("Survey not found"))
+
+
+def open_target(code: str) -> surveys.SurveyTarget:
+    """The open campaign behind a poster code, or the error page saying why there is none."""
+    try:
+        return surveys.resolve_open_campaign(db.session, code)
+    except surveys.SurveyUnavailable as exc:
+        _unavailable(exc)
+        raise  # unreachable: _unavailable always raises
 
 
 def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: surveys.Validation | None = None,
@@ -67,7 +88,8 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
         submitted_at=now, device_hash=device_hash, spend_token_id=spend_token_id,
         also_flag=verdict.also_flag,
     )
-    if petitions.is_low_score(target.definition, validation.answers):  # issue 7: invite feedback
+    # A low score invites the citizen to leave feedback (a petition) on the thank-you page.
+    if petitions.is_low_score(target.definition, validation.answers):
         thanks_url += ("&" if "?" in thanks_url else "?") + "low=1"
     return redirect(thanks_url, code=303)
 

@@ -15,14 +15,13 @@ from ..i18n import current_language
 from ..services.collect import surveys
 from ..services.qr import kiosks
 from . import bp, flow, limits
-from .routes import _target as open_target
 
 COOKIE = "hl_kiosk"
 COOKIE_PATH = "/k/"
 
 
 def _kiosk_target(code: str) -> surveys.SurveyTarget:
-    target = open_target(code)
+    target = flow.open_target(code)
     if kiosks.kiosk_for_key(db.session, request.cookies.get(COOKIE), target.unit) is None:
         abort_with(403, _("This device is not set up as a kiosk for this service point. "
                           "Ask the manager of the counter for an enrolment link."), _("Kiosk not set up"))

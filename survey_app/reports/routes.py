@@ -16,9 +16,9 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..guard import current_scope, official_route
 from ..errors import abort_with
 from ..extensions import db
+from ..guard import current_scope, official_route
 from ..i18n import current_language
 from ..models import CHANNELS, Unit, utcnow
 from ..services.petitions import operations as petitions

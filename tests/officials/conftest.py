@@ -95,7 +95,8 @@ def world(demo_app) -> World:
     p1_kiosk = kiosks.enrol_kiosk(s, p1_point, "Máy tính bảng P1").kiosk
     p2_kiosk = kiosks.enrol_kiosk(s, p2_point, "Máy tính bảng P2").kiosk
     s.commit()
-    # Issue 7: a petition at each ward's counter and one at the town, for the route walk.
+    # A petition at each ward's counter and one at the town, so the route walk tries the
+    # petition pages with another ward's petitions.
     from survey_app.services.petitions import operations as petitions
     for unit in (p1_point, p2_point, by_path(s, "/vn/qt/tx-qt/")):
         petitions.file_petition(s, unit, category="procedure", text=f"Góp ý thử nghiệm ({unit.slug})")

@@ -31,7 +31,7 @@ def official_rules(app: Flask):
 
 
 def petition_ids(*units) -> list[int]:
-    """The petitions the world fixture filed at these units (issue 7)."""
+    """The petitions the world fixture filed at these units."""
     from survey_app.models import Petition
 
     return list(db.session.scalars(sa.select(Petition.id).where(Petition.unit_id.in_([u.id for u in units]))
@@ -52,7 +52,7 @@ def argument_values(world, own: bool) -> dict[str, list]:
             "code": [world.p2_point.code], "unit_path": [world.p2.path.strip("/")],
             "kiosk_id": [world.p2_kiosk.id],
             "petition_id": petition_ids(world.p2_point),
-            "chart": ["trend"],  # issue 6: a report chart's name
+            "chart": ["trend"],  # a report chart's name
         }
     return {
         # the other ward, a point of it, and the town above the ward (not covered either)
@@ -65,9 +65,9 @@ def argument_values(world, own: bool) -> dict[str, list]:
         "version_id": [version_id], "instrument_id": [instrument_id],
         "code": [world.p1_point.code], "unit_path": [world.p1.path.strip("/")],
         "kiosk_id": [world.p1_kiosk.id],
-        # issue 7: the other ward's petition, and one at the town above the ward
+        # the other ward's petition, and one at the town above the ward
         "petition_id": petition_ids(world.p1_point, world.town),
-        # issue 6: a report chart's name (the unit in its URL is what is refused)
+        # a report chart's name (the unit in its URL is what is refused)
         "chart": ["trend"],
     }
 

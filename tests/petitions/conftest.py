@@ -1,4 +1,4 @@
-"""Fixtures for issue 7 (petitions): officials per role and unit, a login helper, the
+"""Fixtures for the petitions: officials per role and unit, a login helper, the
 citizen's form round trip. Everything builds on ``demo_app`` (SQLite and PostgreSQL).
 
 Officials: ``demo-manager`` (manager, ward p2), ``demo-viewer`` (viewer, ward p2),

@@ -1,4 +1,4 @@
-"""Fixtures for issue 3 (posters, one-time codes, kiosks, abuse defence).
+"""Fixtures for the survey in the physical world: posters, one-time codes, kiosks, abuse defence.
 
 Everything builds on ``demo_app`` from ``tests/conftest.py``, so each test runs on SQLite
 and on PostgreSQL. ``variant`` makes a second app on the same database with other

@@ -1,4 +1,4 @@
-"""Fixtures for issue 6 (reports): a small SIPAS history in both wards, logged-in clients
+"""Fixtures for the reports: a small SIPAS history in both wards, logged-in clients
 per role, and helpers. Everything builds on ``demo_app`` (SQLite and PostgreSQL).
 
 Officials: ``demo-manager`` and ``demo-viewer`` (ward p2), ``demo-admin`` (province) come

@@ -19,11 +19,11 @@ ACTIONS = (
     "campaign.created", "campaign.opened", "campaign.paused", "campaign.closed",
     "instrument.uploaded", "tokens.issued",
     "kiosk.enrolled", "kiosk.revoked", "export.created", "report.published",
-    # Petitions (issue 7): the workflow, and every view or deletion of contact details.
+    # Petitions: the workflow, and every view or deletion of contact details.
     "petition.assigned", "petition.noted", "petition.answer_saved", "petition.answer_published",
     "petition.text_approved", "petition.text_withheld", "petition.closed", "petition.reopened",
     "petition.contact_viewed", "petition.contact_deleted",
-    # Reports (issue 6): withdrawing a publication, moderating comments, API keys.
+    # Reports: withdrawing a publication, moderating comments, API keys.
     "report.unpublished", "comment.hidden", "comment.restored", "apikey.created", "apikey.revoked",
 )
 

@@ -205,7 +205,7 @@ def delete(session: Session, scope: Scope, unit: Unit, *, actor: User | None = N
         raise TreeError(_("The top of the tree cannot be deleted."))
     if session.scalar(select(exists().where(Response.unit_id == unit.id))):
         raise TreeError(_("This unit has received answers, so it cannot be deleted. Deactivate it instead."))
-    from ...models import Petition  # issue 7: petitions keep their unit
+    from ...models import Petition  # a petition keeps the unit it was filed at
 
     if session.scalar(select(exists().where((Petition.unit_id == unit.id) | (Petition.origin_unit_id == unit.id)))):
         raise TreeError(_("This unit has received petitions, so it cannot be deleted. Deactivate it instead."))
