@@ -50,6 +50,7 @@ __all__ = [
     "likert_bars",
     "trend_chart",
     "funnel_chart",
+    "index_funnel_chart",
     "heatmap",
     "hour_weekday_heatmap",
     "to_png",

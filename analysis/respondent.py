@@ -1325,6 +1325,11 @@ def share_estimate(value: float, variance: float, n: int, answers: int, confiden
         df-adjusted effective sample size; ``nan`` limits when n < 2 or the variance is
         unknown.
 
+    Raises
+    ------
+    ValueError
+        If ``n`` or ``answers`` is not a whole number ≥ 0 or ``confidence`` is not in (0, 1).
+
     Notes
     -----
     The same interval as :func:`share_index` uses, applied to a value and variance
@@ -1345,8 +1350,35 @@ def share_estimate(value: float, variance: float, n: int, answers: int, confiden
 
 def mean_estimate(value: float, variance: float, n: int, confidence: float = 0.95,
                   bounds: tuple[float, float] | None = None) -> Estimate:
-    """A mean's :class:`Estimate` (value ± t_{n−1}·√V̂) from a variance estimated
-    elsewhere; ``nan`` limits when n < 2 or the variance is unknown.
+    """A mean's :class:`Estimate` from its value and a variance estimated elsewhere.
+
+    Parameters
+    ----------
+    value : float
+        The mean.
+    variance : float
+        Its sampling variance V̂ (``nan`` when unknown).
+    n : int
+        Respondents behind it.
+    confidence : float, optional
+        Two-sided confidence level, default 0.95.
+    bounds : (float, float), optional
+        Limits to clip the interval to.
+
+    Returns
+    -------
+    Estimate
+        ``kind = "mean"``, limits value ± t_{n−1}·√V̂; ``nan`` limits when n < 2 or the
+        variance is unknown.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a whole number ≥ 0 or ``confidence`` is not in (0, 1).
+
+    Notes
+    -----
+    As :func:`ratio_index` with ``kind = "mean"`` forms its interval.
 
     Examples
     --------
@@ -1383,6 +1415,11 @@ def remap_items(moments: Moments, items_from: Sequence[str], items_to: Sequence[
     ------
     ValueError
         If the moments do not have 2·len(items_from) + 3 features.
+
+    Notes
+    -----
+    A version of a survey may add, drop or reorder criteria; reports score every
+    version with the latest one's layout, by item key, as they do with the answer counts.
 
     Examples
     --------

@@ -140,8 +140,12 @@ def test_features_agree_with_summarise_response():
                 assert v[c] == int(q.key in valid and valid[q.key] in q.satisfied)
             if scoring.method == "points" and valid:
                 denominator = sum(max(by_key[k].points.values()) for k in valid)
-                # T / SCALE is exactly points / (2 × answered) × 18
-                assert Fraction(v[lay.total], lay.scale) == Fraction(summary.points * lay.max_total, denominator)
+                earned = sum(by_key[k].points[val] for k, val in valid.items())
+                # T / SCALE is exactly points / (2 × answered) × 18, and so is the stored total
+                # of a file that scales totals to the indicators answered
+                assert Fraction(v[lay.total], lay.scale) == Fraction(earned * lay.max_total, denominator)
+                assert scoring.scale_to_answered
+                assert Fraction(summary.points, scoring.points_scale) == Fraction(earned * lay.max_total, denominator)
             else:
                 assert v[lay.total] == 0
 

@@ -14,7 +14,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from helpers import add_response as add
 from survey_app.extensions import db
-from survey_app.models import (Answer, Campaign, Response, RollupCell, RollupFactor, RollupResponse, RollupState,
+from survey_app.models import (Answer, Campaign, Response, RollupCell, RollupFactor, RollupMoments, RollupResponse, RollupState,
                                Unit)
 from survey_app.services.collect.instruments import latest_version
 from survey_app.services.collect.surveys import SurveyTarget, submit_response
@@ -96,7 +96,7 @@ def test_bad_report_requests_are_refused_with_a_reason(demo_app):
 
 
 def _reset():
-    for model in (RollupCell, RollupResponse, RollupFactor, RollupState, Answer, Response):
+    for model in (RollupCell, RollupResponse, RollupFactor, RollupMoments, RollupState, Answer, Response):
         db.session.execute(delete(model))
     db.session.commit()
 
@@ -120,8 +120,8 @@ def test_report_from_rollups_equals_report_from_raw_answers(demo_app, items, per
 
 def test_cli_report_json_and_charts(demo_app, tmp_path):
     every = [k for ks in SIPAS_FACTORS.values() for k in ks]
-    for month in range(1, 7):
-        for i in range(6):
+    for month in range(1, 7):  # six complete months of 10 respondents: enough for the trend test
+        for i in range(10):
             code = "p2motcua" if i % 2 else "p1motcua"
             add(code, [(k, 3 + (i + month) % 3, None) for k in every], datetime(2026, month, 3 + i, 2, tzinfo=timezone.utc))
     runner = demo_app.test_cli_runner()
@@ -129,10 +129,11 @@ def test_cli_report_json_and_charts(demo_app, tmp_path):
                                  "--to", "2026-06-30", "--format", "json", "--charts", str(tmp_path / "charts")])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["responses"] == 36
+    assert payload["responses"] == 60
     assert [t["period"] for t in payload["trend"]] == [f"2026-0{m}" for m in range(1, 7)]
     assert payload["trend_test"]["enough"] is True
-    for key in ("index", "factors", "questions", "trend", "trend_test", "units", "homogeneity", "reliability"):
+    for key in ("index", "factors", "questions", "trend", "trend_test", "change", "units", "comparison",
+                "reliability"):
         assert key in payload
     pngs = sorted(p.name for p in (tmp_path / "charts").glob("*.png"))
     assert pngs == ["factors_by_unit.png", "funnel.png", "hour_weekday.png", "likert.png", "trend.png"]

@@ -12,7 +12,7 @@ from analysis import counts
 from analysis.instrument import scoring_of
 from helpers import add_response, survey_target
 from survey_app.extensions import db
-from survey_app.models import (Answer, Campaign, InstrumentVersion, Response, RollupCell, RollupFactor,
+from survey_app.models import (Answer, Campaign, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments,
                                RollupResponse, RollupState, Unit)
 from survey_app.services.collect.instruments import latest_version
 from survey_app.services.collect.surveys import SurveyTarget, submit_response
@@ -95,7 +95,10 @@ def test_factor_moments_and_points(demo_app):
     f = filters_for("one-stop", version_ids=(one_stop.id,))
     tables = rolled(f)
     [(key, values)] = tables.responses.items()
-    assert values[4:] == [2, 26, 18 ** 2 + 8 ** 2]
+    # the file scales totals to the indicators answered: the skipped online indicator is
+    # not 0 points, so 8 of 16 is 9 of 18; totals are stored in units of 1/280 point
+    assert scoring.points_scale == 280
+    assert values[4:] == [2, (18 + 9) * 280, (18 * 280) ** 2 + (9 * 280) ** 2]
     # only the complete respondent enters the factor moments
     [(fkey, (n, sums, cross))] = tables.factors.items()
     assert fkey == (unit.id, date(2026, 3, 1), "handling") and n == 1
@@ -128,7 +131,7 @@ response_strategy = st.fixed_dictionaries({
 
 
 def _reset():
-    for model in (RollupCell, RollupResponse, RollupFactor, RollupState, Answer, Response):
+    for model in (RollupCell, RollupResponse, RollupFactor, RollupMoments, RollupState, Answer, Response):
         db.session.execute(delete(model))
     db.session.commit()
 
