@@ -1335,6 +1335,12 @@ def share_estimate(value: float, variance: float, n: int, answers: int, confiden
     The same interval as :func:`share_index` uses, applied to a value and variance
     given separately.
 
+    References
+    ----------
+    E. L. Korn, B. I. Graubard, "Confidence intervals for proportions with small
+    expected number of positive counts estimated from survey data", Survey
+    Methodology 24 (1998) 193–201.
+
     Examples
     --------
     >>> e = share_estimate(0.8, 0.0004, 300, 5700)
@@ -1380,6 +1386,10 @@ def mean_estimate(value: float, variance: float, n: int, confidence: float = 0.9
     -----
     As :func:`ratio_index` with ``kind = "mean"`` forms its interval.
 
+    References
+    ----------
+    K. M. Wolter, *Introduction to Variance Estimation*, 2nd ed., Springer (2007), ch. 6.
+
     Examples
     --------
     >>> e = mean_estimate(4.2, 0.01, 101)
@@ -1420,6 +1430,11 @@ def remap_items(moments: Moments, items_from: Sequence[str], items_to: Sequence[
     -----
     A version of a survey may add, drop or reorder criteria; reports score every
     version with the latest one's layout, by item key, as they do with the answer counts.
+
+    References
+    ----------
+    DESIGN.md, "Instrument / InstrumentVersion": reports never mix versions silently;
+    scoring follows the latest version.
 
     Examples
     --------
