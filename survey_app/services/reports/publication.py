@@ -123,7 +123,7 @@ def publish(session: Session, scope: Scope, unit: Unit, filters: ReportFilters, 
                                  "without a note."))
     figures = freeze(session, unit, public_filters_for(filters.instrument, filters.window, filters.date_from,
                                                        filters.date_to),
-                     petition_settings=petition_settings, today=today)
+                     petition_settings=petition_settings, today=today, replacing=existing)
     now = utcnow()
     pub = Publication(unit=unit, instrument=instrument, date_from=filters.date_from, date_to=filters.date_to,
                       period=kind, published_at=now, published_by_id=actor.id, published_by_name=actor.username,
@@ -274,16 +274,21 @@ def _finite(x: float | None) -> float | None:
 
 
 def freeze(session: Session, unit: Unit, filters: ReportFilters, *, petition_settings=None,
-           today: date | None = None) -> dict[str, Any]:
+           today: date | None = None, replacing: Publication | None = None) -> dict[str, Any]:
     """The figures of a release, computed now: the suppressed report (audited against
-    differencing with every other public release), the petition figures as they stand,
-    and what they were computed from. JSON-ready; stored and never recomputed."""
+    differencing with every other public release but the one it ``replacing``), the
+    petition figures as they stand, and what they were computed from. JSON-ready; stored
+    and never recomputed.
+
+    A correction is audited without the release it replaces: the two differ by the
+    answers that came late, which the correction exists to count."""
     from ..petitions import operations as petitions
     from . import release_audit
 
     view = compute(session, unit, filters)
     results = suppress_report(view.report)
-    results = release_audit.protect_release(session, unit, view, results, threshold=THRESHOLD)
+    results = release_audit.protect_release(session, unit, view, results, threshold=THRESHOLD,
+                                            excluding=replacing.id if replacing is not None else None)
     figures = petitions.accountability(session, unit, filters.date_from, filters.date_to, public=True,
                                        settings=petition_settings, as_of=today)
     return {"results": results, "title": view.definition["title"], "accountability": figures,

@@ -80,7 +80,8 @@ class _Page:
 
 
 def protect_release(session: Session, unit: Unit, view, results: dict[str, Any], *, threshold: int,
-                    releases: Sequence[Publication] | None = None) -> dict[str, Any]:
+                    releases: Sequence[Publication] | None = None, excluding: int | None = None
+                    ) -> dict[str, Any]:
     """``results`` (the new release's suppressed report) with more figures withheld until
     no withheld count, on any public page, can be narrowed below the rule. ``view`` is the
     report view it was computed from (its versions and window)."""
@@ -103,7 +104,7 @@ def protect_release(session: Session, unit: Unit, view, results: dict[str, Any],
     pages: list[tuple[_Page, bool]] = [(_Page(unit.id, new_label, results, by_path), False)]
     months = set(_months(new_first, new_last))
     for pub in releases:
-        if pub.unit_id not in units:
+        if pub.unit_id not in units or pub.id == excluding:
             continue
         pages.append((_Page(pub.unit_id, _label(pub.period, pub.date_from), pub.figures["results"], by_path), True))
         months.update(_months(pub.date_from, pub.date_to))
