@@ -51,3 +51,29 @@ def full_answers(definition, text: str = "Nhân viên nhiệt tình") -> dict[st
         else:
             data[name] = text
     return data
+
+
+def pdf_text(data: bytes, tmp_path) -> str:
+    """The text of a PDF, by poppler's pdftotext (``.ci/run`` installs it; CI fails without it)."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext is missing; .ci/run installs poppler-utils")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(data)
+    done = subprocess.run([tool, "-layout", str(path), "-"], check=True, capture_output=True, timeout=60)
+    return done.stdout.decode("utf-8")
+
+
+def get_ok(client, url: str):
+    """GET that must answer 200 (the body's end is shown when it does not)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[-500:])
+    return response

@@ -7,37 +7,18 @@ import csv
 import html
 import io
 import json
-import os
-import shutil
-import subprocess
 from collections import Counter
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from helpers import get_ok as get
+from helpers import pdf_text
 from survey_app.extensions import db
 from survey_app.models import Answer
 from survey_app.services.officials.scope import Scope
 from survey_app.services.reports import comments as comment_service
-
-
-def pdf_text(data: bytes, tmp_path) -> str:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdftotext is missing; .ci/run installs poppler-utils")
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "report.pdf"
-    path.write_bytes(data)
-    done = subprocess.run([tool, "-layout", str(path), "-"], check=True, capture_output=True, timeout=60)
-    return done.stdout.decode("utf-8")
-
-
-def get(client, url: str):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[-500:])
-    return response
 
 
 def csv_rows(data: bytes) -> list[dict]:

@@ -169,3 +169,106 @@ def test_cli_report_and_charts_on_the_demo_data(demo_app, tmp_path, key):
         assert {"general", "comprehensive", "return_rate", "expectation"} <= set(payload["moh"])
     assert (tmp_path / "likert.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "trend.svg").exists() and (tmp_path / "funnel.svg").exists()
+
+
+def test_a_skipped_indicator_is_not_zero_points(demo_app):
+    """The one-stop file scales each total to the indicators answered: a citizen who came
+    in person skips "online service", and 16 of 16 points is 18 of 18, not 16."""
+    one_stop = latest_version(db.session, "one-stop")
+    assert one_stop.snapshot["scoring"]["scale_to_answered"] is True
+    unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
+    campaign = Campaign(name="Đánh giá hồ sơ", instrument_version=one_stop, access_mode="open", status="open")
+    campaign.units.append(unit)
+    db.session.add(campaign)
+    db.session.commit()
+    t = SurveyTarget(unit, campaign, one_stop)
+    keys = [q["key"] for q in one_stop.snapshot["questions"] if q["type"] == "scale"]
+    assert keys[-1] == "online"
+    for answers in ([(k, 3, None) for k in keys[:-1]],                 # 16 of 16 → 18
+                    [(k, 2, None) for k in keys[:-1]],                 # 8 of 16 → 9
+                    [(k, 3 if i % 2 else 2, None) for i, k in enumerate(keys)]):  # 13 of 18
+        submit_response(db.session, t, answers, channel="qr", language="vi", idempotency_key=secrets.token_hex(16),
+                        submitted_at=datetime(2026, 6, 1, 3, tzinfo=timezone.utc))
+    r = reports.make_report(db.session, request("p2motcua", "one-stop"))
+    totals = [18, 9, 13]
+    assert r["index"]["value"] == pytest.approx(40 / 3)  # not (16 + 8 + 13) / 3 = 12.33
+    low, high = stats.t.interval(0.95, 2, loc=40 / 3, scale=stats.tstd(totals) / 3 ** 0.5)
+    assert (r["index"]["low"], r["index"]["high"]) == pytest.approx((low, high))
+    assert r["index"]["grade"]["vi"] == "Tốt"
+
+
+def _monthly(code, counts, level=4, low_last=False):
+    every = [k for ks in SIPAS_FACTORS.values() for k in ks]
+    for (year, month), n in counts.items():
+        for i in range(n):
+            lv = 1 if (low_last and (year, month) == max(counts)) else (level if i % 4 else 5)
+            add(code, [(k, lv, None) for k in every], datetime(year, month, 1 + i % 27, 3, tzinfo=timezone.utc))
+
+
+def test_a_running_month_never_drives_the_change_or_the_trend(demo_app):
+    """1 December: November had 38 answers, December one low one so far. The change is
+    October → November (both complete), December is partial, and the trend leaves it out."""
+    _monthly("p2motcua", {(2026, 10): 40, (2026, 11): 38})
+    add("p2motcua", [(k, 1, None) for ks in SIPAS_FACTORS.values() for k in ks],
+        datetime(2026, 12, 1, 1, tzinfo=timezone.utc))
+    r = reports.make_report(db.session, request(date_from=date(2026, 1, 1), date_to=date(2026, 12, 31),
+                                                as_of=date(2026, 12, 1)))
+    trend = {t["period"]: t for t in r["trend"]}
+    assert len(trend) == 12 and trend["2026-03"]["n"] == 0 and trend["2026-03"]["index"] is None  # empty months stay
+    assert trend["2026-12"]["partial"] is True and trend["2026-12"]["n"] == 1
+    assert all(not t["partial"] for p, t in trend.items() if p != "2026-12")
+    assert (r["change"]["from"], r["change"]["to"], r["change"]["enough"]) == ("2026-10", "2026-11", True)
+    assert r["change"]["unit"] == "share" and abs(r["change"]["difference"]) < 0.05
+    assert r["change"]["p"] > 0.05  # the same answers both months: no "real change"
+    assert r["trend_test"]["enough"] is False  # two complete months with n ≥ 10 are not a trend
+    # a window ending at the running month: the same, December is never the headline change
+    r2 = reports.make_report(db.session, request(date_from=date(2026, 11, 1), date_to=date(2026, 12, 31),
+                                                 as_of=date(2026, 12, 1)))
+    assert r2["change"]["to"] == "2026-11" and r2["change"]["enough"] is False
+    assert r2["change"]["reason"] == "no earlier period"
+
+
+def test_a_one_response_month_is_not_a_swing(demo_app):
+    """A complete month with one response is compared with nothing: too few to compare."""
+    _monthly("p2motcua", {(2026, 9): 30, (2026, 10): 1}, low_last=True)
+    r = reports.make_report(db.session, request(date_from=date(2026, 9, 1), date_to=date(2026, 10, 31),
+                                                as_of=date(2026, 12, 1)))
+    assert (r["change"]["from"], r["change"]["to"]) == ("2026-09", "2026-10")
+    assert r["change"]["enough"] is False and r["change"]["reason"] == "low n" and r["change"]["difference"] is None
+    assert r["trend"][1]["low_n"] is True
+
+
+def test_the_health_measures_follow_the_file(demo_app):
+    """MOH: "other" on the return question is left out of the return rate's denominator,
+    and the comprehensive rate, mean score, return rate and expectation are reported."""
+    health = latest_version(db.session, "health-outpatient")
+    scoring = health.snapshot["scoring"]
+    assert scoring["return_exclude"] == ["other"]
+    unit = db.session.scalar(select(Unit).where(Unit.code == "p2yte"))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.units.contains(unit),
+                                                        Campaign.instrument_version_id == health.id))
+    if campaign is None:
+        campaign = Campaign(name="Y tế", instrument_version=health, access_mode="open", status="open")
+        campaign.units.append(unit)
+        db.session.add(campaign)
+        db.session.commit()
+    t = SurveyTarget(unit, campaign, health)
+    items = [q["key"] for q in health.snapshot["questions"] if q["type"] == "scale" and q.get("factor")]
+    answers_for = {"definitely_return": 8, "maybe_return": 9, "never_return": 6, "other": 6}  # 17 of 23 return
+    i = 0
+    for option, n in answers_for.items():
+        for _ in range(n):
+            level = 5 if i % 3 else 3
+            submit_response(db.session, t, [(k, level, None) for k in items] + [("return", None, option),
+                                                                                  ("expectation", 80 + i % 5, None)],
+                            channel="qr", language="vi", idempotency_key=secrets.token_hex(16),
+                            submitted_at=datetime(2026, 6, 2, 3, tzinfo=timezone.utc))
+            i += 1
+    r = reports.make_report(db.session, request("p2yte", "health-outpatient"))
+    moh = r["moh"]
+    assert moh["return_rate"]["value"] == pytest.approx(17 / 23) and moh["return_rate"]["n"] == 23
+    assert moh["return_rate"]["excluded"] == ["other"]
+    assert moh["comprehensive"]["value"] == pytest.approx(19 / 29)  # every third respondent rated 3 throughout
+    assert moh["mean_score"]["value"] == pytest.approx((19 * 5 + 10 * 3) / 29)
+    assert moh["mean_score"]["low"] < moh["mean_score"]["value"] < moh["mean_score"]["high"]
+    assert moh["expectation"]["n"] == 29 and moh["general"]["n"] == 29

@@ -341,7 +341,7 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
                                  ("comprehensive", _("Comprehensive satisfaction"), "0.0%"),
                                  ("mean_score", _("Mean score (1–5)"), "0.00"),
                                  ("return_rate", _("Would return or recommend"), "0.0%"),
-                                 ("expectation", _("Expectation met (%)"), "0.0")):
+                                 ("expectation", _("Expectation met (%(pct)s)", pct="%"), "0.0")):
             m = moh.get(key)
             if m:
                 sm.append([label, share_cell(sm, m["value"], mfmt), share_cell(sm, m["low"], mfmt),

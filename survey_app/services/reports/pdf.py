@@ -240,7 +240,7 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
                                  ("comprehensive", _("Comprehensive satisfaction"), "share"),
                                  ("mean_score", _("Mean score (1–5)"), None),
                                  ("return_rate", _("Would return or recommend"), "share"),
-                                 ("expectation", _("Expectation met (%)"), None)):
+                                 ("expectation", _("Expectation met (%(pct)s)", pct="%"), None)):
             m = moh.get(key)
             if m:
                 rows.append([label, t.value(m["value"], kind, 1 if kind else 2),
