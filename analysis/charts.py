@@ -500,7 +500,7 @@ def index_funnel_chart(
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_xlabel(text["respondents"])
     ax.set_ylabel(text["index"])
-    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    ax.legend(frameon=False, loc="best", fontsize=8)
     if title:
         ax.set_title(_nfc(title))
     return ax
