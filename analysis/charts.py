@@ -481,17 +481,8 @@ def index_funnel_chart(
     grid = np.unique(np.geomspace(2, max(3, math.ceil(int(nn.max()) * 1.1)), 300).round().astype(np.int64))
     lim = funnel_limits_variance(centre, score_variance, grid, bounds=bounds)
     ax = _axes(ax, (7.0, 4.2))
-    ax.axhline(centre, color="#333333", linewidth=1.0, label=text["target"])
-    ax.plot(grid, lim.low95, color="#2166ac", linestyle="--", linewidth=0.9, label=text["limit95"])
-    ax.plot(grid, lim.high95, color="#2166ac", linestyle="--", linewidth=0.9)
-    ax.plot(grid, lim.low998, color="#b2182b", linestyle=":", linewidth=1.1, label=text["limit998"])
-    ax.plot(grid, lim.high998, color="#b2182b", linestyle=":", linewidth=1.1)
-    colours = [_FLAG_COLOURS.get(f, "#4d4d4d") for f in flags] if flags is not None else "#4d4d4d"
-    ax.scatter(nn, v, c=colours, s=28, zorder=3, edgecolors="white", linewidths=0.5)
-    if names is not None:
-        for x, yv, name in zip(nn, v, names):
-            ax.annotate(name, (float(x), float(yv)), xytext=(4, 3), textcoords="offset points", fontsize=7)
-    ax.set_xlim(0, grid[-1])
+    colours = [_FLAG_COLOURS.get(f, "#4d4d4d") for f in flags] if flags is not None else ["#4d4d4d"] * v.size
+    _funnel(ax, centre, grid, lim, nn, v, colours, names, text)
     visible = np.asarray(lim.low998)[grid >= max(int(nn.min()), 20)]
     floor = min(float(v.min()), float(visible.min()) if visible.size else float(v.min()))
     top = max(float(v.max()), float(np.asarray(lim.high95)[grid >= max(int(nn.min()), 20)].max(initial=v.max())))
@@ -504,6 +495,21 @@ def index_funnel_chart(
     if title:
         ax.set_title(_nfc(title))
     return ax
+
+
+def _funnel(ax: Axes, centre: float, grid: np.ndarray, lim: Any, n: np.ndarray, values: np.ndarray,
+            colours: Sequence[str], names: Sequence[str] | None, text: dict[str, str]) -> None:
+    """The centre line, the 95 % and 99.8 % limits over ``grid`` and the units' points."""
+    ax.axhline(centre, color="#333333", linewidth=1.0, label=text["target"])
+    ax.plot(grid, lim.low95, color="#2166ac", linestyle="--", linewidth=0.9, label=text["limit95"])
+    ax.plot(grid, lim.high95, color="#2166ac", linestyle="--", linewidth=0.9)
+    ax.plot(grid, lim.low998, color="#b2182b", linestyle=":", linewidth=1.1, label=text["limit998"])
+    ax.plot(grid, lim.high998, color="#b2182b", linestyle=":", linewidth=1.1)
+    ax.scatter(n, values, c=list(colours), s=28, zorder=3, edgecolors="white", linewidths=0.5)
+    if names is not None:
+        for x, yv, name in zip(n, values, names):
+            ax.annotate(name, (float(x), float(yv)), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    ax.set_xlim(0, grid[-1])
 
 
 @_styled
@@ -570,19 +576,7 @@ def funnel_chart(
     grid = np.unique(np.geomspace(1, max(2, math.ceil(n_max * 1.1)), 300).round().astype(np.int64))
     lim = funnel_limits(f.p0, grid, method)
     ax = _axes(ax, (7.0, 4.2))
-    ax.axhline(f.p0, color="#333333", linewidth=1.0, label=text["target"])
-    ax.plot(grid, lim.low95, color="#2166ac", linestyle="--", linewidth=0.9, label=text["limit95"])
-    ax.plot(grid, lim.high95, color="#2166ac", linestyle="--", linewidth=0.9)
-    ax.plot(grid, lim.low998, color="#b2182b", linestyle=":", linewidth=1.1,
-            label=text["limit998"])
-    ax.plot(grid, lim.high998, color="#b2182b", linestyle=":", linewidth=1.1)
-    colours = [_FLAG_COLOURS[flag] for flag in f.flags]
-    ax.scatter(f.n, f.share, c=colours, s=28, zorder=3, edgecolors="white", linewidths=0.5)
-    if names is not None:
-        for x, yv, name in zip(f.n, f.share, names):
-            ax.annotate(name, (float(x), float(yv)), xytext=(4, 3), textcoords="offset points",
-                        fontsize=7)
-    ax.set_xlim(0, grid[-1])
+    _funnel(ax, f.p0, grid, lim, f.n, f.share, [_FLAG_COLOURS[flag] for flag in f.flags], names, text)
     # Below n = 20 the 99.8 % limit plunges towards 0; do not let it set the scale.
     floor = min(float(f.share.min()), float(lim.low998[grid >= max(int(f.n.min()), 20)].min(
         initial=f.share.min())))

@@ -1442,7 +1442,7 @@ def remap_items(moments: Moments, items_from: Sequence[str], items_to: Sequence[
     >>> remap_items(m, ["a"], ["b", "a"]).sums
     (0, 1, 0, 1, 5, 0, 1)
     """
-    k0, k1 = len(items_from), len(items_to)
+    k0 = len(items_from)
     if moments.size != 2 * k0 + 3:
         raise ValueError(f"the moments have {moments.size} features, not {2 * k0 + 3} for {k0} items.")
     if tuple(items_from) == tuple(items_to):

@@ -24,6 +24,29 @@ def survey_target(code: str):
     return SurveyTarget(unit, campaign, campaign.instrument_version)
 
 
+def campaign_target(code: str, key: str, name: str | None = None):
+    """A :class:`SurveyTarget` at service point ``code`` for the latest version of survey
+    ``key``: its open campaign there, made if there is none."""
+    from sqlalchemy import select
+
+    from survey_app.extensions import db
+    from survey_app.models import Campaign, Unit
+    from survey_app.services.collect.instruments import latest_version
+    from survey_app.services.collect.surveys import SurveyTarget
+
+    version = latest_version(db.session, key)
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.units.contains(unit),
+                                                        Campaign.instrument_version_id == version.id))
+    if campaign is None:
+        campaign = Campaign(name=name or f"{key} – {unit.name_vi}", instrument_version=version, access_mode="open",
+                            status="open")
+        campaign.units.append(unit)
+        db.session.add(campaign)
+        db.session.commit()
+    return SurveyTarget(unit, campaign, version)
+
+
 def add_response(code: str, answers, when, channel: str = "qr", trust: str = "ok") -> int:
     """Store a response at ``code`` through the real submission service; returns its id."""
     import secrets

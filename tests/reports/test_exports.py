@@ -9,7 +9,6 @@ import io
 import json
 from collections import Counter
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from statsmodels.stats.proportion import proportion_confint
 
 from helpers import add_response as add
+from helpers import campaign_target
 from survey_app.extensions import db
-from survey_app.models import (Answer, Campaign, Response, RollupCell, RollupFactor, RollupMoments, RollupResponse, RollupState,
-                               Unit)
-from survey_app.services.collect.instruments import latest_version
-from survey_app.services.collect.surveys import SurveyTarget, submit_response
+from survey_app.models import (Answer, Response, RollupCell, RollupFactor, RollupMoments, RollupResponse,
+                               RollupState)
+from survey_app.services.collect.surveys import submit_response
 from survey_app.services.reports import build as reports
 
 
@@ -65,13 +65,8 @@ def test_sipas_index_by_hand(demo_app):
 
 
 def test_one_stop_points_and_grade(demo_app):
-    one_stop = latest_version(db.session, "one-stop")
-    unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
-    campaign = Campaign(name="Đánh giá hồ sơ", instrument_version=one_stop, access_mode="open", status="open")
-    campaign.units.append(unit)
-    db.session.add(campaign)
-    db.session.commit()
-    t = SurveyTarget(unit, campaign, one_stop)
+    t = campaign_target("p2motcua", "one-stop", "Đánh giá hồ sơ")
+    one_stop = t.version
     keys = [q["key"] for q in one_stop.snapshot["questions"] if q["type"] == "scale"]
     totals = []
     for level in (3, 3, 2):  # 18, 18 and 9 points
@@ -174,14 +169,9 @@ def test_cli_report_and_charts_on_the_demo_data(demo_app, tmp_path, key):
 def test_a_skipped_indicator_is_not_zero_points(demo_app):
     """The one-stop file scales each total to the indicators answered: a citizen who came
     in person skips "online service", and 16 of 16 points is 18 of 18, not 16."""
-    one_stop = latest_version(db.session, "one-stop")
+    t = campaign_target("p2motcua", "one-stop", "Đánh giá hồ sơ")
+    one_stop = t.version
     assert one_stop.snapshot["scoring"]["scale_to_answered"] is True
-    unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
-    campaign = Campaign(name="Đánh giá hồ sơ", instrument_version=one_stop, access_mode="open", status="open")
-    campaign.units.append(unit)
-    db.session.add(campaign)
-    db.session.commit()
-    t = SurveyTarget(unit, campaign, one_stop)
     keys = [q["key"] for q in one_stop.snapshot["questions"] if q["type"] == "scale"]
     assert keys[-1] == "online"
     for answers in ([(k, 3, None) for k in keys[:-1]],                 # 16 of 16 → 18
@@ -241,18 +231,9 @@ def test_a_one_response_month_is_not_a_swing(demo_app):
 def test_the_health_measures_follow_the_file(demo_app):
     """MOH: "other" on the return question is left out of the return rate's denominator,
     and the comprehensive rate, mean score, return rate and expectation are reported."""
-    health = latest_version(db.session, "health-outpatient")
-    scoring = health.snapshot["scoring"]
-    assert scoring["return_exclude"] == ["other"]
-    unit = db.session.scalar(select(Unit).where(Unit.code == "p2yte"))
-    campaign = db.session.scalar(select(Campaign).where(Campaign.units.contains(unit),
-                                                        Campaign.instrument_version_id == health.id))
-    if campaign is None:
-        campaign = Campaign(name="Y tế", instrument_version=health, access_mode="open", status="open")
-        campaign.units.append(unit)
-        db.session.add(campaign)
-        db.session.commit()
-    t = SurveyTarget(unit, campaign, health)
+    t = campaign_target("p2yte", "health-outpatient")
+    health = t.version
+    assert health.snapshot["scoring"]["return_exclude"] == ["other"]
     items = [q["key"] for q in health.snapshot["questions"] if q["type"] == "scale" and q.get("factor")]
     answers_for = {"definitely_return": 8, "maybe_return": 9, "never_return": 6, "other": 6}  # 17 of 23 return
     i = 0

@@ -10,12 +10,13 @@ from sqlalchemy import delete, func, select
 
 from analysis import counts
 from analysis.instrument import scoring_of
+from helpers import campaign_target
 from helpers import add_response, survey_target
 from survey_app.extensions import db
-from survey_app.models import (Answer, Campaign, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments,
-                               RollupResponse, RollupState, Unit)
+from survey_app.models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments,
+                               RollupResponse, RollupState)
 from survey_app.services.collect.instruments import latest_version
-from survey_app.services.collect.surveys import SurveyTarget, submit_response
+from survey_app.services.collect.surveys import submit_response
 from survey_app.services.reports import rollup
 
 WARD = "/vn/qt/tx-qt/"
@@ -76,16 +77,11 @@ def test_a_small_case_by_hand(demo_app):
 
 
 def test_factor_moments_and_points(demo_app):
-    one_stop = latest_version(db.session, "one-stop")
+    t = campaign_target("p2motcua", "one-stop", "Một cửa")
+    one_stop, unit = t.version, t.unit
     scoring = scoring_of(one_stop.snapshot)
     items = scoring.factors["handling"]
     when = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)
-    unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
-    campaign = Campaign(name="Một cửa", instrument_version=one_stop, access_mode="open", status="open")
-    campaign.units.append(unit)
-    db.session.add(campaign)
-    db.session.commit()
-    t = SurveyTarget(unit, campaign, one_stop)
     full = [(k, 3, None) for k in items]                       # 9 × 2 points = 18
     partial = [(k, 2, None) for k in items[:-1]]               # online skipped: 8 × 1 = 8
     for answers in (full, partial):
