@@ -57,6 +57,8 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _VN_DATETIME = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$")
+#: What no cell may hold: C0 control characters other than tab and line ends, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportFailed(ValueError):
@@ -119,7 +121,10 @@ def _sheet(source_name: str, records: Iterable[list[str]]) -> Sheet:
                             f"columns ({UNIT_COLUMN}, {DATE_COLUMN}, then the question keys)"])
     problems: list[str] = []
     seen: set[str] = set()
-    for name in names:
+    for position, name in enumerate(names, start=1):
+        if found := _CONTROL.search(name):
+            problems.append(f"{source_name}: row 1, column {position}: the name contains a control character "
+                            f"(U+{ord(found.group()):04X}); delete it and import again")
         if name and name in seen:
             problems.append(f"{source_name}: row 1, column {name}: the column appears more than once")
         seen.add(name)
@@ -403,6 +408,12 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
                 continue
             where = f"{source_name}: row {number}"
             row_problems: list[str] = []
+            controls = [f"{where}, column {name}: the cell contains a control character "
+                        f"(U+{ord(found.group()):04X}); delete it and import again"
+                        for name, value in row.items() if (found := _CONTROL.search(value))]
+            if controls:  # nothing of this row reaches the database (PostgreSQL refuses NUL)
+                problems.extend(controls)
+                continue
 
             code = row.get(UNIT_COLUMN, "").lower()
             unit: Unit | None = campaign_units.get(code)
