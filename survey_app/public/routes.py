@@ -41,12 +41,17 @@ def thanks(code: str):
 
 @bp.get("/healthz")
 def healthz():
+    """200 ``{"status": "ok"}``; 200 ``"degraded"`` naming what is down but worked around
+    (the rate-limit storage: limits are counted in memory); 503 when the database is down."""
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # the database is down or unreachable: say so, do not crash
         db.session.rollback()
         current_app.logger.exception("health check failed")
         return jsonify({"status": "error", "database": "unreachable"}), 503
+    if limits.storage_state() == "unreachable":
+        return jsonify({"status": "degraded", "rate_limit_storage": "unreachable",
+                        "rate_limits": "counted in memory, per process"})
     return jsonify({"status": "ok"})
 
 
