@@ -129,6 +129,8 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "SECRET_KEY": secret or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database outage answers 503 with this Retry-After (seconds).
+        "DB_RETRY_AFTER_SECONDS": parse_int("DB_RETRY_AFTER_SECONDS", env.get("DB_RETRY_AFTER_SECONDS"), 5, 1),
         "MAX_CONTENT_LENGTH": parse_int("MAX_CONTENT_LENGTH", env.get("MAX_CONTENT_LENGTH"), 256 * 1024, 1024),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

@@ -141,8 +141,9 @@ def form(ref: str):
     args = {"new": 1, "lang": current_language()}
     if dropped:
         args["contact"] = "dropped"
-    return redirect(url_for("petitions.status", tracking=service.format_tracking(filed.petition.tracking_code),
-                            **args), code=303)
+    # Stored: the redirect needs no query (the database may fail right after the commit).
+    return redirect(url_for("petitions.status", tracking=service.format_tracking(filed.tracking_code), **args),
+                    code=303)
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -245,6 +245,8 @@ class ContactInput:
 class Filed:
     petition: Petition
     created: bool
+    #: Known without a query: the petition's attributes expire with the commit.
+    tracking_code: str
 
 
 def _check_text(text: str, limit: int) -> str:
@@ -304,6 +306,7 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
         petition.events.append(PetitionEvent(at=now, kind="received", public=True, unit_id=unit.id,
                                              **_unit_names(unit)))
         session.add(petition)
+        tracking_code = petition.tracking_code
         try:
             session.commit()
         except IntegrityError:
@@ -311,9 +314,9 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
             if submission_key:
                 existing = session.scalar(select(Petition).where(Petition.submission_key == submission_key))
                 if existing is not None:
-                    return Filed(existing, created=False)
+                    return Filed(existing, created=False, tracking_code=existing.tracking_code)
             continue  # a tracking code collision (1 in 2**50 per pair): draw another
-        return Filed(petition, created=True)
+        return Filed(petition, created=True, tracking_code=tracking_code)
     raise RuntimeError("could not draw a unique tracking code")
 
 
