@@ -439,3 +439,36 @@ def test_tabs_and_line_breaks_in_a_comment_are_kept(sipas, tmp_path):
     assert result.imported == 1
     text = db.session.scalar(select(Answer.value_text).where(Answer.question_key == "comment"))
     assert "Dòng một" in text and "dòng hai" in text
+
+
+def _doctored_xlsx(path: Path, replace_marker: bytes, prolog: bytes = b"") -> Path:
+    """A real workbook whose sheet XML is then edited by hand, as an attacker would."""
+    import io
+    import zipfile
+
+    book = openpyxl.Workbook()
+    book.active.append(["unit", "submitted_at", "comment"])
+    book.active.append(["p2motcua", "2026-03-05", "MARKER"])
+    clean = io.BytesIO()
+    book.save(clean)
+    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(path, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if b"MARKER" in data:
+                data = prolog + data.replace(b"MARKER", replace_marker)
+            out.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("marker, prolog, expected", [
+    (b"a&#0;b", b"", "its XML is broken or holds a character a workbook cannot, such as NUL"),
+    (b"a\x00b", b"", "its XML is broken or holds a character a workbook cannot, such as NUL"),
+    (b"a&#27;b", b"", "its XML is broken or holds a character a workbook cannot, such as NUL"),
+    (b"&xxe;", b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', "it declares XML entities"),
+    (b"&b;", b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+     "it declares XML entities"),
+])
+def test_a_doctored_workbook_is_refused_with_a_message(sipas, tmp_path, marker, prolog, expected):
+    problems = problems_of(sipas, _doctored_xlsx(tmp_path / "slips.xlsx", marker, prolog))
+    assert len(problems) == 1
+    assert problems[0].startswith("slips.xlsx: not a readable Excel .xlsx workbook: " + expected), problems
