@@ -141,6 +141,10 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": parse_bool("PREFER_HTTPS", env.get("PREFER_HTTPS"), production),
+        # Strict-Transport-Security on every response: on in production (browsers ignore it
+        # over plain HTTP, so it does no harm behind a TLS proxy either).
+        "HSTS": parse_bool("HSTS", env.get("HSTS"), production),
+        "HSTS_MAX_AGE": parse_int("HSTS_MAX_AGE", env.get("HSTS_MAX_AGE"), 365 * 24 * 3600, 0),
         "PUBLIC_BASE_URL": parse_base_url("PUBLIC_BASE_URL", env.get("PUBLIC_BASE_URL")),
         "RATELIMIT_STORAGE_URI": storage_uri,
         # Redis down: count in this process's memory instead (Flask-Limiter logs the switch
