@@ -28,7 +28,7 @@ run: setup
 	$(BIN)/flask --app wsgi instruments load
 	$(BIN)/flask --app wsgi demo load --base-url http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: setup
 	$(BIN)/python -m pytest

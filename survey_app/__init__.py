@@ -18,11 +18,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app.instance_path)
 
-    from . import cli, errors, i18n
+    from . import cli, errors, i18n, inputs
     from .database import init_database
     from .extensions import csrf, db, limiter, migrate
 
     init_database(app)
+    inputs.init_app(app)  # first: control characters in the address or a form end in a 400
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
@@ -69,6 +70,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
+        if app.config["HSTS"]:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
         return response
 
     check_official_routes(app)  # last: refuses to start if an official view declares no role

@@ -121,6 +121,7 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         raise ConfigError(
             "SECRET_KEY must be set to a random string of at least 32 characters in production"
         )
+    storage_uri = env.get("RATELIMIT_STORAGE_URI") or "memory://"
     settings: dict[str, Any] = {
         "PRODUCTION": production,
         # Outside production a per-process random key: sessions do not survive a restart,
@@ -128,6 +129,8 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "SECRET_KEY": secret or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database outage answers 503 with this Retry-After (seconds).
+        "DB_RETRY_AFTER_SECONDS": parse_int("DB_RETRY_AFTER_SECONDS", env.get("DB_RETRY_AFTER_SECONDS"), 5, 1),
         "MAX_CONTENT_LENGTH": parse_int("MAX_CONTENT_LENGTH", env.get("MAX_CONTENT_LENGTH"), 256 * 1024, 1024),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
@@ -138,8 +141,20 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": parse_bool("PREFER_HTTPS", env.get("PREFER_HTTPS"), production),
+        # Strict-Transport-Security on every response: on in production (browsers ignore it
+        # over plain HTTP, so it does no harm behind a TLS proxy either).
+        "HSTS": parse_bool("HSTS", env.get("HSTS"), production),
+        "HSTS_MAX_AGE": parse_int("HSTS_MAX_AGE", env.get("HSTS_MAX_AGE"), 365 * 24 * 3600, 0),
         "PUBLIC_BASE_URL": parse_base_url("PUBLIC_BASE_URL", env.get("PUBLIC_BASE_URL")),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_STORAGE_URI": storage_uri,
+        # Redis down: count in this process's memory instead (Flask-Limiter logs the switch
+        # once, and the switch back), never fail the request; /healthz says "degraded".
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": parse_bool(
+            "RATELIMIT_IN_MEMORY_FALLBACK", env.get("RATELIMIT_IN_MEMORY_FALLBACK"), True),
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # A Redis that hangs costs a request at most a second before the fallback.
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
+                                      if storage_uri.startswith(("redis://", "rediss://")) else {}),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SURVEYS_DIR": env.get("SURVEYS_DIR") or str(BASE_DIR / "surveys"),
         # Abuse defence on the survey POST (Flask-Limiter strings, ';' between limits).

@@ -1,15 +1,29 @@
 """One error shape: JSON for clients that want JSON, a page in the visitor's language
-otherwise. A 500 rolls the session back so nothing is half-written."""
+otherwise. A 500 rolls the session back so nothing is half-written.
+
+A database outage (the connection refused, dropped or timed out) is not a bug: it answers
+503 with ``Retry-After`` (``DB_RETRY_AFTER_SECONDS``) and the page "temporarily
+unavailable", which promises nothing about what was saved (a retried form is stored once:
+the form token is its idempotency key). The log gets one line per outage burst
+(:class:`OutageLog`), not a traceback per request.
+"""
 from __future__ import annotations
 
+import threading
+import time
 from typing import NoReturn
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, login
+
+#: What the database raises when it cannot be reached: connection refused or dropped,
+#: server restarting, pool exhausted. (SQLite's "database is locked" is one too.)
+OUTAGE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
 
 
 class AppError(Exception):
@@ -60,7 +74,66 @@ def error_response(status: int, message: str | None = None, title: str | None = 
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+class OutageLog:
+    """One log line per burst of database errors, however many requests fail.
+
+    A burst ends after ``quiet`` seconds without such an error; the next error starts a new
+    one (its line says how many errors the last burst had). A long outage is reminded every
+    ``remind`` seconds. The state is per process (each gunicorn worker logs its own line)."""
+
+    def __init__(self, quiet: float = 30.0, remind: float = 300.0):
+        self.quiet, self.remind = quiet, remind
+        self._lock = threading.Lock()
+        self._last_error = self._last_line = float("-inf")
+        self._count = 0
+
+    def record(self, logger, exc: BaseException, where: str) -> None:
+        cause = getattr(exc, "orig", None) or exc
+        text = (str(cause).strip().splitlines() or [""])[0][:200]
+        with self._lock:
+            now = time.monotonic()
+            new_burst = now - self._last_error > self.quiet
+            if new_burst:
+                before = f"; the previous burst had {self._count} errors" if self._count else ""
+                line = (f"database unavailable: {type(cause).__name__}: {text} (first on {where}); answering 503, "
+                        f"the rest of this burst is not logged{before}")
+                self._count = 0
+            elif now - self._last_line > self.remind:
+                line = f"database still unavailable: {self._count + 1} errors so far in this burst (now on {where})"
+            else:
+                line = None
+            self._count += 1
+            self._last_error = now
+            if line:
+                self._last_line = now
+        if line:
+            logger.error(line)
+
+
+def outage_log(app: Flask) -> OutageLog:
+    return app.extensions.setdefault("hailong.outage_log", OutageLog())
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection is gone; the session is discarded anyway)
+        pass
+
+
 def init_app(app: Flask) -> None:
+    def handle_outage(exc: Exception):
+        _rollback_quietly()
+        outage_log(app).record(app.logger, exc, f"{request.method} {request.path}")
+        # The page must not need the database: no official is loaded to draw the menu.
+        g._login_user = login.anonymous_user()
+        response = make_response(error_response(503))
+        response.headers["Retry-After"] = str(app.config["DB_RETRY_AFTER_SECONDS"])
+        return response
+
+    for error in OUTAGE_ERRORS:
+        app.register_error_handler(error, handle_outage)
+
     @app.errorhandler(AppError)
     def handle_app_error(exc: AppError):
         return error_response(exc.status, exc.message, exc.title)
@@ -76,6 +149,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
-        db.session.rollback()
+        _rollback_quietly()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500)

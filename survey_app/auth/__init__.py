@@ -7,6 +7,8 @@ a session idle for ``SESSION_IDLE_MINUTES`` ends at the next request.
 from __future__ import annotations
 
 import time
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -28,10 +30,31 @@ def no_store(response):
 SEEN_KEY = "official_seen"
 
 
+def _unsafe_in_url(char: str) -> bool:
+    """Controls, format characters (zero-width, bidi), whitespace and the backslash: browsers
+    drop or reinterpret them, which is how ``/<TAB>/evil.example`` becomes ``//evil.example``."""
+    return char == "\\" or char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (no open redirect), else ``None``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """``target`` if it is a relative path on this site, else ``None`` (no open redirect).
+
+    Accepted: one leading ``/`` not followed by another, no scheme or host, and neither as
+    given nor after percent-decoding (repeated, so ``%252F`` counts as ``/``) a backslash,
+    a control or format character or whitespace, nor a second leading ``/``."""
+    if not target:
         return None
+    decoded = target
+    for _round in range(4):
+        decoded, before = unquote(decoded), decoded
+        if decoded == before:
+            break
+    for candidate in (target, decoded):
+        if not candidate.startswith("/") or candidate.startswith("//") or any(map(_unsafe_in_url, candidate)):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
     return target
 
 

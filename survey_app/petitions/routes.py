@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.datastructures import MultiDict
 
-from ..errors import abort_with, error_response
+from ..errors import AppError, abort_with, error_response
 from ..extensions import csrf, db, limiter
 from ..i18n import current_language
 from ..models import Unit, utcnow
@@ -141,8 +141,9 @@ def form(ref: str):
     args = {"new": 1, "lang": current_language()}
     if dropped:
         args["contact"] = "dropped"
-    return redirect(url_for("petitions.status", tracking=service.format_tracking(filed.petition.tracking_code),
-                            **args), code=303)
+    # Stored: the redirect needs no query (the database may fail right after the commit).
+    return redirect(url_for("petitions.status", tracking=service.format_tracking(filed.tracking_code), **args),
+                    code=303)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -154,7 +155,11 @@ def too_many(exc):
         unit = lookup.find_unit(db.session, (request.view_args or {}).get("ref", ""))
         if unit is not None and unit.active:
             _allow_upload()
-            form = PetitionForm(formdata=MultiDict(request.form), meta={"csrf": False})
+            try:
+                typed = MultiDict(request.form)  # parsed here first: the input check may refuse it
+            except AppError:
+                typed = MultiDict()
+            form = PetitionForm(formdata=typed, meta={"csrf": False})
             response, _status = _render_form(unit, form, 429, [message])
             response.status_code = 429
             if exc.retry_after:

@@ -82,14 +82,18 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
     )
     verdict = abuse.assess(db.session, target, validation.answers, signals,
                            abuse.AbuseSettings.from_config(current_app.config), now)
+    # Decided before the commit, from what is loaded: after it the session's objects are
+    # expired, and reading them would be a query that may fail although the answer is saved.
+    low_score = petitions.is_low_score(target.definition, validation.answers)
     surveys.submit_response(
         db.session, target, validation.answers, channel=channel, language=current_language(),
         idempotency_key=token.nonce, trust=verdict.trust, trust_reason=verdict.reason,
         submitted_at=now, device_hash=device_hash, spend_token_id=spend_token_id,
         also_flag=verdict.also_flag,
     )
-    # A low score invites the citizen to leave feedback (a petition) on the thank-you page.
-    if petitions.is_low_score(target.definition, validation.answers):
+    # Stored: nothing below touches the database. A low score invites the citizen to leave
+    # feedback (a petition) on the thank-you page.
+    if low_score:
         thanks_url += ("&" if "?" in thanks_url else "?") + "low=1"
     return redirect(thanks_url, code=303)
 

@@ -8,7 +8,10 @@
 
 Over a limit the request ends in a 429 before the view runs, so nothing is stored; the
 error handler renders the page in the visitor's language. Storage is memory by default and
-Redis when ``RATELIMIT_STORAGE_URI`` says so. Keys carry ``RATELIMIT_KEY_PREFIX``.
+Redis when ``RATELIMIT_STORAGE_URI`` says so. Keys carry ``RATELIMIT_KEY_PREFIX``. When
+Redis cannot be reached the limits are counted in this process's memory until it is back
+(``RATELIMIT_IN_MEMORY_FALLBACK``, on by default): answers are still taken, the limits
+still hold per worker, and ``/healthz`` reports the storage (:func:`storage_state`).
 """
 from __future__ import annotations
 
@@ -29,6 +32,13 @@ def device_limit_key() -> str:
 def point_limit_key() -> str:
     code = (request.view_args or {}).get("code") or "-"
     return f"{_prefix()}point:{str(code)[:16]}"
+
+
+def storage_state() -> str:
+    """``"ok"``, ``"off"`` (limits disabled) or ``"unreachable"`` (counting in memory meanwhile)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True) or not limiter.enabled:
+        return "off"
+    return "ok" if limiter.storage.check() else "unreachable"
 
 
 def _setting(name: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template, url_for
 from sqlalchemy import text
 
+from ..errors import OUTAGE_ERRORS, outage_log
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..services.collect import surveys
@@ -41,12 +42,22 @@ def thanks(code: str):
 
 @bp.get("/healthz")
 def healthz():
+    """200 ``{"status": "ok"}``; 200 ``"degraded"`` naming what is down but worked around
+    (the rate-limit storage: limits are counted in memory); 503 when the database is down."""
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # the database is down or unreachable: say so, do not crash
+    except Exception as exc:  # the database is down or unreachable: say so, do not crash
         db.session.rollback()
-        current_app.logger.exception("health check failed")
-        return jsonify({"status": "error", "database": "unreachable"}), 503
+        if isinstance(exc, OUTAGE_ERRORS):
+            outage_log(current_app).record(current_app.logger, exc, "GET /healthz")
+        else:
+            current_app.logger.exception("health check failed")
+        response = jsonify({"status": "error", "database": "unreachable"})
+        response.headers["Retry-After"] = str(current_app.config["DB_RETRY_AFTER_SECONDS"])
+        return response, 503
+    if limits.storage_state() == "unreachable":
+        return jsonify({"status": "degraded", "rate_limit_storage": "unreachable",
+                        "rate_limits": "counted in memory, per process"})
     return jsonify({"status": "ok"})
 
 

@@ -3,7 +3,9 @@
 and with roles too low — so a new view that forgets the scope fails here, not in production.
 
 To cover a new URL argument, add a value for its name to ``OTHER_WARD`` / ``OWN_WARD``:
-the walk fails on an argument it does not know.
+the walk fails on an argument it does not know. The ward's own pages are also walked with
+the other ward's ids in the query string and in the form body (``other_ward_fields``: add
+a new id-carrying field name there).
 """
 from __future__ import annotations
 
@@ -246,3 +248,113 @@ def test_an_app_refuses_to_start_with_an_unguarded_official_view():
     assert app.config["OFFICIAL_BLUEPRINTS"] == ["reports"]
     with pytest.raises(RuntimeError, match=re.escape("reports.forgot")):
         check_official_routes(app)
+
+
+# ------------------------------------------------------------------ ids in the query and the body
+
+def other_ward_fields(world) -> dict[str, str]:
+    """Query or form fields naming the other ward's objects, by every name a view reads an
+    id from (filters, form choices, the answer to hide), plus plain values that make the
+    rest of a form valid, so that the id is what has to be refused."""
+    from survey_app.models import Answer, Response
+
+    p1_answer = db.session.scalar(sa.select(Answer.id).join(Response).where(Response.unit_id == world.p1_point.id))
+    ids = {
+        "unit": world.p1.id, "unit_id": world.p1.id, "parent": world.p1.id, "units": world.p1_point.id,
+        "campaign": world.p1_campaign.id, "campaign_id": world.p1_campaign.id, "kiosk": world.p1_kiosk.id,
+        "petition": petition_ids(world.p1_point)[0], "user": world.p1manager.username,
+        "grant": world.grant_of(world.p1manager).id, "answer": p1_answer,
+    }
+    plain = {
+        "name": "Thử nghiệm đi dạo", "name_vi": "Điểm thử nghiệm", "display_name": "Người đi dạo",
+        "username": "walker", "password": "a long enough walker password", "confirm": "a long enough walker password",
+        "role": "viewer", "kind": "point", "service_point": "y", "access_mode": "open", "label": "Quầy thử",
+        "count": "1", "format": "csv", "note": "Ghi chú thử", "action": "hide", "reason": "thử",
+        "text": "Nội dung thử", "instrument": "sipas", "window": "12m",
+    }
+    return {**plain, **{k: str(v) for k, v in ids.items()}}
+
+
+def other_ward_footprint(world) -> dict:
+    """Every row that is, or points at, one of the other ward's units, campaign, officials
+    or responses: what no request of ward p2's admin may create, change or delete."""
+    from survey_app.models import Response, Unit
+
+    p1_units = set(db.session.scalars(sa.select(Unit.id).where(Unit.path.startswith(world.p1.path))))
+    targets = {"unit": p1_units, "campaign": {world.p1_campaign.id},
+               "official": {world.p1manager.id, world.p1admin.id},
+               "response": set(db.session.scalars(sa.select(Response.id).where(Response.unit_id.in_(p1_units))))}
+    footprint = {}
+    for table in db.metadata.sorted_tables:
+        checks = [(col, targets[fk.column.table.name]) for col in table.columns for fk in col.foreign_keys
+                  if fk.column.table.name in targets and fk.column.name == "id"]
+        if table.name in targets and "id" in table.columns:
+            checks.append((table.columns["id"], targets[table.name]))
+        if not checks:
+            continue
+        rows = db.session.execute(sa.select(table).where(sa.or_(*(col.in_(ids) for col, ids in checks)))).all()
+        footprint[table.name] = sorted(map(repr, rows))
+    db.session.rollback()
+    return footprint
+
+
+@pytest.fixture
+def p1_answer(world):
+    """A response with a comment at the other ward's counter, so an answer id of it exists."""
+    import secrets
+
+    from survey_app.services.collect.surveys import SurveyTarget, submit_response
+
+    campaign = world.p1_campaign
+    submit_response(db.session, SurveyTarget(world.p1_point, campaign, campaign.instrument_version),
+                    [(q["key"], None, "Góp ý của phường 1") for q in campaign.instrument_version.snapshot["questions"]
+                     if q["type"] in ("text", "longtext")][:1] or [("comment", None, "Góp ý của phường 1")],
+                    channel="qr", language="vi", idempotency_key=secrets.token_hex(16))
+
+
+def test_the_other_wards_ids_in_a_query_string_reveal_nothing(demo_app, world, p1_answer, as_user):
+    """Every official GET page of ward p2, asked with the other ward's ids in its query:
+    no server error, and nothing of the other ward appears that the page without them
+    did not show."""
+    from urllib.parse import urlencode
+
+    client = as_user("p2admin")
+    fields = other_ward_fields(world)
+    query = urlencode(fields)
+    # What would leak: names and texts of the other ward, never the values sent (a filter
+    # box or the language switch shows those back).
+    markers = [m for m in OTHER_WARD_MARKERS + ("P1MANAGER", "Góp ý của phường 1") if m not in fields.values()]
+    echo = re.compile(r'(?:href|value)="[^"]*"')
+    tried = 0
+    for rule, _view in official_rules(demo_app):
+        if "GET" not in rule.methods:
+            continue
+        for url in urls_for(rule, argument_values(world, own=True)):
+            with client.get(url) as plain:
+                shown = plain.get_data().decode("utf-8", "replace") if plain.status_code == 200 else ""
+            with client.get(url + ("&" if "?" in url else "?") + query) as response:
+                assert response.status_code < 500, f"GET {url}?… → {response.status_code}"
+                body = echo.sub("", response.get_data().decode("utf-8", "replace"))
+            for marker in markers:
+                assert marker in shown or marker not in body, f"GET {url}?{query[:80]}… shows {marker!r}"
+            tried += 1
+    assert tried > 30
+
+
+def test_the_other_wards_ids_in_a_form_body_change_nothing_of_it(demo_app, world, p1_answer, as_user, csrf):
+    """Every official POST of ward p2's own objects, with the other ward's ids in the body
+    (and the rest of the form filled in): no server error, and not one row that is or
+    points at the other ward is created, changed or deleted."""
+    client = as_user("p2admin")
+    body = other_ward_fields(world)
+    before = other_ward_footprint(world)
+    tried = 0
+    for rule, _view in official_rules(demo_app):
+        if "POST" not in rule.methods:
+            continue
+        for url in urls_for(rule, argument_values(world, own=True)):
+            with client.post(url, data={**body, "csrf_token": csrf(client)}) as response:
+                assert response.status_code < 500, f"POST {url} → {response.status_code}"
+            tried += 1
+    assert tried > 15
+    assert other_ward_footprint(world) == before, "a POST of ward p2 touched the other ward"

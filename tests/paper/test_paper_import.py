@@ -408,3 +408,69 @@ def test_missing_required_columns_are_named_once(sipas, tmp_path):
     assert problems_of(sipas, path) == [
         "slips.csv: row 1: there are no columns for the required questions tc3, tc4, tt1, tt2, tt3, tt4, cc1, "
         "cc2, cc3, cc4, cc5, kq1, kq2, kq3, gy1, gy2, gy3"]
+
+
+# ------------------------------------------------------------------ hostile files
+
+@pytest.mark.parametrize("column", ["unit", "submitted_at", "tc1", "comment"])
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x1b", "\x7f"])
+def test_a_control_character_in_a_cell_is_named_and_nothing_is_imported(sipas, tmp_path, column, control):
+    rows = [sipas_row(sipas), sipas_row(sipas, comment="Tốt")]
+    rows[1][column] = "p2mot" + control + "cua" if column == "unit" else rows[1].get(column, "") + control
+    rows[1].setdefault("comment", "")
+    rows[0]["comment"] = ""
+    problems = problems_of(sipas, write_csv(tmp_path / "slips.csv", rows, columns=list(rows[1])))
+    assert problems == [f"slips.csv: row 3, column {column}: the cell contains a control character "
+                        f"(U+{ord(control):04X}); delete it and import again"]
+
+
+def test_a_control_character_in_the_header_is_named(sipas, tmp_path):
+    rows = [sipas_row(sipas)]
+    columns = list(rows[0]) + ["comm\x00ent"]
+    problems = problems_of(sipas, write_csv(tmp_path / "slips.csv", rows, columns=columns))
+    assert problems == [f"slips.csv: row 1, column {len(columns)}: the name contains a control character "
+                        f"(U+0000); delete it and import again"]
+
+
+def test_tabs_and_line_breaks_in_a_comment_are_kept(sipas, tmp_path):
+    path = tmp_path / "slips.csv"
+    row = sipas_row(sipas)
+    header = ",".join(list(row) + ["comment"])
+    path.write_text(header + "\r\n" + ",".join(row.values()) + ',"Dòng một\r\n\tdòng hai"\r\n', encoding="utf-8")
+    result = import_file(db.session, sipas, path, now=NOW)
+    assert result.imported == 1
+    text = db.session.scalar(select(Answer.value_text).where(Answer.question_key == "comment"))
+    assert "Dòng một" in text and "dòng hai" in text
+
+
+def _doctored_xlsx(path: Path, replace_marker: bytes, prolog: bytes = b"") -> Path:
+    """A real workbook whose sheet XML is then edited by hand, as an attacker would."""
+    import io
+    import zipfile
+
+    book = openpyxl.Workbook()
+    book.active.append(["unit", "submitted_at", "comment"])
+    book.active.append(["p2motcua", "2026-03-05", "MARKER"])
+    clean = io.BytesIO()
+    book.save(clean)
+    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(path, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if b"MARKER" in data:
+                data = prolog + data.replace(b"MARKER", replace_marker)
+            out.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("marker, prolog, expected", [
+    (b"a&#0;b", b"", "its XML is broken or holds a character a workbook cannot, such as NUL"),
+    (b"a\x00b", b"", "its XML is broken or holds a character a workbook cannot, such as NUL"),
+    (b"a&#27;b", b"", "its XML is broken or holds a character a workbook cannot, such as NUL"),
+    (b"&xxe;", b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', "it declares XML entities"),
+    (b"&b;", b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+     "it declares XML entities"),
+])
+def test_a_doctored_workbook_is_refused_with_a_message(sipas, tmp_path, marker, prolog, expected):
+    problems = problems_of(sipas, _doctored_xlsx(tmp_path / "slips.xlsx", marker, prolog))
+    assert len(problems) == 1
+    assert problems[0].startswith("slips.xlsx: not a readable Excel .xlsx workbook: " + expected), problems

@@ -307,3 +307,30 @@ def test_what_counts_as_a_low_score():
     assert service.is_low_score(definition, [("a", 2, None)])
     assert not service.is_low_score(definition, [("a", 3, None), ("b", 2, None), ("c", 0, None)])
     assert service.is_low_score(definition, [("a", 5, None), ("b", 1, None)])
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A ~60-byte PNG that declares ``width`` × ``height`` pixels (a decompression bomb's shape)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("width, height", [(60000, 60000), (12000, 12000), (8000, 7000)])
+def test_a_photo_declaring_too_many_pixels_is_refused_with_the_text_kept(client, send, h, width, height):
+    """Above Pillow's error threshold, between its warning and error thresholds, and above ours."""
+    bomb = _png_header_only(width, height)
+    assert len(bomb) < 80
+    response = send(client, "p2motcua", {"category": "environment", "text": TEXT}, photo=bomb, filename="a.png")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Ảnh quá lớn về số điểm ảnh" in html and TEXT in html
+    assert h.count(Petition) == 0
+    with client.application.test_request_context(), pytest.raises(service.PhotoError) as refused:
+        service.process_photo(bomb, max_bytes=5 * 1024 * 1024, max_side=1600)
+    assert refused.value.reason == "too_many_pixels"

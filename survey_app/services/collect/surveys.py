@@ -299,6 +299,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
         )
         session.add(response)
         session.flush()
+        response_id = response.id  # read now: after the commit it would be a query
         session.add_all(
             Answer(response_id=response.id, question_key=k, value_int=vi, value_text=vt)
             for k, vi, vt in answers
@@ -311,7 +312,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
                 .execution_options(synchronize_session=False)
             )
         session.commit()
-        return Submitted(response.id, created=True)
+        return Submitted(response_id, created=True)
     except IntegrityError:
         session.rollback()
         existing = existing_response(session, target, idempotency_key)

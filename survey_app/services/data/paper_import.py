@@ -57,6 +57,8 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATETIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _VN_DATETIME = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$")
+#: What no cell may hold: C0 control characters other than tab and line ends, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportFailed(ValueError):
@@ -119,7 +121,10 @@ def _sheet(source_name: str, records: Iterable[list[str]]) -> Sheet:
                             f"columns ({UNIT_COLUMN}, {DATE_COLUMN}, then the question keys)"])
     problems: list[str] = []
     seen: set[str] = set()
-    for name in names:
+    for position, name in enumerate(names, start=1):
+        if found := _CONTROL.search(name):
+            problems.append(f"{source_name}: row 1, column {position}: the name contains a control character "
+                            f"(U+{ord(found.group()):04X}); delete it and import again")
         if name and name in seen:
             problems.append(f"{source_name}: row 1, column {name}: the column appears more than once")
         seen.add(name)
@@ -193,25 +198,47 @@ def read_xlsx(path: Path | str, source_name: str | None = None) -> Sheet:
     Cells may hold numbers, dates or date-times (written as ``YYYY-MM-DD`` or
     ``YYYY-MM-DD HH:MM:SS`` by the cell's number format) or text.
     """
+    from xml.etree.ElementTree import ParseError
     from zipfile import BadZipFile
 
+    import openpyxl
+    from defusedxml import DefusedXmlException
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # openpyxl parses with defusedxml when it is installed (requirements.txt pins it): no
+    # entity expansion, no external entities, no DTD.
+    if not openpyxl.DEFUSEDXML:
+        raise RuntimeError("defusedxml must be installed (and OPENPYXL_DEFUSEDXML not False) to read workbooks")
     path = Path(path)
     name = source_name or path.name
+
+    def unreadable(exc: Exception) -> ImportFailed:
+        if isinstance(exc, DefusedXmlException) or isinstance(exc.__cause__, DefusedXmlException):
+            why = "it declares XML entities (a DOCTYPE), which are refused"
+        elif isinstance(exc, ParseError):
+            why = f"its XML is broken or holds a character a workbook cannot, such as NUL ({exc})"
+        else:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return ImportFailed([f"{name}: not a readable Excel .xlsx workbook: {why}"])
+
+    # A workbook is XML inside a zip: whatever is wrong with it surfaces as one of these,
+    # when it is opened or (read-only mode reads lazily) when its rows are read.
+    # The file is ours to close: openpyxl leaves it open when the workbook is refused.
+    broken = (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, ParseError, EOFError)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise ImportFailed([f"{name}: not a readable Excel .xlsx workbook ({exc})"]) from None
-    try:
-        if not workbook.worksheets:
-            raise ImportFailed([f"{name}: the workbook has no sheet"])
-        sheet = workbook.worksheets[0]
-        records = [[_xlsx_text(c.value, getattr(c, "number_format", None)) for c in row]
-                   for row in sheet.iter_rows(min_row=1)]
-    finally:
-        workbook.close()
+        with open(path, "rb") as handle:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+            try:
+                if not workbook.worksheets:
+                    raise ImportFailed([f"{name}: the workbook has no sheet"])
+                sheet = workbook.worksheets[0]
+                records = [[_xlsx_text(c.value, getattr(c, "number_format", None)) for c in row]
+                           for row in sheet.iter_rows(min_row=1)]
+            finally:
+                workbook.close()
+    except broken as exc:
+        raise unreadable(exc) from None
     while records and not any(records[-1]):
         records.pop()
     return _sheet(name, records)
@@ -403,6 +430,12 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
                 continue
             where = f"{source_name}: row {number}"
             row_problems: list[str] = []
+            controls = [f"{where}, column {name}: the cell contains a control character "
+                        f"(U+{ord(found.group()):04X}); delete it and import again"
+                        for name, value in row.items() if (found := _CONTROL.search(value))]
+            if controls:  # nothing of this row reaches the database (PostgreSQL refuses NUL)
+                problems.extend(controls)
+                continue
 
             code = row.get(UNIT_COLUMN, "").lower()
             unit: Unit | None = campaign_units.get(code)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping, Sequence
@@ -197,16 +198,26 @@ def process_photo(data: bytes, *, max_bytes: int, max_side: int) -> ProcessedPho
     if len(data) > max_bytes:
         raise PhotoError("too_large", _("The photo is larger than %(mb)d MB. Please choose a smaller one.",
                                         mb=max(1, max_bytes // (1024 * 1024))))
+    def too_many_pixels() -> PhotoError:
+        return PhotoError("too_many_pixels", _("The photo has too many pixels. Please send a smaller one."))
+
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            width, height = probe.size
+        # Only the header is read here. Pillow's own bomb check (a warning above
+        # Image.MAX_IMAGE_PIXELS, an error above twice that) counts as a refusal too,
+        # whatever that global is set to by anyone else.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                kind = probe.format
+                width, height = probe.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels() from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise PhotoError("not_image", _("The photo must be a JPEG or PNG image.")) from None
     if kind not in ("JPEG", "PNG"):
         raise PhotoError("not_image", _("The photo must be a JPEG or PNG image."))
-    if width * height > MAX_PIXELS:
-        raise PhotoError("too_many_pixels", _("The photo has too many pixels. Please send a smaller one."))
+    if width * height > MAX_PIXELS:  # refused before any pixel is decoded
+        raise too_many_pixels()
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -222,7 +233,9 @@ def process_photo(data: bytes, *, max_bytes: int, max_side: int) -> ProcessedPho
             out = io.BytesIO()
             clean.save(out, format="JPEG", quality=85, optimize=True)
             size = clean.size
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels() from None
+    except (OSError, ValueError):
         raise PhotoError("not_image", _("The photo could not be read. Please send another one.")) from None
     return ProcessedPhoto(out.getvalue(), "image/jpeg", size[0], size[1])
 
@@ -245,6 +258,8 @@ class ContactInput:
 class Filed:
     petition: Petition
     created: bool
+    #: Known without a query: the petition's attributes expire with the commit.
+    tracking_code: str
 
 
 def _check_text(text: str, limit: int) -> str:
@@ -304,6 +319,7 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
         petition.events.append(PetitionEvent(at=now, kind="received", public=True, unit_id=unit.id,
                                              **_unit_names(unit)))
         session.add(petition)
+        tracking_code = petition.tracking_code
         try:
             session.commit()
         except IntegrityError:
@@ -311,9 +327,9 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
             if submission_key:
                 existing = session.scalar(select(Petition).where(Petition.submission_key == submission_key))
                 if existing is not None:
-                    return Filed(existing, created=False)
+                    return Filed(existing, created=False, tracking_code=existing.tracking_code)
             continue  # a tracking code collision (1 in 2**50 per pair): draw another
-        return Filed(petition, created=True)
+        return Filed(petition, created=True, tracking_code=tracking_code)
     raise RuntimeError("could not draw a unique tracking code")
 
 

@@ -18,7 +18,6 @@ in the same transaction as the response it admits; see
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ...models import TOKEN_ACCESS_MODES, Campaign, Unit, VisitToken, campaign_unit, utcnow
 from ..collect.surveys import SurveyTarget
+from ..data.spreadsheet import csv_writer
 from . import codes
 from .codes import ALPHABET
 from .encoding import token_url
@@ -113,9 +113,10 @@ def issue_tokens(session: Session, campaign: Campaign, unit: Unit, n: int, *,
 
 
 def codes_csv(codes: list[str], base_url: str, expires_at: datetime | None = None) -> str:
-    """``code,url,expires_at`` rows for a one-stop software to print on its receipts."""
+    """``code,url,expires_at`` rows for a one-stop software to print on its receipts
+    (written like every export, so no cell can run as a formula)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["code", "url", "expires_at"])
     expiry = expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if expires_at else ""
     for code in codes:

@@ -23,10 +23,13 @@ Excel reads Vietnamese correctly), comma-separated, CRLF line ends; where Excel 
 semicolons (Vietnamese regional settings) open the XLSX instead. The XLSX adds a codebook
 sheet (every column, its question and its codes) and a summary sheet with the same
 numbers as the dashboard and the JSON report.
+
+Every cell of the CSV and of the XLSX is written through ``services/data/spreadsheet.py``:
+a text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a leading tab
+or carriage return) starts with an apostrophe, and XLSX texts are plain string cells.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, User
+from ..data.spreadsheet import csv_writer, text_safe_workbook
 from ..officials import audit
 from ..officials.scope import Scope
 from . import text as report_text
@@ -204,7 +208,7 @@ def csv_bytes(columns: Sequence[Column], rows: Iterator[dict[str, Any]]) -> byte
     """UTF-8 with a byte-order mark, comma-separated, one header row of column names."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
     names = [c.name for c in columns]
     for row in rows:
@@ -230,13 +234,12 @@ def _codes_text(q: dict, definition: dict, lang: str) -> str:
 def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[str, Any]], *, lang: str,
                generated_at: datetime, generated_by: str, accountability: dict[str, Any] | None = None) -> bytes:
     """A workbook: the responses, the codebook, the summary (the report's own numbers)."""
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     report, definition = view.report, view.definition
-    wb = Workbook(write_only=True)
+    wb = text_safe_workbook()
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDE7F3")
 
