@@ -281,7 +281,8 @@ def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scori
     for rid, (unit_id, version_id, day, hour) in meta.items():
         given = answers.get(rid, [])
         summary = summarise_response(scorings[version_id], given)
-        features[(unit_id, day.replace(day=1), version_id)].append(rl.respondent_features(scorings[version_id], given))
+        vector = rl.respondent_features(scorings[version_id], given, layouts[version_id])
+        features[(unit_id, day.replace(day=1), version_id)].append(vector)
         if filters.date_from <= day <= filters.date_to:
             for key, vi, vt in given:
                 if key in counted[version_id]:

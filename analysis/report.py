@@ -30,6 +30,7 @@ import numpy as np
 
 from . import respondent as rl
 from .compare import compare_units
+from ._common import z_value
 from .counts import CountTables, UnitInfo
 from .instrument import Scoring, scoring_of
 from .patterns import hour_weekday_pattern
@@ -38,7 +39,7 @@ from .scores import (grade_for, level_summary, mean_from_counts, mean_from_momen
                      moh_return_rate, satisfied_share_index)
 from .trends import trend_test
 
-__all__ = ["build_report", "period_of", "period_bounds", "PERIODS", "LOW_N", "MIN_TREND_PERIODS"]
+__all__ = ["build_report", "period_of", "period_labels", "period_bounds", "PERIODS", "LOW_N", "MIN_TREND_PERIODS"]
 
 PERIODS = ("month", "quarter")
 LOW_N = 10  # official reports show smaller cells, marked low n; public pages withhold them
@@ -46,12 +47,15 @@ MIN_TREND_PERIODS = 6
 
 
 def period_of(day: date, grouping: str) -> str:
-    """The period label of a local day: ``2026-03`` (month) or ``2026-Q1`` (quarter)."""
+    """The period label of a local day: ``2026-03`` (month), ``2026-Q1`` (quarter) or
+    ``2026`` (year, the longest period a release covers)."""
     if grouping == "month":
         return f"{day.year}-{day.month:02d}"
     if grouping == "quarter":
         return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    raise ValueError(f"period must be 'month' or 'quarter', not {grouping!r}")
+    if grouping == "year":
+        return f"{day.year}"
+    raise ValueError(f"period must be 'month', 'quarter' or 'year', not {grouping!r}")
 
 
 def _month_end(day: date) -> date:
@@ -82,7 +86,8 @@ def _position(label: str) -> int:
     return int(year_text) * 12 + int(part) - 1
 
 
-def _labels_between(date_from: date, date_to: date, grouping: str) -> list[str]:
+def period_labels(date_from: date, date_to: date, grouping: str) -> list[str]:
+    """The labels of every period from ``date_from`` to ``date_to``, in order, empty or not."""
     labels: list[str] = []
     day = date_from.replace(day=1)
     while day <= date_to:
@@ -377,7 +382,7 @@ def _children(root: UnitInfo, units: Sequence[UnitInfo]) -> tuple[list[UnitInfo]
 def _trend(scoring: Scoring, layout: rl.FeatureLayout, by_period: Mapping[str, _Slice], *, date_from: date,
            date_to: date, period: str, as_of: date | None, low_n: int) -> list[dict[str, Any]]:
     rows = []
-    for label in _labels_between(date_from, date_to, period):
+    for label in period_labels(date_from, date_to, period):
         first, last = period_bounds(label)
         s = by_period.get(label) or _Slice.empty()
         est = _index(scoring, layout, s)
@@ -457,7 +462,7 @@ def _units_block(scoring: Scoring, definition, layout: rl.FeatureLayout, childre
     result = compare_units([estimates[i].value for i in active], [estimates[i].var for i in active],
                            [estimates[i].n for i in active],
                            score_variances=[estimates[i].var * estimates[i].n for i in active], bounds=bounds)
-    z = 1.959963984540054
+    z = z_value(0.95)
     for j, i in enumerate(active):
         shrunk, sd = float(result.shrunk[j]), float(result.shrunk_sd[j])
         rows[i].update(shrunk=_num(shrunk), shrunk_low=_num(max(bounds[0], shrunk - z * sd)),

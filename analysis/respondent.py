@@ -237,7 +237,8 @@ def feature_layout(scoring: Scoring) -> FeatureLayout:
 
 
 def respondent_features(
-    scoring: Scoring, answers: Iterable[tuple[str, int | None, str | None]]
+    scoring: Scoring, answers: Iterable[tuple[str, int | None, str | None]],
+    layout: FeatureLayout | None = None,
 ) -> tuple[int, ...]:
     """One response's feature vector (see :class:`FeatureLayout`).
 
@@ -250,6 +251,9 @@ def respondent_features(
         :func:`analysis.instrument.summarise_response` takes them. Answers to
         unscored questions and values that are not a level are ignored; if a key
         repeats, the last valid value counts (as in ``summarise_response``).
+    layout : FeatureLayout, optional
+        ``feature_layout(scoring)``, when the caller already has it (a catch-up does it
+        once per version, not once per response).
 
     Returns
     -------
@@ -285,7 +289,7 @@ def respondent_features(
     ...                     [("a", 5, None), ("b", 2, None), ("note", None, "hi")])
     (1, 0, 0, 1, 1, 0, 7, 0, 1)
     """
-    layout = feature_layout(scoring)
+    layout = layout or feature_layout(scoring)
     by_key = scoring.by_key
     values: dict[str, int] = {}
     for answer in answers:

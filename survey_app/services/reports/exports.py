@@ -340,11 +340,8 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
         sm.append([])
         head(sm, [_("Ministry of Health measures"), _("value"), _("%(level)s low", level="95%"),
                   _("%(level)s high", level="95%"), "n"])
-        for key, label, mfmt in (("general", _("General satisfaction rate"), "0.0%"),
-                                 ("comprehensive", _("Comprehensive satisfaction"), "0.0%"),
-                                 ("mean_score", _("Mean score (1–5)"), "0.00"),
-                                 ("return_rate", _("Would return or recommend"), "0.0%"),
-                                 ("expectation", _("Expectation met (%(pct)s)", pct="%"), "0.0")):
+        for key, _long, label, kind in report_text.moh_measures():
+            mfmt = "0.0%" if kind == "share" else ("0.0" if key == "expectation" else "0.00")
             m = moh.get(key)
             if m:
                 sm.append([label, share_cell(sm, m["value"], mfmt), share_cell(sm, m["low"], mfmt),

@@ -236,11 +236,7 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
         moh = report["moh"]
         _heading(pdf, _("Ministry of Health measures"))
         rows = [[_("Measure"), _("Value"), _("%(level)s interval", level="95%"), "n"]]
-        for key, label, kind in (("general", _("General satisfaction rate"), "share"),
-                                 ("comprehensive", _("Comprehensive satisfaction"), "share"),
-                                 ("mean_score", _("Mean score (1–5)"), None),
-                                 ("return_rate", _("Would return or recommend"), "share"),
-                                 ("expectation", _("Expectation met (%(pct)s)", pct="%"), None)):
+        for key, _long, label, kind in t.moh_measures():
             m = moh.get(key)
             if m:
                 rows.append([label, t.value(m["value"], kind, 1 if kind else 2),

@@ -30,16 +30,17 @@ trend test is recomputed on the published periods only. Comments are never publi
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.report import MIN_TREND_PERIODS, period_bounds
+from analysis.report import MIN_TREND_PERIODS, period_bounds, period_of
 from analysis.suppress import DEFAULT_THRESHOLD, suppress_counts
 from analysis.trends import trend_test
 
@@ -144,8 +145,6 @@ def publish(session: Session, scope: Scope, unit: Unit, filters: ReportFilters, 
 
 
 def _day_after(day: date) -> str:
-    from datetime import timedelta
-
     return (day + timedelta(days=1)).strftime("%d/%m/%Y")
 
 
@@ -183,10 +182,7 @@ def public_filters_for(instrument: str, window: str, date_from: date, date_to: d
 
 
 def public_filters(pub: Publication) -> ReportFilters:
-    window = {"month": f"{pub.date_from.year}-{pub.date_from.month:02d}",
-              "quarter": f"{pub.date_from.year}-Q{(pub.date_from.month - 1) // 3 + 1}",
-              "year": f"{pub.date_from.year}"}.get(pub.period, "custom")
-    return public_filters_for(pub.instrument.key, window, pub.date_from, pub.date_to)
+    return public_filters_for(pub.instrument.key, period_of(pub.date_from, pub.period), pub.date_from, pub.date_to)
 
 
 def _withheld_group(counts: list[int]) -> list[bool]:
@@ -268,8 +264,6 @@ def _public_trend(public: list[dict[str, Any]], trend: list[Mapping[str, Any]]) 
 
 
 def _finite(x: float | None) -> float | None:
-    import math
-
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 

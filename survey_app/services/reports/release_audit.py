@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.disclosure import figures_for_tree, protect
-from analysis.report import period_bounds, period_of
+from analysis.report import period_bounds, period_labels, period_of
 
 from ...models import Publication, RollupResponse, Unit
 from ..officials.scope import path_under
@@ -39,23 +39,6 @@ def _province(path: str) -> str:
     """The province's path above a unit's path (``/vn/qt/tx-qt/p2/`` → ``/vn/qt/``)."""
     parts = [p for p in path.split("/") if p]
     return "/" + "/".join(parts[:2]) + "/"
-
-
-def _months(first: date, last: date) -> list[str]:
-    out: list[str] = []
-    day = first.replace(day=1)
-    while day <= last:
-        out.append(period_of(day, "month"))
-        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return out
-
-
-def _label(period: str, first: date) -> str:
-    if period == "year":
-        return f"{first.year}"
-    if period == "quarter":
-        return period_of(first, "quarter")
-    return period_of(first, "month")
 
 
 class _Page:
@@ -96,18 +79,19 @@ def protect_release(session: Session, unit: Unit, view, results: dict[str, Any],
             .where(Publication.instrument_id == instrument_id, Publication.unpublished_at.is_(None),
                    Publication.figures.is_not(None), path_under(Unit.path, province))))
     new_first, new_last = view.filters.date_from, view.filters.date_to
-    new_label = _label(_kind(view.filters.window), new_first)
+    new_label = view.filters.window  # a release is one calendar period, named as its window
 
     units = {u.id: u for u in session.scalars(select(Unit).where(path_under(Unit.path, province)))}
     by_path = {u.path: u.id for u in units.values()}
 
     pages: list[tuple[_Page, bool]] = [(_Page(unit.id, new_label, results, by_path), False)]
-    months = set(_months(new_first, new_last))
+    months = set(period_labels(new_first, new_last, "month"))
     for pub in releases:
         if pub.unit_id not in units or pub.id == excluding:
             continue
-        pages.append((_Page(pub.unit_id, _label(pub.period, pub.date_from), pub.figures["results"], by_path), True))
-        months.update(_months(pub.date_from, pub.date_to))
+        pages.append((_Page(pub.unit_id, period_of(pub.date_from, pub.period), pub.figures["results"], by_path),
+                      True))
+        months.update(period_labels(pub.date_from, pub.date_to, "month"))
 
     # Atoms: trusted responses per (place answered, month).
     counts: dict[tuple[int, str], int] = defaultdict(int)
@@ -150,12 +134,6 @@ def protect_release(session: Session, unit: Unit, view, results: dict[str, Any],
         log.warning("release of %s %s withheld whole: %s", unit.path, new_label, exc)
         hide = set(new_figures)
     return _apply(results, {loc for expr in hide for loc in where.get(expr, ())})
-
-
-def _kind(window: str) -> str:
-    from .publication import release_kind
-
-    return release_kind(window) or "month"
 
 
 def _ancestors(units: Mapping[int, Unit], unit_id: int) -> list[int]:

@@ -50,6 +50,7 @@ class _Plans:
     def __init__(self, session: Session):
         self.session = session
         self.cache: dict[int, tuple[Scoring, frozenset[str]]] = {}
+        self.layouts: dict[int, rl.FeatureLayout] = {}
 
     def get(self, version_id: int) -> tuple[Scoring, frozenset[str]]:
         if version_id not in self.cache:
@@ -57,6 +58,12 @@ class _Plans:
             counted = frozenset(q["key"] for q in snapshot["questions"] if q["type"] in COUNTED_TYPES)
             self.cache[version_id] = (scoring_of(snapshot), counted)
         return self.cache[version_id]
+
+    def layout(self, version_id: int) -> rl.FeatureLayout:
+        """The respondent feature layout of a version, computed once per catch-up."""
+        if version_id not in self.layouts:
+            self.layouts[version_id] = rl.feature_layout(self.get(version_id)[0])
+        return self.layouts[version_id]
 
 
 def _upsert(session: Session, table, rows: list[dict[str, Any]], add: Sequence[str], replace: Sequence[str] = ()) -> None:
@@ -114,7 +121,7 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
             acc[5] += sign * s.points
             acc[6] += sign * s.points * s.points
         month = day.replace(day=1)
-        features[base + (month, r.channel, trust)].append((sign, rl.respondent_features(scoring, given)))
+        features[base + (month, r.channel, trust)].append((sign, rl.respondent_features(scoring, given, plans.layout(r.instrument_version_id))))
         for factor, vector in s.factor_vectors.items():
             fkey = base + (month, r.channel, trust, factor)
             k = len(vector)
@@ -155,7 +162,7 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         table = RollupMoments.__table__
         rows = []
         for key, signed in features.items():
-            layout = rl.feature_layout(plans.get(key[2])[0])
+            layout = plans.layout(key[2])
             where = [table.c[c] == v for c, v in zip(mcols, key)]
             existing = session.execute(select(table.c.moments).where(*where)).scalar()
             base = (stored_moments(existing if isinstance(existing, dict) else json.loads(existing))[1]

@@ -12,6 +12,8 @@ from typing import Any, Mapping, Sequence
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from analysis.report import period_of
+
 DASH = "—"
 MINUS = "\u2212"
 
@@ -112,9 +114,7 @@ def release_label(period: str, first: date) -> str:
     """A release's period in words: ``10/2026``, ``Quý 4/2026``, ``Năm 2026``."""
     if period == "year":
         return _("Year %(year)d", year=first.year)
-    if period == "quarter":
-        return period_label(f"{first.year}-Q{(first.month - 1) // 3 + 1}")
-    return period_label(f"{first.year}-{first.month:02d}")
+    return period_label(period_of(first, period))
 
 
 def trend_sentence(test: Mapping[str, Any] | None, unit: str | None = "share") -> str:
@@ -209,6 +209,21 @@ def public_interval(low: float | None, high: float | None, unit: str | None = "s
     return _("between %(low)s and %(high)s", low=number(low, digits), high=number(high, digits))
 
 
+def moh_measures() -> list[tuple[str, str, str, str | None]]:
+    """The Ministry of Health measures every output shows, in order:
+    (report key, label, short label for spreadsheets and the PDF, ``"share"`` or ``None``
+    for a score)."""
+    return [
+        ("general", _("General satisfaction rate (item answers at levels 4–5)"), _("General satisfaction rate"),
+         "share"),
+        ("comprehensive", _("Comprehensive satisfaction (respondents satisfied with every item)"),
+         _("Comprehensive satisfaction"), "share"),
+        ("mean_score", _("Mean score (1–5)"), _("Mean score (1–5)"), None),
+        ("return_rate", _("Would return or recommend"), _("Would return or recommend"), "share"),
+        ("expectation", _("Expectation met (%(pct)s)", pct="%"), _("Expectation met (%(pct)s)", pct="%"), None),
+    ]
+
+
 def index_name(method: str | None) -> str:
     return {
         "satisfied_share": _("Satisfaction index"),
@@ -297,7 +312,7 @@ def helpers() -> dict[str, Any]:
     return {"fmt_num": number, "fmt_count": count, "fmt_pct": percent, "fmt_value": value,
             "fmt_interval": interval, "fmt_p": p_value, "fmt_points": points, "fmt_day": day,
             "fmt_diff": difference, "diff_unit": difference_unit, "public_trend_sentence": public_trend_sentence,
-            "public_interval": public_interval, "release_label": release_label,
+            "public_interval": public_interval, "release_label": release_label, "moh_measures": moh_measures,
             "period_label": period_label, "trend_sentence": trend_sentence, "change_sentence": change_sentence,
             "change_detail": change_detail,
             "index_name": index_name, "funnel_label": funnel_label, "channel_label": channel_label,
