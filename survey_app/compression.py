@@ -20,7 +20,9 @@ decision rests on what the secret is worth:
 * A citizen's page (survey, petition, public results) holds only the CSRF token of an
   anonymous session, and a stolen one is worth nothing: a cross-site POST carries no
   ``Lax`` cookie, so the token has no session to match (and Flask-WTF's token changes
-  every second anyway). These pages, which phones load over slow links, are compressed.
+  every second anyway). A petition's status page is reached by the tracking code in its
+  address, which an attacker able to aim at it already holds. These pages, which phones
+  load over slow links, are compressed.
 * Static files hold no secret and are compressed for everybody.
 * The JSON API with an API key: a browser cannot be made to send the key
   (``Authorization`` header), so those answers are compressed; with an official's session
