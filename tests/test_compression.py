@@ -8,9 +8,13 @@ from pathlib import Path
 
 import brotli
 from flask import Blueprint, Flask, url_for
+from sqlalchemy import select
 
 from survey_app import static_files
+from survey_app.extensions import db
+from survey_app.models import Unit
 from survey_app.services.data.demo import DEMO_PASSWORD
+from survey_app.services.officials import apikeys
 
 SIPAS = "/s/p2motcua"
 APP_DIR = Path(__file__).resolve().parent.parent / "survey_app"
@@ -202,3 +206,18 @@ def test_a_changed_file_gets_a_new_url(tmp_path):
         with client.get(url) as response:
             assert response.status_code == 200 and response.headers["Cache-Control"] == cache, url
 
+
+
+def test_the_api_is_compressed_for_an_api_key_but_not_for_an_officials_session(demo_app, client):
+    point = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
+    secret = apikeys.create_key(db.session, point, "Cổng dữ liệu").secret
+    db.session.commit()
+    asked = {"Accept-Encoding": "gzip"}
+    report_url = "/api/v1/reports/p2motcua?instrument=sipas&window=custom&from=2026-01-01&to=2026-06-30"
+    with client.get(report_url, headers={**asked, "Authorization": f"Bearer {secret}"}) as keyed:
+        assert keyed.status_code == 200 and keyed.headers["Content-Encoding"] == "gzip"
+        report = gzip.decompress(keyed.get_data())
+        assert b'"responses"' in report and "accept-encoding" in vary(keyed)
+    with official_client(demo_app).get(report_url, headers=asked) as session_read:
+        assert session_read.status_code == 200 and "Content-Encoding" not in session_read.headers
+        assert b'"responses"' in session_read.get_data() and len(session_read.get_data()) >= 500
