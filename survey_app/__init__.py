@@ -18,7 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app.instance_path)
 
-    from . import cli, errors, i18n, inputs
+    from . import cli, compression, errors, i18n, inputs, static_files
     from .database import init_database
     from .extensions import csrf, db, limiter, migrate
 
@@ -74,5 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
         return response
 
+    compression.init_app(app)  # brotli or gzip, but never an official's page (BREACH: compression.py)
+    static_files.init_app(app)  # after every blueprint: hashes each static folder once, for url_for
     check_official_routes(app)  # last: refuses to start if an official view declares no role
     return app
