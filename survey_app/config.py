@@ -164,9 +164,17 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
                                                "120 per minute"),
         "RATELIMIT_CODE_ENTRY": parse_limits("RATELIMIT_CODE_ENTRY", env.get("RATELIMIT_CODE_ENTRY"),
                                              "10 per 10 minutes;50 per day"),
+        # The same limits on the address alone (a client rotating its user agent is still one
+        # address): higher, since people behind one NAT or office Wi-Fi share an address.
+        "RATELIMIT_SURVEY_ADDRESS": parse_limits("RATELIMIT_SURVEY_ADDRESS", env.get("RATELIMIT_SURVEY_ADDRESS"),
+                                                 "40 per 10 minutes;300 per day"),
+        "RATELIMIT_CODE_ENTRY_ADDRESS": parse_limits("RATELIMIT_CODE_ENTRY_ADDRESS",
+                                                     env.get("RATELIMIT_CODE_ENTRY_ADDRESS"),
+                                                     "50 per 10 minutes;250 per day"),
         "SURVEY_MIN_FILL_SECONDS": parse_int("SURVEY_MIN_FILL_SECONDS", env.get("SURVEY_MIN_FILL_SECONDS"), 3, 0),
         "SURVEY_BURST_WINDOW_SECONDS": parse_int("SURVEY_BURST_WINDOW_SECONDS", env.get("SURVEY_BURST_WINDOW_SECONDS"), 600, 60),
         "SURVEY_BURST_DEVICE": parse_int("SURVEY_BURST_DEVICE", env.get("SURVEY_BURST_DEVICE"), 3, 2),
+        "SURVEY_BURST_ADDRESS": parse_int("SURVEY_BURST_ADDRESS", env.get("SURVEY_BURST_ADDRESS"), 8, 2),
         "SURVEY_IDENTICAL_MIN": parse_int("SURVEY_IDENTICAL_MIN", env.get("SURVEY_IDENTICAL_MIN"), 8, 2),
         "SURVEY_IDENTICAL_FACTOR": parse_int("SURVEY_IDENTICAL_FACTOR", env.get("SURVEY_IDENTICAL_FACTOR"), 5, 1),
         # Kiosks: reset to the start after an answer, reload an idle half-filled form,
@@ -183,6 +191,7 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES": parse_int("LOGIN_MAX_FAILURES", env.get("LOGIN_MAX_FAILURES"), 5, 1),
         "LOGIN_LOCK_MINUTES": parse_int("LOGIN_LOCK_MINUTES", env.get("LOGIN_LOCK_MINUTES"), 15, 1),
         "LOGIN_DEVICE_LIMIT": env.get("LOGIN_DEVICE_LIMIT") or "20 per 15 minutes",
+        "LOGIN_ADDRESS_LIMIT": env.get("LOGIN_ADDRESS_LIMIT") or "60 per 15 minutes",
         # Instruments are shared by the whole tree: managing them needs the role on a unit at
         # this depth or above (0 = the country, 1 = a province).
         "SHARED_ADMIN_MAX_DEPTH": parse_int("SHARED_ADMIN_MAX_DEPTH", env.get("SHARED_ADMIN_MAX_DEPTH"), 1, 0),
@@ -200,6 +209,11 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
                                                   "3 per 10 minutes;10 per day"),
         "RATELIMIT_TRACKING_LOOKUP": parse_limits("RATELIMIT_TRACKING_LOOKUP", env.get("RATELIMIT_TRACKING_LOOKUP"),
                                                   "30 per 10 minutes;200 per day"),
+        "RATELIMIT_PETITION_ADDRESS": parse_limits("RATELIMIT_PETITION_ADDRESS", env.get("RATELIMIT_PETITION_ADDRESS"),
+                                                   "15 per 10 minutes;50 per day"),
+        "RATELIMIT_TRACKING_LOOKUP_ADDRESS": parse_limits("RATELIMIT_TRACKING_LOOKUP_ADDRESS",
+                                                          env.get("RATELIMIT_TRACKING_LOOKUP_ADDRESS"),
+                                                          "100 per 10 minutes;600 per day"),
         # Compression (Flask-Compress; which responses, and why not an official's: compression.py).
         # Brotli where the client accepts it (browsers do over HTTPS), else gzip; no zstd or
         # deflate (no gain at our sizes; deflate is ambiguous in old clients). Streamed

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms import ButtonForm
+from ..ratelimit import address_limit_key
 from ..services.officials import accounts
 from . import bp, mark_seen, safe_next
 from .forms import LoginForm, PasswordForm
@@ -16,12 +17,18 @@ def _device_limit() -> str:
     return current_app.config["LOGIN_DEVICE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_LIMIT"]
+
+
 def _failed(response) -> bool:
     return response.status_code == 401
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_device_limit, methods=["POST"], deduct_when=_failed, scope="login-device")
+@limiter.limit(_address_limit, key_func=address_limit_key, methods=["POST"], deduct_when=_failed,
+               scope="login-address")
 def login():
     """One message and one status for an unknown user, a wrong password and a lock."""
     if current_user.is_authenticated:

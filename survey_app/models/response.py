@@ -40,6 +40,9 @@ class Response(Base):
     # The keyed daily hash of (IP, user agent) from ratelimit.daily_device_hash: it rotates
     # every UTC day and cannot be reversed without SECRET_KEY. Used only to spot bursts.
     device_hash: Mapped[Optional[str]] = mapped_column(String(32))
+    # The same for the IP alone (ratelimit.daily_address_hash): a client that changes its
+    # user agent is a new device each time but still one address.
+    address_hash: Mapped[Optional[str]] = mapped_column(String(32))
     # The rollup watermark: set in the transaction that adds this response to the rollups.
     rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

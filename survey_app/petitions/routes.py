@@ -10,7 +10,7 @@ from ..errors import AppError, abort_with, error_response
 from ..extensions import csrf, db, limiter
 from ..i18n import current_language
 from ..models import Unit, utcnow
-from ..ratelimit import device_key
+from ..ratelimit import address_limit_key, device_limit_key
 from ..services.officials import lookup
 from ..services.petitions import operations as service
 from ..services.petitions.labels import CATEGORY_LABELS, STATUS_LABELS
@@ -24,14 +24,16 @@ HONEYPOT_FIELD = "website"
 
 # ------------------------------------------------------------------ rate limits (settings, read per request)
 
-def _device_limit_key() -> str:
-    return f"{current_app.config.get('RATELIMIT_KEY_PREFIX') or ''}device:{device_key()}"
-
-
+# Each on the device and, higher, on the address alone (see survey_app.ratelimit).
 petition_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_PETITION_DEVICE"], scope="petition-device",
-                                      key_func=_device_limit_key, methods=["POST"])
+                                      key_func=device_limit_key, methods=["POST"])
+petition_address_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_PETITION_ADDRESS"],
+                                              scope="petition-address", key_func=address_limit_key, methods=["POST"])
 lookup_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TRACKING_LOOKUP"], scope="tracking-lookup",
-                                    key_func=_device_limit_key, methods=["GET"])
+                                    key_func=device_limit_key, methods=["GET"])
+lookup_address_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TRACKING_LOOKUP_ADDRESS"],
+                                            scope="tracking-lookup-address", key_func=address_limit_key,
+                                            methods=["GET"])
 
 
 def settings() -> service.PetitionSettings:
@@ -85,6 +87,7 @@ def _allow_upload() -> None:
 @bp.route("/f/<path:ref>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks CSRF itself, so an expired session re-renders the form with the text kept
 @petition_limit
+@petition_address_limit
 def form(ref: str):
     unit = _unit(ref)
     if request.method == "GET":
@@ -173,6 +176,7 @@ def too_many(exc):
 
 @bp.get("/t")
 @lookup_limit
+@lookup_address_limit
 def track():
     form = TrackingForm(request.args)
     raw = request.args.get("code", "")
@@ -191,6 +195,7 @@ def track():
 
 @bp.get("/t/<tracking>")
 @lookup_limit
+@lookup_address_limit
 def status(tracking: str):
     petition = service.find_by_tracking(db.session, tracking)
     if petition is None:

@@ -55,6 +55,7 @@ def _action(found: tokens.TokenTarget) -> str:
 
 @bp.route("/v", methods=["GET", "POST"])
 @limits.code_entry_limit
+@limits.code_entry_address_limit
 def code_entry():
     typed = request.form.get("code", "")[:64] if request.method == "POST" else ""
     if request.method == "GET":
@@ -79,6 +80,7 @@ def token_survey(code: str):
 @bp.post("/v/<code>")
 @csrf.exempt  # checked in flow.submit_survey, so a failed check re-renders the form with the answers kept
 @limits.survey_device_limit
+@limits.survey_address_limit
 def token_submit(code: str):
     try:
         found = tokens.resolve_token(db.session, code)

@@ -13,7 +13,7 @@ from ..errors import abort_with
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..models import utcnow
-from ..ratelimit import device_key
+from ..ratelimit import address_key, device_key
 from ..services.collect import abuse, surveys
 from ..services.petitions import operations as petitions
 
@@ -75,8 +75,9 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
                              first_served=token.started_at if token else None, **context)
     now = utcnow()
     device_hash = None if channel == "kiosk" else device_key()
+    address_hash = None if channel == "kiosk" else address_key()
     signals = abuse.Signals(
-        channel=channel, device_hash=device_hash,
+        channel=channel, device_hash=device_hash, address_hash=address_hash,
         honeypot=bool(request.form.get(surveys.HONEYPOT_FIELD, "").strip()),
         fill_seconds=(now - token.started_at).total_seconds(),
     )
@@ -88,7 +89,8 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
     surveys.submit_response(
         db.session, target, validation.answers, channel=channel, language=current_language(),
         idempotency_key=token.nonce, trust=verdict.trust, trust_reason=verdict.reason,
-        submitted_at=now, device_hash=device_hash, spend_token_id=spend_token_id,
+        submitted_at=now, device_hash=device_hash, address_hash=address_hash,
+        spend_token_id=spend_token_id,
         also_flag=verdict.also_flag,
     )
     # Stored: nothing below touches the database. A low score invites the citizen to leave

@@ -3,6 +3,10 @@
 - per device: the keyed daily hash of IP + user agent (``ratelimit.device_key``), shared by
   every survey form (``RATELIMIT_SURVEY_DEVICE``) and, separately, by the page where codes
   are typed (``RATELIMIT_CODE_ENTRY``);
+- per address: the same two limits keyed by the IP's daily hash alone
+  (``RATELIMIT_SURVEY_ADDRESS``, ``RATELIMIT_CODE_ENTRY_ADDRESS``), set several times
+  higher because people behind one NAT share an address; a client that changes its user
+  agent at every request escapes the device key but not these;
 - per service point: a burst cap keyed by the point's code, shared by ``/s/<code>`` and the
   kiosk ``/k/<code>`` (``RATELIMIT_SURVEY_POINT``).
 
@@ -18,15 +22,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from ..extensions import limiter
-from ..ratelimit import device_key
-
-
-def _prefix() -> str:
-    return current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
-
-
-def device_limit_key() -> str:
-    return f"{_prefix()}device:{device_key()}"
+from ..ratelimit import _prefix, address_limit_key, device_limit_key
 
 
 def point_limit_key() -> str:
@@ -49,5 +45,10 @@ survey_device_limit = limiter.shared_limit(
     _setting("RATELIMIT_SURVEY_DEVICE"), scope="survey-device", key_func=device_limit_key, methods=["POST"])
 survey_point_limit = limiter.shared_limit(
     _setting("RATELIMIT_SURVEY_POINT"), scope="survey-point", key_func=point_limit_key, methods=["POST"])
+survey_address_limit = limiter.shared_limit(
+    _setting("RATELIMIT_SURVEY_ADDRESS"), scope="survey-address", key_func=address_limit_key, methods=["POST"])
 code_entry_limit = limiter.shared_limit(
     _setting("RATELIMIT_CODE_ENTRY"), scope="code-entry", key_func=device_limit_key, methods=["POST"])
+code_entry_address_limit = limiter.shared_limit(
+    _setting("RATELIMIT_CODE_ENTRY_ADDRESS"), scope="code-entry-address", key_func=address_limit_key,
+    methods=["POST"])

@@ -24,6 +24,7 @@ def survey(code: str):
 @bp.post("/s/<code>")
 @csrf.exempt  # checked in flow.submit_survey, so a failed check re-renders the form with the answers kept
 @limits.survey_device_limit
+@limits.survey_address_limit
 @limits.survey_point_limit
 def submit(code: str):
     target = flow.open_target(code)

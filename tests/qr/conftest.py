@@ -176,3 +176,16 @@ def _no_public_base_url_from_the_environment(request):
     """Tests name the public address themselves; a PUBLIC_BASE_URL in the shell must not leak in."""
     if "demo_app" in request.fixturenames:
         request.getfixturevalue("demo_app").config["PUBLIC_BASE_URL"] = ""
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limited(request, variant):
+    """An app with rate limits on; ``limited(**settings)`` picks the storage of the param."""
+    def make(**settings):
+        config = {"RATELIMIT_ENABLED": True, **settings}
+        if request.param == "redis":
+            config["RATELIMIT_STORAGE_URI"] = request.getfixturevalue("redis_url")
+            config["RATELIMIT_KEY_PREFIX"] = request.getfixturevalue("limiter_prefix")
+        return variant(**config)
+    make.storage = request.param
+    return make

@@ -25,19 +25,6 @@ def phone(app, name: str = PHONE):
     return client
 
 
-@pytest.fixture(params=["memory", "redis"])
-def limited(request, variant):
-    """An app with rate limits on; ``limited(**settings)`` picks the storage of the param."""
-    def make(**settings):
-        config = {"RATELIMIT_ENABLED": True, **settings}
-        if request.param == "redis":
-            config["RATELIMIT_STORAGE_URI"] = request.getfixturevalue("redis_url")
-            config["RATELIMIT_KEY_PREFIX"] = request.getfixturevalue("limiter_prefix")
-        return variant(**config)
-    make.storage = request.param
-    return make
-
-
 def test_a_device_over_its_limit_gets_a_translated_429_and_nothing_is_stored(limited, answer, token_campaign,
                                                                             issue):
     app = limited(RATELIMIT_SURVEY_DEVICE="3 per 10 minutes", RATELIMIT_SURVEY_POINT="100 per minute")

@@ -17,6 +17,14 @@ so a report can include or exclude each kind:
     The earlier ones of the burst are flagged too. Only for the open poster QR (channel
     ``qr``): a kiosk is one enrolled device by design, and a parent answering with one code
     per child from one phone is what one-time codes are for.
+``address_burst``
+    this is at least the ``k``-th response from one address (the keyed daily hash of the IP
+    alone) at one point within the window, with ``k = max(SURVEY_BURST_ADDRESS,
+    SURVEY_IDENTICAL_FACTOR * usual)`` and ``usual`` as for ``identical_run`` below. It is
+    what ``device_burst`` is to a client that changes its user agent at every answer (a new
+    "device" each time). People behind one office Wi-Fi share an address, so the threshold
+    rises with the point's usual traffic: only a run far above it counts. Poster QR only,
+    as ``device_burst``; the earlier ones are flagged too.
 ``identical_run``
     the same answer set arrived at one point ``k`` times within the window, where ``k`` is
     far above the point's usual rate: ``k >= max(SURVEY_IDENTICAL_MIN,
@@ -58,6 +66,7 @@ class AbuseSettings:
     min_fill_seconds: int = 3
     window_seconds: int = 600
     burst_device: int = 3
+    burst_address: int = 8
     identical_min: int = 8
     identical_factor: int = 5
 
@@ -67,6 +76,7 @@ class AbuseSettings:
             min_fill_seconds=int(config.get("SURVEY_MIN_FILL_SECONDS", cls.min_fill_seconds)),
             window_seconds=int(config.get("SURVEY_BURST_WINDOW_SECONDS", cls.window_seconds)),
             burst_device=int(config.get("SURVEY_BURST_DEVICE", cls.burst_device)),
+            burst_address=int(config.get("SURVEY_BURST_ADDRESS", cls.burst_address)),
             identical_min=int(config.get("SURVEY_IDENTICAL_MIN", cls.identical_min)),
             identical_factor=int(config.get("SURVEY_IDENTICAL_FACTOR", cls.identical_factor)),
         )
@@ -78,6 +88,7 @@ class Signals:
 
     channel: str
     device_hash: str | None
+    address_hash: str | None = None
     honeypot: bool = False
     fill_seconds: float | None = None
 
@@ -102,7 +113,13 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
            settings: AbuseSettings, now: datetime) -> Verdict:
     """Decide the trust flag for a submission about to be stored (reads only)."""
     reasons: list[str] = []
-    also_flag: dict[int, str] = {}
+    earlier: dict[int, list[str]] = {}  # earlier response id -> the bursts it joins
+
+    def join(reason: str, ids) -> None:
+        reasons.append(reason)
+        for rid in ids:
+            earlier.setdefault(rid, []).append(reason)
+
     if signals.honeypot:
         reasons.append("honeypot")
     if settings.min_fill_seconds and signals.fill_seconds is not None and signals.fill_seconds < settings.min_fill_seconds:
@@ -114,39 +131,63 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
         .where(Response.campaign_id == target.campaign.id, Response.unit_id == target.unit.id,
                Response.submitted_at >= since)
     )
-    if signals.device_hash and signals.channel == "qr":
-        same_device = list(session.scalars(recent.where(Response.device_hash == signals.device_hash)
-                                           .order_by(Response.id)))
-        if len(same_device) + 1 >= settings.burst_device:
-            reasons.append("device_burst")
-            also_flag.update({rid: "device_burst" for rid in same_device})
+    usual = _UsualRate(session, target, since, settings)
+    if signals.channel == "qr":
+        if signals.device_hash:
+            same_device = list(session.scalars(recent.where(Response.device_hash == signals.device_hash)
+                                               .order_by(Response.id)))
+            if len(same_device) + 1 >= settings.burst_device:
+                join("device_burst", same_device)
+        if signals.address_hash:
+            same_address = list(session.scalars(recent.where(Response.address_hash == signals.address_hash)
+                                                .order_by(Response.id)))
+            if (len(same_address) + 1 >= settings.burst_address
+                    and len(same_address) + 1 >= usual.threshold(settings.burst_address)):
+                join("address_burst", same_address)
 
-    run = None
     if signals.channel in ("qr", "kiosk"):
-        run = _identical_run(session, target, answers, recent, since, settings)
-    if run is not None:
-        reasons.append("identical_run")
-        for rid in run:
-            also_flag[rid] = "device_burst,identical_run" if also_flag.get(rid) else "identical_run"
+        run = _identical_run(session, answers, recent, usual, settings)
+        if run is not None:
+            join("identical_run", run)
 
     if not reasons:
         return Verdict("ok", None)
-    return Verdict("suspect", ",".join(reasons), also_flag)
+    return Verdict("suspect", ",".join(reasons), {rid: ",".join(r) for rid, r in earlier.items()})
 
 
-def _identical_run(session: Session, target: SurveyTarget, answers: Answers, recent, since: datetime,
+class _UsualRate:
+    """The point's expected responses per window while the counter is open, read once and
+    only when a threshold needs it: responses in the previous ``BASELINE_DAYS`` days divided
+    by the number of windows in ``BASELINE_DAYS`` × ``OPEN_HOURS_PER_DAY`` hours."""
+
+    def __init__(self, session: Session, target: SurveyTarget, since: datetime, settings: AbuseSettings):
+        self._session, self._target, self._since, self._settings = session, target, since, settings
+        self._per_window: float | None = None
+
+    def per_window(self) -> float:
+        if self._per_window is None:
+            baseline = self._session.scalar(
+                select(func.count()).select_from(Response).where(
+                    Response.campaign_id == self._target.campaign.id, Response.unit_id == self._target.unit.id,
+                    Response.submitted_at >= self._since - timedelta(days=BASELINE_DAYS),
+                    Response.submitted_at < self._since)
+            ) or 0
+            windows = BASELINE_DAYS * OPEN_HOURS_PER_DAY * 3600 / self._settings.window_seconds
+            self._per_window = baseline / windows
+        return self._per_window
+
+    def threshold(self, minimum: int) -> int:
+        """``max(minimum, ceil(SURVEY_IDENTICAL_FACTOR × usual))``."""
+        return max(minimum, math.ceil(self._settings.identical_factor * self.per_window()))
+
+
+def _identical_run(session: Session, answers: Answers, recent, usual: _UsualRate,
                    settings: AbuseSettings) -> list[int] | None:
     """The earlier responses of an identical run this submission completes, or ``None``."""
     recent_ids = list(session.scalars(recent.order_by(Response.id.desc()).limit(RECENT_LIMIT)))
     if len(recent_ids) + 1 < settings.identical_min:
         return None  # cannot reach the threshold: skip the answer read
-    baseline = session.scalar(
-        select(func.count()).select_from(Response).where(
-            Response.campaign_id == target.campaign.id, Response.unit_id == target.unit.id,
-            Response.submitted_at >= since - timedelta(days=BASELINE_DAYS), Response.submitted_at < since)
-    ) or 0
-    windows = BASELINE_DAYS * OPEN_HOURS_PER_DAY * 3600 / settings.window_seconds
-    threshold = max(settings.identical_min, math.ceil(settings.identical_factor * baseline / windows))
+    threshold = usual.threshold(settings.identical_min)
     if len(recent_ids) + 1 < threshold:
         return None
     rows: dict[int, list[tuple[str, int | None, str | None]]] = {rid: [] for rid in recent_ids}

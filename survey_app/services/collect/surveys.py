@@ -267,7 +267,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
                     *, channel: str, language: str, idempotency_key: str,
                     trust: str = "ok", trust_reason: str | None = None,
                     submitted_at: datetime | None = None, device_hash: str | None = None,
-                    spend_token_id: int | None = None,
+                    address_hash: str | None = None, spend_token_id: int | None = None,
                     also_flag: Mapping[int, str] | None = None) -> Submitted:
     """Store one response and its answers in one transaction.
 
@@ -280,8 +280,8 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
     :class:`TokenAlreadySpent` is raised, unless this very form was stored before (a
     retry), which returns that response as usual. ``also_flag`` maps earlier response ids
     to a trust reason: they join this one's burst and are marked suspect in the same
-    transaction (see :mod:`survey_app.services.collect.abuse`). ``device_hash`` is the keyed daily
-    hash of the device, never a raw address.
+    transaction (see :mod:`survey_app.services.collect.abuse`). ``device_hash`` and ``address_hash`` are the
+    keyed daily hashes of the device and of the address alone, never a raw address.
     """
     now = submitted_at or utcnow()
     try:
@@ -295,7 +295,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             campaign_id=target.campaign.id, unit_id=target.unit.id,
             instrument_version_id=target.version.id, channel=channel, language=language,
             submitted_at=now, trust=trust, trust_reason=trust_reason,
-            idempotency_key=idempotency_key, device_hash=device_hash,
+            idempotency_key=idempotency_key, device_hash=device_hash, address_hash=address_hash,
         )
         session.add(response)
         session.flush()
