@@ -21,7 +21,7 @@ from ..guard import current_scope, official_route
 from ..i18n import current_language
 from ..models import ROLE_RANK, Campaign, Grant, Instrument, InstrumentVersion, Response, Unit, campaign_unit, utcnow
 from ..models import Kiosk
-from ..services.collect import instruments, surveys
+from ..services.collect import instruments, surveys, xlsform
 from ..services.officials import accounts, audit, campaigns, tree
 from ..services.officials.scope import not_found, path_under
 from ..services.qr import encoding as qr
@@ -513,11 +513,17 @@ def instrument_upload():
     if form.validate_on_submit():
         upload = form.file.data
         name = "upload/" + (upload.filename or "instrument.toml").replace("/", "_")[-150:]
-        data = upload.read(instruments.MAX_FILE_BYTES + 1)
+        data = upload.read(max(instruments.MAX_FILE_BYTES, xlsform.MAX_WORKBOOK_BYTES) + 1)
         try:
-            definition = instruments.parse_bytes(data, name)
+            if name.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04"):  # a workbook: an XLSForm
+                definition = xlsform.read_workbook(data, name)
+            else:
+                definition = instruments.parse_bytes(data, name)
         except instruments.InstrumentError as exc:
             problems = exc.problems
+            status = 422
+        except xlsform.XLSFormError as exc:
+            problems = exc.lines(name)
             status = 422
         else:
             outcome = instruments.store(db.session, definition, name)

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Instrument, InstrumentVersion
+from survey_app.services.collect import instruments
+from test_xlsform import local_form, workbook
 
 SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
 
@@ -92,3 +94,27 @@ def test_an_invalid_upload_shows_every_problem_and_saves_nothing(world, as_user,
         assert response.status_code == 422 and "Vui lòng chọn một tệp." in response.get_data(as_text=True)
     assert versions_count() == before
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "instrument.uploaded")) == 0
+
+
+def test_a_province_admin_uploads_an_xlsform_and_a_ward_admin_cannot(world, as_user, csrf):
+    before = versions_count()
+    ward = as_user("p2admin")
+    with upload(ward, csrf, "queue.xlsx", workbook(local_form())) as response:
+        assert response.status_code == 403
+    client = as_user("demo-admin")
+    with upload(client, csrf, "bad.xlsx", workbook(local_form({("survey", 11, 7): "${why} = 'x'"}))) as response:
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "upload/bad.xlsx: trang “survey”, dòng 11, cột “relevant”" in html
+    assert versions_count() == before
+    with upload(client, csrf, "queue.xlsx", workbook(local_form())) as response:
+        assert response.status_code == 303
+    item = db.session.scalar(select(Instrument).where(Instrument.key == "queue-local"))
+    assert item is not None and versions_count() == before + 1
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "instrument.uploaded")).one()
+    assert event.detail == {"key": "queue-local", "version": 1, "file": "upload/queue.xlsx"}
+    # a changed workbook for the same key is a new version, as a TOML file would be
+    changed = workbook(local_form({("settings", 2, 3): "Quick queue survey"}))
+    with upload(client, csrf, "queue.xlsx", changed) as response:
+        assert response.status_code == 303
+    assert instruments.latest_version(db.session, "queue-local").number == 2

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import UNIT_KINDS, Instrument, InstrumentVersion
+from . import relevance
 
 SCHEMA_VERSION = 1
 QUESTION_TYPES = ("scale", "single", "multi", "yesno", "rating", "percent", "text", "longtext")
@@ -32,20 +33,24 @@ MAX_FILE_BYTES = 256 * 1024
 
 
 class InstrumentError(ValueError):
-    """A file failed validation; ``problems`` lists every problem found."""
+    """A file failed validation; ``problems`` lists every problem found, and ``details``
+    the same problems as ``(field path, message)`` (the path is ``""`` for the file)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], details: list[tuple[str, str]] | None = None):
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.details = details if details is not None else [("", p) for p in problems]
 
 
 @dataclass
 class _Checker:
     source: str
     problems: list[str] = field(default_factory=list)
+    details: list[tuple[str, str]] = field(default_factory=list)
 
     def fail(self, path: str, message: str) -> None:
         self.problems.append(f"{self.source}: {path}: {message}" if path else f"{self.source}: {message}")
+        self.details.append((path, message))
 
     def text(self, path: str, value: Any, *, required: bool = True, max_len: int = 1000) -> str | None:
         if value is None:
@@ -215,7 +220,7 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
         if not isinstance(q, dict):
             c.fail(path, "must be a table")
             continue
-        c.unknown_keys(path, q, {"key", "type", "scale", "factor", "required", "text", "help", "options", "max_choices", "min", "max", "max_length"})
+        c.unknown_keys(path, q, {"key", "type", "scale", "factor", "required", "text", "help", "options", "max_choices", "min", "max", "max_length", "relevant"})
         qkey = q.get("key")
         if not isinstance(qkey, str) or not KEY_RE.match(qkey):
             c.fail(f"{path}.key", "must be lowercase letters, digits and '_', starting with a letter, at most 32 characters")
@@ -301,6 +306,10 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
                 c.fail(f"{path}.max_length", f"must be a whole number from 1 to {ceiling}")
                 ml = default
             out["max_length"] = ml
+        if "relevant" in q:
+            condition = _check_relevant(c, f"{path}.relevant", q["relevant"], questions, scales)
+            if condition is not None:
+                out["relevant"] = condition
         questions.append(out)
 
     scoring = raw.get("scoring")
@@ -394,12 +403,62 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
             scoring_out["grades"] = grades_out
 
     if c.problems:
-        raise InstrumentError(c.problems)
+        raise InstrumentError(c.problems, c.details)
     return {
         "schema": SCHEMA_VERSION, "key": key, "kind": kind, "title": title, "intro": intro,
         "source": source_text, "scales": scales, "factors": factors, "questions": questions,
         "scoring": scoring_out,
     }
+
+
+def _check_relevant(c: _Checker, path: str, value: Any, earlier: list[dict[str, Any]],
+                    scales: dict[str, Any]) -> str | None:
+    """A question's skip condition: it parses (``services/collect/relevance.py``), reads
+    only questions asked before it, and compares them with values they can have."""
+    text = c.text(path, value, max_len=relevance.MAX_LENGTH)
+    if not text:
+        return None
+    try:
+        node = relevance.parse(text)
+    except relevance.RelevanceError as exc:
+        c.fail(path, f"cannot be read: {exc}")
+        return None
+    by_key = {q["key"]: q for q in earlier if q.get("key")}
+    ok = True
+    for atom in relevance.atoms(node):
+        key = atom[2] if atom[0] == "cmp" else atom[1]
+        literal = atom[3] if atom[0] == "cmp" else atom[2]
+        q = by_key.get(key)
+        if q is None:
+            c.fail(path, f"${{{key}}} is not a question asked before this one")
+            ok = False
+            continue
+        qtype = q["type"]
+        if qtype in ("text", "longtext"):
+            allowed = None
+        elif qtype in ("single", "multi"):
+            allowed = {o["key"] for o in q.get("options", [])}
+        elif qtype == "scale":
+            allowed = {str(lv["value"]) for lv in scales.get(q.get("scale") or "", {}).get("levels", [])}
+        elif qtype == "yesno":
+            allowed = {"0", "1"}
+        else:
+            allowed = {str(v) for v in range(q.get("min", 0), q.get("max", 0) + 1)}
+        numeric_op = atom[0] == "cmp" and atom[1] in (">=", "<=", ">", "<")
+        if numeric_op and qtype not in ("scale", "yesno", "rating", "percent"):
+            c.fail(path, f"${{{key}}} is not a number: compare it with = or != only")
+            ok = False
+        elif atom[0] == "selected" and qtype not in ("single", "multi"):
+            c.fail(path, f"selected() needs a choice question; ${{{key}}} is {qtype!r}")
+            ok = False
+        elif atom[0] == "cmp" and qtype == "multi":
+            c.fail(path, f"${{{key}}} allows several answers: use selected(${{{key}}}, '…')")
+            ok = False
+        elif allowed is not None and not numeric_op and str(literal) not in allowed:
+            shown = literal if isinstance(literal, str) else str(literal)
+            c.fail(path, f"{shown!r} is not an answer of ${{{key}}}")
+            ok = False
+    return text if ok else None
 
 
 def parse_file(path: Path, display_name: str | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, campaign_unit, utcnow
-from . import formtoken
+from . import formtoken, relevance
 from .formtoken import FormToken
 from .text import clean_text
 
@@ -141,8 +141,13 @@ def _int_or_none(raw: str) -> int | None:
 
 
 def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
-    """Check a submitted form (a werkzeug ``MultiDict``) against an instrument definition."""
+    """Check a submitted form (a werkzeug ``MultiDict``) against an instrument definition.
+
+    A question whose ``relevant`` condition is false (``services/collect/relevance.py``,
+    read from the answers accepted before it) was not asked: whatever was sent for it is
+    dropped unchecked, and it is not required."""
     result = Validation()
+    accepted: dict[str, list[str]] = {}
     questions = definition["questions"]
     known = {FIELD_PREFIX + q["key"] for q in questions}
     unexpected = [name for name in form.keys() if name not in known and name not in FORM_META_FIELDS]
@@ -155,6 +160,9 @@ def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
         raw_values = [v for v in form.getlist(FIELD_PREFIX + key)]
         result.values[key] = [v[:5000] for v in raw_values]
         present = [v for v in raw_values if v.strip()]
+        if q.get("relevant") and not relevance.evaluate(relevance.parse(q["relevant"]), accepted):
+            continue
+        before = len(result.answers)
         if not present:
             if q["required"]:
                 result.errors[key] = _("Please answer this question.")
@@ -216,6 +224,8 @@ def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
                     result.errors[key] = _("Please answer this question.")
                 continue
             result.answers.append((key, None, text))
+        if len(result.answers) > before:
+            accepted[key] = [str(vi if vt is None else vt) for _k, vi, vt in result.answers[before:]]
     if not result.ok:
         result.answers = []
     return result

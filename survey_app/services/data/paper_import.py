@@ -38,6 +38,7 @@ from werkzeug.datastructures import MultiDict
 
 from ...models import Answer, Campaign, Response, Unit, utcnow
 from ..collect.surveys import FIELD_PREFIX, validate_answers
+from . import workbooks
 from ..reports.rollup import LOCAL_TZ
 
 __all__ = ["DATE_COLUMN", "ImportFailed", "ImportResult", "Sheet", "UNIT_COLUMN", "idempotency_key", "import_file",
@@ -198,47 +199,18 @@ def read_xlsx(path: Path | str, source_name: str | None = None) -> Sheet:
     Cells may hold numbers, dates or date-times (written as ``YYYY-MM-DD`` or
     ``YYYY-MM-DD HH:MM:SS`` by the cell's number format) or text.
     """
-    from xml.etree.ElementTree import ParseError
-    from zipfile import BadZipFile
-
-    import openpyxl
-    from defusedxml import DefusedXmlException
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    # openpyxl parses with defusedxml when it is installed (requirements.txt pins it): no
-    # entity expansion, no external entities, no DTD.
-    if not openpyxl.DEFUSEDXML:
-        raise RuntimeError("defusedxml must be installed (and OPENPYXL_DEFUSEDXML not False) to read workbooks")
     path = Path(path)
     name = source_name or path.name
-
-    def unreadable(exc: Exception) -> ImportFailed:
-        if isinstance(exc, DefusedXmlException) or isinstance(exc.__cause__, DefusedXmlException):
-            why = "it declares XML entities (a DOCTYPE), which are refused"
-        elif isinstance(exc, ParseError):
-            why = f"its XML is broken or holds a character a workbook cannot, such as NUL ({exc})"
-        else:
-            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return ImportFailed([f"{name}: not a readable Excel .xlsx workbook: {why}"])
-
-    # A workbook is XML inside a zip: whatever is wrong with it surfaces as one of these,
-    # when it is opened or (read-only mode reads lazily) when its rows are read.
-    # The file is ours to close: openpyxl leaves it open when the workbook is refused.
-    broken = (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, ParseError, EOFError)
+    # The shared guard for uploaded workbooks (services/data/workbooks.py): defusedxml, and
+    # every way a doctored file can fail turned into one sentence.
     try:
-        with open(path, "rb") as handle:
-            workbook = load_workbook(handle, read_only=True, data_only=True)
-            try:
-                if not workbook.worksheets:
-                    raise ImportFailed([f"{name}: the workbook has no sheet"])
-                sheet = workbook.worksheets[0]
-                records = [[_xlsx_text(c.value, getattr(c, "number_format", None)) for c in row]
-                           for row in sheet.iter_rows(min_row=1)]
-            finally:
-                workbook.close()
-    except broken as exc:
-        raise unreadable(exc) from None
+        sheets = workbooks.read_sheets(path, lambda c: _xlsx_text(c.value, getattr(c, "number_format", None)),
+                                       first_only=True)
+    except workbooks.UnreadableWorkbook as exc:
+        raise ImportFailed([f"{name}: not a readable Excel .xlsx workbook: {exc.why}"]) from None
+    if not sheets:
+        raise ImportFailed([f"{name}: the workbook has no sheet"])
+    records = sheets[0][1]
     while records and not any(records[-1]):
         records.pop()
     return _sheet(name, records)
