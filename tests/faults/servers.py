@@ -36,17 +36,20 @@ def free_port() -> int:
 # ------------------------------------------------------------------------- PostgreSQL
 
 def postgres_bin_dir() -> Path | None:
-    """Where initdb and pg_ctl are: ``PG_BIN``, else the newest /usr/lib/postgresql/<v>/bin,
-    else the PATH."""
-    candidates = [os.environ.get("PG_BIN")] if os.environ.get("PG_BIN") else []
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
-                      if p.parent.name.isdigit() else 0, reverse=True) if Path("/usr/lib/postgresql").is_dir() else []
-    candidates += [str(p) for p in versions]
-    which = shutil.which("initdb")
-    if which:
-        candidates.append(str(Path(which).parent))
-    for candidate in candidates:
-        path = Path(candidate)
+    """Where initdb and pg_ctl are: ``PG_BIN`` if set (``.ci/run`` sets it; the test fails
+    if they are not there), else the newest /usr/lib/postgresql/<version>/bin, else the PATH."""
+    if os.environ.get("PG_BIN"):
+        path = Path(os.environ["PG_BIN"])
+        if not ((path / "initdb").is_file() and (path / "pg_ctl").is_file()):
+            pytest.fail(f"PG_BIN={path} has no initdb and pg_ctl")
+        return path
+    root = Path("/usr/lib/postgresql")
+    versions = sorted((p for p in root.glob("*/bin") if p.parent.name.isdigit()),
+                      key=lambda p: int(p.parent.name), reverse=True) if root.is_dir() else []
+    candidates = [*versions]
+    if shutil.which("initdb"):
+        candidates.append(Path(shutil.which("initdb")).parent)
+    for path in candidates:
         if (path / "initdb").is_file() and (path / "pg_ctl").is_file():
             return path
     return None
