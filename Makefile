@@ -28,7 +28,10 @@ run: setup
 	$(BIN)/flask --app wsgi instruments load
 	$(BIN)/flask --app wsgi demo load --base-url http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
-	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+	@# Rate limits in the local Redis if it answers (2 workers), else in memory (1 worker, 4
+	@# threads): gunicorn.conf.py decides and logs which. RATELIMIT_TRY_REDIS= turns the try off.
+	RATELIMIT_TRY_REDIS="$${RATELIMIT_TRY_REDIS-redis://127.0.0.1:6379/0}" \
+	  $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: setup
 	$(BIN)/python -m pytest
