@@ -31,10 +31,15 @@ def point_limit_key() -> str:
 
 
 def storage_state() -> str:
-    """``"ok"``, ``"off"`` (limits disabled) or ``"unreachable"`` (counting in memory meanwhile)."""
+    """``"ok"``, ``"off"`` (limits disabled), ``"unreachable"`` (counting in memory meanwhile)
+    or ``"recovering"``: the storage answers again but this process still counts in memory
+    until Flask-Limiter's next look at it (it looks again after 1, 2, 4 … 32 s, at a request)."""
     if not current_app.config.get("RATELIMIT_ENABLED", True) or not limiter.enabled:
         return "off"
-    return "ok" if limiter.storage.check() else "unreachable"
+    if not limiter.storage.check():
+        return "unreachable"
+    # Flask-Limiter 4.1 (pinned) keeps its fallback switch here; it has no public accessor.
+    return "recovering" if getattr(limiter, "_storage_dead", False) else "ok"
 
 
 def _setting(name: str):

@@ -56,9 +56,13 @@ def healthz():
         response = jsonify({"status": "error", "database": "unreachable"})
         response.headers["Retry-After"] = str(current_app.config["DB_RETRY_AFTER_SECONDS"])
         return response, 503
-    if limits.storage_state() == "unreachable":
+    state = limits.storage_state()
+    if state == "unreachable":
         return jsonify({"status": "degraded", "rate_limit_storage": "unreachable",
                         "rate_limits": "counted in memory, per process"})
+    if state == "recovering":
+        return jsonify({"status": "degraded", "rate_limit_storage": "reachable again",
+                        "rate_limits": "counted in memory, per process, until the next check (within a minute)"})
     return jsonify({"status": "ok"})
 
 
