@@ -303,11 +303,11 @@ def _questions(definition: Mapping[str, Any], s: _Slice, low_n: int) -> list[dic
                 entry.update(n=ls.n, mean=_num(ls.mean), mean_low=_num(ls.mean_low), mean_high=_num(ls.mean_high),
                              satisfied=_num(ls.satisfied), satisfied_low=_num(ls.satisfied_low),
                              satisfied_high=_num(ls.satisfied_high))
-        elif qtype in ("rating", "percent", "yesno"):
+        elif qtype in ("rating", "percent", "number", "yesno"):
             lo, hi = (0, 1) if qtype == "yesno" else (q["min"], q["max"])
             values = list(range(lo, hi + 1))
             counts = [s.cells.get((q["key"], f"i:{v}"), 0) for v in values]
-            entry["counts"] = {str(v): c for v, c in zip(values, counts) if c or qtype != "percent"}
+            entry["counts"] = {str(v): c for v, c in zip(values, counts) if c or qtype not in ("percent", "number")}
             n = sum(counts)
             if n:
                 m = mean_from_counts(values, counts)

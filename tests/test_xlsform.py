@@ -121,7 +121,7 @@ def test_the_hand_made_form_imports_with_its_groups_skip_logic_and_languages(app
                                                            "queue_minutes", "why"]
     assert [(k, by_key[k]["type"], by_key[k]["factor"]) for k in by_key] == [
         ("waited", "scale", "service"), ("staff", "scale", "service"), ("clean", "scale", "place"),
-        ("issues", "multi", None), ("queued", "yesno", None), ("queue_minutes", "percent", None), ("why", "text", None)]
+        ("issues", "multi", None), ("queued", "yesno", None), ("queue_minutes", "number", None), ("why", "text", None)]
     assert definition["scales"]["sat5"]["satisfied"] == [4, 5]
     assert [lv["value"] for lv in definition["scales"]["sat5"]["levels"]] == [1, 2, 3, 4, 5]
     assert by_key["issues"]["max_choices"] == 2 and by_key["issues"]["required"] is False
@@ -301,6 +301,34 @@ def test_a_posted_form_stores_no_answer_to_a_skipped_question(demo_app, client):
     assert keys == ["waited", "staff", "clean", "queued"]
 
 
+def test_a_number_question_is_asked_without_a_percent_sign_and_reported_as_a_mean(demo_app, client):
+    from survey_app.services.reports import build as reports
+
+    definition = xlsform.read_workbook(workbook(local_form()), "queue.xlsx")
+    instruments.store(db.session, definition, "xlsform/queue.xlsx")
+    db.session.commit()
+    target = campaign_target("p2motcua", "queue-local")
+    target.campaign.starts_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    url = f"/s/{target.unit.code}"
+    for minutes in ("20", "40", "60"):
+        phone = demo_app.test_client()
+        phone.environ_base["HTTP_USER_AGENT"] = f"phone queued {minutes}"
+        html = phone.get(url).get_data(as_text=True)
+        field = html.split('id="q-queue_minutes"', 1)[1].split("</fieldset>", 1)[0]
+        assert "Số (từ 0 đến 180)" in field and "%" not in field
+        posted = phone.post(url, data={**hidden_fields(html), "q_waited": "4", "q_staff": "5", "q_clean": "4",
+                                       "q_queued": "1", "q_queue_minutes": minutes})
+        assert posted.status_code == 303
+    today = utcnow().date()
+    report = reports.make_report(db.session, reports.ReportRequest(
+        unit=target.unit, instrument_key="queue-local", date_from=today - timedelta(days=1),
+        date_to=today + timedelta(days=1)))
+    entry = next(q for q in report["questions"] if q["key"] == "queue_minutes")
+    assert entry["n"] == 3 and entry["mean"] == 40
+    assert entry["counts"] == {"20": 1, "40": 1, "60": 1}
+
+
 def test_shipped_pages_carry_no_script(client):
     html = client.get("/s/p2motcua").get_data(as_text=True)
     assert "relevant.js" not in html and "data-relevant" not in html
@@ -333,3 +361,27 @@ def test_the_cli_imports_and_exports(demo_app, tmp_path):
     assert "nothing was loaded" in result.output and versions() == before + 1
     result = runner.invoke(args=["instruments", "export-xlsform", "nope"])
     assert result.exit_code == 1 and "no such instrument" in result.output
+
+
+def test_an_integer_is_a_plain_number_and_hl_type_percent_keeps_the_percent_sign(app):
+    """An XLSForm ``integer`` (minutes queued) is a ``number``, answered as a whole number in
+    its range and shown without "%"; ``hl_type = percent`` gives a ``percent`` question."""
+    plain = xlsform.read_workbook(workbook(local_form()), "queue.xlsx")
+    minutes = next(q for q in plain["questions"] if q["key"] == "queue_minutes")
+    assert (minutes["type"], minutes["min"], minutes["max"]) == ("number", 0, 180)
+
+    sheets = local_form()
+    sheets["survey"][0].append("hl_type")
+    for row in sheets["survey"][1:]:
+        row.append("percent" if row[1] == "queue_minutes" else "")
+    as_percent = xlsform.read_workbook(workbook(sheets), "queue.xlsx")
+    assert next(q for q in as_percent["questions"] if q["key"] == "queue_minutes")["type"] == "percent"
+
+    base = {"q_waited": "4", "q_staff": "4", "q_clean": "4", "q_queued": "1"}
+    with app.test_request_context():
+        ok = validate_answers(plain, MultiDict({**base, "q_queue_minutes": "180"}))
+        assert ok.ok and ("queue_minutes", 180, None) in ok.answers
+        for bad in ("181", "-1", "2.5", "mười"):
+            refused = validate_answers(plain, MultiDict({**base, "q_queue_minutes": bad}))
+            assert not refused.ok and "queue_minutes" in refused.errors, bad
+    assert xlsform.read_workbook(xlsform.write_workbook(plain), "back.xlsx") == plain

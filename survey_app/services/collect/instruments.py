@@ -23,7 +23,9 @@ from ...models import UNIT_KINDS, Instrument, InstrumentVersion
 from . import relevance
 
 SCHEMA_VERSION = 1
-QUESTION_TYPES = ("scale", "single", "multi", "yesno", "rating", "percent", "text", "longtext")
+# A whole-number answer (minutes waited, visits): bounded so its count table stays small.
+NUMBER_MAX = 10_000
+QUESTION_TYPES = ("scale", "single", "multi", "yesno", "rating", "percent", "number", "text", "longtext")
 SCORING_METHODS = ("satisfied_share", "moh", "points")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 INSTRUMENT_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -250,7 +252,7 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
                 out["factor"] = q["factor"]
         allowed_extra = {
             "scale": {"scale"}, "single": {"options"}, "multi": {"options", "max_choices"},
-            "yesno": set(), "rating": set(), "percent": {"min", "max"},
+            "yesno": set(), "rating": set(), "percent": {"min", "max"}, "number": {"min", "max"},
             "text": {"max_length"}, "longtext": {"max_length"},
         }[qtype]
         for extra in ("scale", "options", "max_choices", "min", "max", "max_length"):
@@ -296,6 +298,11 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
             lo, hi = q.get("min", 0), q.get("max", 100)
             if not _is_int(lo) or not _is_int(hi) or not 0 <= lo < hi <= 200:
                 c.fail(f"{path}.max", "min and max must be whole numbers with 0 <= min < max <= 200")
+            out["min"], out["max"] = lo, hi
+        if qtype == "number":
+            lo, hi = q.get("min"), q.get("max")
+            if not _is_int(lo) or not _is_int(hi) or not 0 <= lo < hi <= NUMBER_MAX:
+                c.fail(f"{path}.max", f"a number needs min and max, whole numbers with 0 <= min < max <= {NUMBER_MAX}")
             out["min"], out["max"] = lo, hi
         if qtype == "rating":
             out["min"], out["max"] = 0, 10
@@ -445,7 +452,7 @@ def _check_relevant(c: _Checker, path: str, value: Any, earlier: list[dict[str, 
         else:
             allowed = {str(v) for v in range(q.get("min", 0), q.get("max", 0) + 1)}
         numeric_op = atom[0] == "cmp" and atom[1] in (">=", "<=", ">", "<")
-        if numeric_op and qtype not in ("scale", "yesno", "rating", "percent"):
+        if numeric_op and qtype not in ("scale", "yesno", "rating", "percent", "number"):
             c.fail(path, f"${{{key}}} is not a number: compare it with = or != only")
             ok = False
         elif atom[0] == "selected" and qtype not in ("single", "multi"):

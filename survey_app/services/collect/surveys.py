@@ -183,7 +183,7 @@ def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
                 result.errors[key] = _("Please choose yes or no.")
                 continue
             result.answers.append((key, value, None))
-        elif qtype in ("rating", "percent"):
+        elif qtype in ("rating", "percent", "number"):
             value = _int_or_none(present[0])
             lo, hi = q["min"], q["max"]
             if value is None or not lo <= value <= hi:

@@ -441,8 +441,8 @@ class _Converter:
         constraint = re.sub(r"\s+", " ", values.get("constraint", "").strip())
         appearance = values.get("appearance", "").strip().lower()
         hl_type = values.get("hl_type", "").strip().lower()
-        if hl_type and not (hl_type == "rating" and parts[0] == "integer"):
-            self.fail(sheet, number, "hl_type", _("only “rating”, on an integer question, is understood here"))
+        if hl_type and not (hl_type in ("rating", "percent") and parts[0] == "integer"):
+            self.fail(sheet, number, "hl_type", _("only “rating” or “percent”, on an integer question, is understood here"))
             return None
         if parts[0] in ("select_one", "select_multiple"):
             if len(parts) != 2:
@@ -509,8 +509,9 @@ class _Converter:
             if lo_hi is None:
                 self.fail(sheet, number, "constraint", _("an integer needs its range, e.g. “. >= 0 and . <= 100”"))
                 return None
-            q.update(type="percent", min=lo_hi[0], max=lo_hi[1])
-            return "percent"
+            qtype = "percent" if hl_type == "percent" else "number"
+            q.update(type=qtype, min=lo_hi[0], max=lo_hi[1])
+            return qtype
         if qtype == "decimal":
             self.fail(sheet, number, "type", _("decimal numbers are not supported; use integer"))
             return None
@@ -741,10 +742,10 @@ def write_workbook(definition: Mapping[str, Any]) -> bytes:
                 choices.append([yesno_list, "1", "Có", "Yes", "", "", ""])
                 choices.append([yesno_list, "0", "Không", "No", "", "", ""])
             xtype = f"select_one {yesno_list}"
-        elif qtype in ("rating", "percent"):
+        elif qtype in ("rating", "percent", "number"):
             xtype = "integer"
             constraint = f". >= {q['min']} and . <= {q['max']}"
-            hl_type = "rating" if qtype == "rating" else ""
+            hl_type = qtype if qtype in ("rating", "percent") else ""
         else:
             xtype = "text"
             constraint = f"string-length(.) <= {q['max_length']}"
@@ -846,7 +847,7 @@ def to_toml(definition: Mapping[str, Any]) -> str:
                     "max_length"):
             if q.get(key) is not None:
                 lines.append(f"{key} = {_toml_value(q[key])}")
-        if q["type"] == "percent":
+        if q["type"] in ("percent", "number"):
             lines += [f"min = {q['min']}", f"max = {q['max']}"]
         if q.get("options"):
             lines.append("options = [")

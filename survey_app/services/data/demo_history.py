@@ -79,7 +79,7 @@ def _answers(rng: random.Random, definition, response_id: int, shift: float) -> 
             rows.append(Answer(response_id=response_id, question_key=key, value_text=rng.choices(options, weights)[0]))
         elif qtype == "yesno":
             rows.append(Answer(response_id=response_id, question_key=key, value_int=int(rng.random() < 0.6)))
-        elif qtype in ("rating", "percent"):
+        elif qtype in ("rating", "percent", "number"):
             lo, hi = q["min"], q["max"]
             value = round(min(hi, max(lo, rng.gauss(lo + (hi - lo) * (0.7 + shift / 10), (hi - lo) * 0.15))))
             rows.append(Answer(response_id=response_id, question_key=key, value_int=value))

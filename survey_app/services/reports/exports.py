@@ -226,7 +226,7 @@ def _codes_text(q: dict, definition: dict, lang: str) -> str:
     if q["type"] == "yesno":
         yes, no = _("Yes"), _("No")
         return f"1 = {yes}; 0 = {no}"
-    if q["type"] in ("rating", "percent"):
+    if q["type"] in ("rating", "percent", "number"):
         return f"{q.get('min', 0)}–{q.get('max', 10 if q['type'] == 'rating' else 100)}"
     return ""
 

@@ -29,7 +29,7 @@ from ...models import (Answer, InstrumentVersion, Response, RollupCell, RollupFa
                       RollupState)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-COUNTED_TYPES = frozenset({"scale", "single", "multi", "yesno", "rating", "percent"})
+COUNTED_TYPES = frozenset({"scale", "single", "multi", "yesno", "rating", "percent", "number"})
 STATE_NAME = "main"
 
 
