@@ -8,6 +8,7 @@ from flask import current_app, redirect, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from ..errors import abort_with
 from ..extensions import csrf, db
@@ -36,8 +37,36 @@ def open_target(code: str) -> surveys.SurveyTarget:
         raise  # unreachable: _unavailable always raises
 
 
+QUESTIONS_TEMPLATE = "public/_survey_questions.html"
+MARKUP_CACHE_SIZE = 64  # (version, language) pairs kept per process; far more than are ever open
+
+
+def questions_markup(version, lang: str) -> Markup:
+    """The questions of a fresh (empty) form of ``version`` in ``lang``: the same for every
+    visitor, so rendered once per process and kept. Only the markup of the questions is
+    kept; the page around it (CSRF token, signed form token, the point's name) is rendered
+    per request. Versions are immutable (an edit is a new version) and the key has the
+    content hash too; with template auto-reload on (debug) nothing is kept."""
+    if current_app.jinja_env.auto_reload:
+        return Markup(render_template(QUESTIONS_TEMPLATE, definition=version.snapshot, values={}, errors={},
+                                      field_prefix=surveys.FIELD_PREFIX))
+    cache = current_app.extensions.setdefault("hailong.survey_questions", {})
+    key = (version.id, version.content_hash, lang)
+    markup = cache.get(key)
+    if markup is None:
+        markup = Markup(render_template(QUESTIONS_TEMPLATE, definition=version.snapshot, values={}, errors={},
+                                        field_prefix=surveys.FIELD_PREFIX))
+        if len(cache) >= MARKUP_CACHE_SIZE:
+            cache.clear()
+        cache[key] = markup
+    return markup
+
+
 def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: surveys.Validation | None = None,
                   status: int = 200, template: str = "public/survey.html", first_served=None, **context):
+    """The survey page with a fresh form token. A form sent back with problems is rendered
+    whole (the answers given and the errors are in it); a fresh one reuses the questions'
+    markup (:func:`questions_markup`)."""
     token = surveys.issue_form_token(current_app.config["SECRET_KEY"], target, first_served)
     return render_template(
         template,
@@ -49,6 +78,7 @@ def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: 
         errors=validation.errors if validation else {},
         form_errors=validation.form_errors if validation else [],
         field_prefix=surveys.FIELD_PREFIX,
+        questions_html=None if validation else questions_markup(target.version, current_language()),
         **context,
     ), status
 

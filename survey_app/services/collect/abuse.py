@@ -30,27 +30,31 @@ so a report can include or exclude each kind:
 
 A device hash can be shared by honest people (a family phone, one carrier NAT and a
 common phone model); that is why these are flags for the report, not refusals.
+
+Cost: each check is a count over an index that stops at the threshold
+(``ix_response_device``, ``ix_response_identical`` on the stored ``answer_digest``), and
+the earlier members of a burst or run are flagged by one set-based UPDATE per signal (see
+:func:`_flag_earlier_statement`), so a submission makes the same few statements however long the run
+already is. Each signal is one small function below; :func:`assess` lists them in order.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
-from ...models import Answer, Response
+from ...models import TRUST_LEVELS, Response, answer_digest
 from .surveys import SurveyTarget
 
 __all__ = ["AbuseSettings", "Signals", "Verdict", "answer_fingerprint", "assess"]
 
 BASELINE_DAYS = 7
 OPEN_HOURS_PER_DAY = 8
-RECENT_LIMIT = 300  # responses looked at for an identical run; more than that in one window is a flood anyway
 
 
 @dataclass(frozen=True)
@@ -82,79 +86,133 @@ class Signals:
     fill_seconds: float | None = None
 
 
+Flag = tuple[Update, dict[str, Any]]  # an UPDATE and its parameters
+
+
 @dataclass(frozen=True)
 class Verdict:
+    """``also_flag``: the UPDATEs (with their parameters) that mark the earlier members of
+    this submission's burst or run suspect (see :func:`_flag_earlier_statement`);
+    ``surveys.submit_response`` runs them in the transaction that stores the submission."""
+
     trust: str
     reason: str | None
-    also_flag: dict[int, str] = field(default_factory=dict)
+    also_flag: tuple[Flag, ...] = ()
 
 
 Answers = Sequence[tuple[str, int | None, str | None]]
 
 
 def answer_fingerprint(answers: Answers) -> str:
-    """A digest of an answer set that ignores order."""
-    canonical = sorted(json.dumps([k, vi, vt], ensure_ascii=False) for k, vi, vt in answers)
-    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
+    """A digest of an answer set that ignores order (what ``Response.answer_digest`` stores)."""
+    return answer_digest(answers)
 
 
 def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Signals,
            settings: AbuseSettings, now: datetime) -> Verdict:
     """Decide the trust flag for a submission about to be stored (reads only)."""
     reasons: list[str] = []
-    also_flag: dict[int, str] = {}
     if signals.honeypot:
         reasons.append("honeypot")
     if settings.min_fill_seconds and signals.fill_seconds is not None and signals.fill_seconds < settings.min_fill_seconds:
         reasons.append("too_fast")
 
-    since = now - timedelta(seconds=settings.window_seconds)
-    recent = (
-        select(Response.id)
-        .where(Response.campaign_id == target.campaign.id, Response.unit_id == target.unit.id,
-               Response.submitted_at >= since)
-    )
-    if signals.device_hash and signals.channel == "qr":
-        same_device = list(session.scalars(recent.where(Response.device_hash == signals.device_hash)
-                                           .order_by(Response.id)))
-        if len(same_device) + 1 >= settings.burst_device:
-            reasons.append("device_burst")
-            also_flag.update({rid: "device_burst" for rid in same_device})
-
-    run = None
-    if signals.channel in ("qr", "kiosk"):
-        run = _identical_run(session, target, answers, recent, since, settings)
-    if run is not None:
+    point = {"at_campaign": target.campaign.id, "at_unit": target.unit.id,
+             "since": now - timedelta(seconds=settings.window_seconds)}
+    burst = signals.channel == "qr" and bool(signals.device_hash) and _device_burst(
+        session, point, signals.device_hash, settings)
+    if burst:
+        reasons.append("device_burst")
+    digest = answer_digest(answers)
+    run = signals.channel in ("qr", "kiosk") and _identical_run(session, point, digest, settings)
+    if run:
         reasons.append("identical_run")
-        for rid in run:
-            also_flag[rid] = "device_burst,identical_run" if also_flag.get(rid) else "identical_run"
 
     if not reasons:
         return Verdict("ok", None)
-    return Verdict("suspect", ",".join(reasons), also_flag)
+    also_flag: list[Flag] = []
+    if run:
+        # First the run: a member that is also of the device's burst gets both reasons;
+        # the burst's UPDATE then finds it suspect already and leaves it.
+        if burst:
+            also_flag.append((_FLAG_RUN_AND_BURST, {**point, "value": digest, "flag_device": signals.device_hash}))
+        else:
+            also_flag.append(_flag_earlier(_FLAG_RUN, point, digest, "identical_run"))
+    if burst:
+        also_flag.append(_flag_earlier(_FLAG_BURST, point, signals.device_hash, "device_burst"))
+    return Verdict("suspect", ",".join(reasons), tuple(also_flag))
 
 
-def _identical_run(session: Session, target: SurveyTarget, answers: Answers, recent, since: datetime,
-                   settings: AbuseSettings) -> list[int] | None:
-    """The earlier responses of an identical run this submission completes, or ``None``."""
-    recent_ids = list(session.scalars(recent.order_by(Response.id.desc()).limit(RECENT_LIMIT)))
-    if len(recent_ids) + 1 < settings.identical_min:
-        return None  # cannot reach the threshold: skip the answer read
-    baseline = session.scalar(
-        select(func.count()).select_from(Response).where(
-            Response.campaign_id == target.campaign.id, Response.unit_id == target.unit.id,
-            Response.submitted_at >= since - timedelta(days=BASELINE_DAYS), Response.submitted_at < since)
-    ) or 0
+# ----------------------------------------------------------------------------- statements
+# Built once, run with the point's parameters: at_campaign, at_unit, since (the start of
+# the window) and the value the signal is about.
+
+def _at_point(*conditions) -> tuple:
+    return (Response.campaign_id == bindparam("at_campaign"), Response.unit_id == bindparam("at_unit"),
+            *conditions)
+
+
+def _count_alike_statement(column) -> Select:
+    """How many responses at the point in the window have ``column == :value``, counting
+    no further than ``:cap`` (so the cost does not grow with a long run). Every row has
+    one of the trust levels; naming them keeps the (…, trust, submitted_at) index a range
+    scan per level instead of a scan of the point's whole history."""
+    alike = (select(literal(1))
+             .where(*_at_point(column == bindparam("value"), Response.trust.in_(TRUST_LEVELS),
+                               Response.submitted_at >= bindparam("since")))
+             .limit(bindparam("cap"))
+             .subquery())
+    return select(func.count()).select_from(alike)
+
+
+def _flag_earlier_statement(column, reason) -> Update:
+    """Mark suspect, with ``reason``, the responses at the point in the window whose
+    ``column`` equals ``:value`` and that are still ``ok`` (one already suspect keeps its
+    reason). The new response is stored suspect, so it is never among them."""
+    return (update(Response)
+            .where(*_at_point(column == bindparam("value"), Response.trust == "ok",
+                              Response.submitted_at >= bindparam("since")))
+            .values(trust="suspect", trust_reason=reason)
+            .execution_options(synchronize_session=False))
+
+
+_COUNT_SAME_DEVICE = _count_alike_statement(Response.device_hash)
+_COUNT_SAME_ANSWERS = _count_alike_statement(Response.answer_digest)
+_BASELINE = select(func.count()).select_from(Response).where(
+    *_at_point(Response.submitted_at >= bindparam("baseline_since"), Response.submitted_at < bindparam("since")))
+_FLAG_BURST = _flag_earlier_statement(Response.device_hash, bindparam("flag_reason"))
+_FLAG_RUN = _flag_earlier_statement(Response.answer_digest, bindparam("flag_reason"))
+_FLAG_RUN_AND_BURST = _flag_earlier_statement(
+    Response.answer_digest,
+    case((Response.device_hash == bindparam("flag_device"), "device_burst,identical_run"), else_="identical_run"))
+
+
+def _flag_earlier(statement: Update, point: dict[str, Any], value: str, reason: str) -> Flag:
+    return statement, {**point, "value": value, "flag_reason": reason}
+
+
+def _count_alike(session: Session, statement: Select, point: dict[str, Any], value: str, cap: int) -> int:
+    if cap <= 0:
+        return 0
+    return session.scalar(statement, {**point, "value": value, "cap": cap}) or 0
+
+
+# ----------------------------------------------------------------------------- signals
+
+def _device_burst(session: Session, point: dict[str, Any], device_hash: str, settings: AbuseSettings) -> bool:
+    """Whether this submission is at least the ``burst_device``-th from the device here in the window."""
+    needed = settings.burst_device - 1
+    return _count_alike(session, _COUNT_SAME_DEVICE, point, device_hash, needed) >= needed
+
+
+def _identical_run(session: Session, point: dict[str, Any], digest: str, settings: AbuseSettings) -> bool:
+    """Whether this submission completes a run of ``digest`` far above the point's usual rate."""
+    alike = _count_alike(session, _COUNT_SAME_ANSWERS, point, digest, settings.identical_min - 1)
+    if alike + 1 < settings.identical_min:
+        return False  # cannot reach the threshold: skip the baseline
+    baseline = session.scalar(_BASELINE, {**point, "baseline_since": point["since"] - timedelta(days=BASELINE_DAYS)}) or 0
     windows = BASELINE_DAYS * OPEN_HOURS_PER_DAY * 3600 / settings.window_seconds
     threshold = max(settings.identical_min, math.ceil(settings.identical_factor * baseline / windows))
-    if len(recent_ids) + 1 < threshold:
-        return None
-    rows: dict[int, list[tuple[str, int | None, str | None]]] = {rid: [] for rid in recent_ids}
-    for rid, key, vi, vt in session.execute(
-        select(Answer.response_id, Answer.question_key, Answer.value_int, Answer.value_text)
-        .where(Answer.response_id.in_(recent_ids))
-    ):
-        rows[rid].append((key, vi, vt))
-    mine = answer_fingerprint(answers)
-    same = sorted(rid for rid, given in rows.items() if answer_fingerprint(given) == mine)
-    return same if len(same) + 1 >= threshold else None
+    if threshold > settings.identical_min:
+        alike = _count_alike(session, _COUNT_SAME_ANSWERS, point, digest, threshold - 1)
+    return alike + 1 >= threshold
