@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Executable, and_, bindparam, insert, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -51,11 +52,21 @@ class SurveyUnavailable(Exception):
         self.opens_at = opens_at
 
 
+def _columns(model) -> tuple[list[str], list]:
+    """The mapped attribute names of ``model`` and their columns, in one order."""
+    attrs = list(sa_inspect(model).column_attrs)
+    return [a.key for a in attrs], [a.columns[0] for a in attrs]
+
+
+_UNIT_KEYS, _UNIT_COLUMNS = _columns(Unit)
+_CAMPAIGN_KEYS, _CAMPAIGN_COLUMNS = _columns(Campaign)
+
 # The active point with this code, each of its campaigns of this access mode that is not a
-# draft (none: one row with NULLs), and each campaign's version hash. Built once: the
-# statement is the same for every request, only the parameters change.
+# draft (none: one row with NULLs), and each campaign's version hash, as plain columns
+# (Core rows, no ORM loading). Built once: only the parameters change.
 _POINT_AND_CAMPAIGNS = (
-    select(Unit, Campaign, InstrumentVersion.content_hash)
+    select(*_UNIT_COLUMNS, *_CAMPAIGN_COLUMNS, InstrumentVersion.content_hash)
+    .select_from(Unit)
     .outerjoin(campaign_unit, campaign_unit.c.unit_id == Unit.id)
     .outerjoin(Campaign, and_(Campaign.id == campaign_unit.c.campaign_id,
                               Campaign.access_mode == bindparam("access_mode"), Campaign.status != "draft"))
@@ -73,33 +84,64 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     ever ran there), ``not_started`` (the next one opens later) or ``closed`` (every
     campaign there has closed or ended).
 
-    One query reads the point and its campaigns as they are now (nothing about them is
-    cached); the instrument version, immutable, comes from :func:`_version`.
+    One query reads the point and its campaigns as they are now, every time: a campaign
+    closed, paused, edited or ended, or a point deactivated, is answered as such at once.
+    Only turning those rows into objects is spared (:func:`_objects`), and the immutable
+    instrument version comes from :func:`_version`.
     """
     now = now or utcnow()
     if not code or len(code) > 16:
         raise SurveyUnavailable("unknown")
-    rows = session.execute(_POINT_AND_CAMPAIGNS, {"code": code, "access_mode": access_mode}).all()
+    rows = tuple(tuple(row) for row in session.execute(_POINT_AND_CAMPAIGNS,
+                                                       {"code": code, "access_mode": access_mode}))
     if not rows:
         raise SurveyUnavailable("unknown")
-    unit = rows[0][0]
-    campaigns = [(campaign, digest) for _unit, campaign, digest in rows if campaign is not None]
+    unit, campaigns = _objects(code, access_mode, rows)
     states = [(c, digest, c.state_at(now)) for c, digest in campaigns]
     open_now = [(c, digest) for c, digest, s in states if s == "open"]
     if open_now:
         campaign, digest = open_now[0]
-        return SurveyTarget(unit, campaign, _version(session, campaign.instrument_version_id, digest))
+        version = _version(session, campaign.instrument_version_id, digest)
+        return SurveyTarget(session.merge(unit, load=False), session.merge(campaign, load=False), version)
     upcoming = [c for c, _digest, s in states if s == "not_started"]
     if upcoming:
         first = min(upcoming, key=lambda c: c.starts_at)
-        raise SurveyUnavailable("not_started", unit, first.starts_at)
+        raise SurveyUnavailable("not_started", session.merge(unit, load=False), first.starts_at)
     if campaigns:
-        raise SurveyUnavailable("closed", unit)
-    raise SurveyUnavailable("unknown", unit)
+        raise SurveyUnavailable("closed", session.merge(unit, load=False))
+    raise SurveyUnavailable("unknown", session.merge(unit, load=False))
 
 
+# Per process: (code, access mode) → (the rows last read, the detached objects made from
+# them). Reused only while the rows read now are exactly the same values.
+_POINTS: dict[tuple[str, str], tuple[tuple, tuple[Unit, list[tuple[Campaign, str]]]]] = {}
+_POINTS_KEPT = 4096
 _VERSIONS: dict[tuple[int, str], InstrumentVersion] = {}
 _VERSIONS_KEPT = 64
+
+
+def _detached(model, keys: list[str], values) -> Any:
+    """An object of ``model`` with these column values, detached as if loaded and then
+    closed: ``session.merge(obj, load=False)`` attaches a copy of it without a query."""
+    obj = model(**dict(zip(keys, values)))
+    make_transient_to_detached(obj)
+    return obj
+
+
+def _objects(code: str, access_mode: str, rows: tuple) -> tuple[Unit, list[tuple[Campaign, str]]]:
+    """The point and its campaigns (with their version hashes) for ``rows``, made once per
+    distinct set of values: building ORM objects costs more than reading the rows."""
+    kept = _POINTS.get((code, access_mode))
+    if kept is not None and kept[0] == rows:
+        return kept[1]
+    n_unit, n_campaign = len(_UNIT_KEYS), len(_CAMPAIGN_KEYS)
+    unit = _detached(Unit, _UNIT_KEYS, rows[0][:n_unit])
+    campaigns = [(_detached(Campaign, _CAMPAIGN_KEYS, row[n_unit:n_unit + n_campaign]), row[-1])
+                 for row in rows if row[n_unit] is not None]
+    if len(_POINTS) >= _POINTS_KEPT:
+        _POINTS.clear()
+    _POINTS[(code, access_mode)] = (rows, (unit, campaigns))
+    return unit, campaigns
 
 
 def _version(session: Session, version_id: int, content_hash: str) -> InstrumentVersion:
@@ -113,10 +155,8 @@ def _version(session: Session, version_id: int, content_hash: str) -> Instrument
     version = session.get(InstrumentVersion, version_id)
     if version is None or version.content_hash != content_hash:  # changed meanwhile: use it, keep nothing
         return version
-    copy = InstrumentVersion(id=version.id, instrument_id=version.instrument_id, number=version.number,
-                             content_hash=version.content_hash, snapshot=version.snapshot,
-                             source_name=version.source_name, created_at=version.created_at)
-    make_transient_to_detached(copy)
+    keys, _columns_ = _columns(InstrumentVersion)
+    copy = _detached(InstrumentVersion, keys, [getattr(version, k) for k in keys])
     if len(_VERSIONS) >= _VERSIONS_KEPT:
         _VERSIONS.clear()
     _VERSIONS[(version_id, content_hash)] = copy
@@ -301,6 +341,10 @@ def existing_response(session: Session, target: SurveyTarget, idempotency_key: s
     )
 
 
+_INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
+_INSERT_ANSWER = insert(Answer.__table__)
+
+
 def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tuple[str, int | None, str | None]],
                     *, channel: str, language: str, idempotency_key: str,
                     trust: str = "ok", trust_reason: str | None = None,
@@ -330,17 +374,17 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             if existing is not None:
                 return Submitted(existing, created=False)
             raise TokenAlreadySpent()
-        response = Response(
-            campaign_id=target.campaign.id, unit_id=target.unit.id,
-            instrument_version_id=target.version.id, channel=channel, language=language,
-            submitted_at=now, trust=trust, trust_reason=trust_reason,
-            idempotency_key=idempotency_key, device_hash=device_hash, answer_digest=answer_digest(answers),
-        )
-        session.add(response)
-        session.flush()
-        response_id = response.id  # read now: after the commit it would be a query
-        if answers:  # one executemany, not one ORM object per answer
-            session.execute(insert(Answer), [
+        # Core statements on the tables (built once, below): one INSERT … RETURNING for the
+        # response and one executemany for its answers, without the ORM's unit of work.
+        response_id = session.execute(_INSERT_RESPONSE, {
+            "campaign_id": target.campaign.id, "unit_id": target.unit.id,
+            "instrument_version_id": target.version.id, "channel": channel, "language": language,
+            "submitted_at": now, "trust": trust, "trust_reason": trust_reason,
+            "idempotency_key": idempotency_key, "device_hash": device_hash, "answer_digest": answer_digest(answers),
+            "rolled_up": False,
+        }).scalar_one()
+        if answers:
+            session.execute(_INSERT_ANSWER, [
                 {"response_id": response_id, "question_key": k, "value_int": vi, "value_text": vt}
                 for k, vi, vt in answers
             ])
