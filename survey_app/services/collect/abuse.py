@@ -39,6 +39,7 @@ already is. Each signal is one small function below; :func:`assess` lists them i
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -119,12 +120,20 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
 
     point = {"at_campaign": target.campaign.id, "at_unit": target.unit.id,
              "since": now - timedelta(seconds=settings.window_seconds)}
-    burst = signals.channel == "qr" and bool(signals.device_hash) and _device_burst(
-        session, point, signals.device_hash, settings)
+    digest = answer_digest(answers)
+    # Each signal counts the responses alike in the window, up to what it needs to know;
+    # all the counts come back from one statement (_count_alike).
+    wanted: dict[str, tuple[str, int]] = {}
+    if signals.channel == "qr" and signals.device_hash:
+        wanted["device"] = (signals.device_hash, settings.burst_device - 1)
+    if signals.channel in ("qr", "kiosk"):
+        wanted["answers"] = (digest, settings.identical_min - 1)
+    alike = _count_alike(session, point, wanted)
+
+    burst = "device" in wanted and alike["device"] + 1 >= settings.burst_device
     if burst:
         reasons.append("device_burst")
-    digest = answer_digest(answers)
-    run = signals.channel in ("qr", "kiosk") and _identical_run(session, point, digest, settings)
+    run = "answers" in wanted and _identical_run(session, point, digest, alike["answers"], settings)
     if run:
         reasons.append("identical_run")
 
@@ -145,24 +154,35 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
 
 # ----------------------------------------------------------------------------- statements
 # Built once, run with the point's parameters: at_campaign, at_unit, since (the start of
-# the window) and the value the signal is about.
+# the window) and the value the signal is about. Plain Core statements, run on the
+# session's connection (its transaction) without the ORM's execution layer.
 
 def _at_point(*conditions) -> tuple:
     return (Response.campaign_id == bindparam("at_campaign"), Response.unit_id == bindparam("at_unit"),
             *conditions)
 
 
-def _count_alike_statement(column) -> Select:
-    """How many responses at the point in the window have ``column == :value``, counting
-    no further than ``:cap`` (so the cost does not grow with a long run). Every row has
-    one of the trust levels; naming them keeps the (…, trust, submitted_at) index a range
-    scan per level instead of a scan of the point's whole history."""
+# signal → the column whose equal values make responses "alike" for it
+ALIKE_COLUMNS = {"device": Response.device_hash, "answers": Response.answer_digest}
+
+
+def _alike_count(column, name: str) -> Select:
+    """How many responses at the point in the window have ``column == :value_<name>``,
+    counting no further than ``:cap_<name>`` (so the cost does not grow with a long run).
+    Every row has one of the trust levels; naming them keeps the (…, trust, submitted_at)
+    index a range scan per level instead of a scan of the point's whole history."""
     alike = (select(literal(1))
-             .where(*_at_point(column == bindparam("value"), Response.trust.in_(TRUST_LEVELS),
+             .where(*_at_point(column == bindparam(f"value_{name}"), Response.trust.in_(TRUST_LEVELS),
                                Response.submitted_at >= bindparam("since")))
-             .limit(bindparam("cap"))
+             .limit(bindparam(f"cap_{name}"))
              .subquery())
     return select(func.count()).select_from(alike)
+
+
+@functools.cache
+def _count_alike_statement(names: tuple[str, ...]) -> Select:
+    """One SELECT of the bounded counts of these signals, one column each."""
+    return select(*(_alike_count(ALIKE_COLUMNS[name], name).scalar_subquery().label(name) for name in names))
 
 
 def _flag_earlier_statement(column, reason) -> Update:
@@ -176,8 +196,6 @@ def _flag_earlier_statement(column, reason) -> Update:
             .execution_options(synchronize_session=False))
 
 
-_COUNT_SAME_DEVICE = _count_alike_statement(Response.device_hash)
-_COUNT_SAME_ANSWERS = _count_alike_statement(Response.answer_digest)
 _BASELINE = select(func.count()).select_from(Response).where(
     *_at_point(Response.submitted_at >= bindparam("baseline_since"), Response.submitted_at < bindparam("since")))
 _FLAG_BURST = _flag_earlier_statement(Response.device_hash, bindparam("flag_reason"))
@@ -191,28 +209,30 @@ def _flag_earlier(statement: Update, point: dict[str, Any], value: str, reason: 
     return statement, {**point, "value": value, "flag_reason": reason}
 
 
-def _count_alike(session: Session, statement: Select, point: dict[str, Any], value: str, cap: int) -> int:
-    if cap <= 0:
-        return 0
-    return session.scalar(statement, {**point, "value": value, "cap": cap}) or 0
+def _count_alike(session: Session, point: dict[str, Any], wanted: dict[str, tuple[str, int]]) -> dict[str, int]:
+    """``wanted``: signal → (value, cap). Returns signal → responses alike (at most cap)."""
+    if not wanted:
+        return {}
+    names = tuple(sorted(wanted))
+    parameters = dict(point)
+    for name in names:
+        parameters[f"value_{name}"], parameters[f"cap_{name}"] = wanted[name]
+    row = session.connection().execute(_count_alike_statement(names), parameters).one()
+    return {name: row[i] or 0 for i, name in enumerate(names)}
 
 
 # ----------------------------------------------------------------------------- signals
 
-def _device_burst(session: Session, point: dict[str, Any], device_hash: str, settings: AbuseSettings) -> bool:
-    """Whether this submission is at least the ``burst_device``-th from the device here in the window."""
-    needed = settings.burst_device - 1
-    return _count_alike(session, _COUNT_SAME_DEVICE, point, device_hash, needed) >= needed
-
-
-def _identical_run(session: Session, point: dict[str, Any], digest: str, settings: AbuseSettings) -> bool:
-    """Whether this submission completes a run of ``digest`` far above the point's usual rate."""
-    alike = _count_alike(session, _COUNT_SAME_ANSWERS, point, digest, settings.identical_min - 1)
+def _identical_run(session: Session, point: dict[str, Any], digest: str, alike: int,
+                   settings: AbuseSettings) -> bool:
+    """Whether this submission completes a run of ``digest`` far above the point's usual
+    rate; ``alike`` is the count of the same answers in the window, up to ``identical_min - 1``."""
     if alike + 1 < settings.identical_min:
         return False  # cannot reach the threshold: skip the baseline
-    baseline = session.scalar(_BASELINE, {**point, "baseline_since": point["since"] - timedelta(days=BASELINE_DAYS)}) or 0
+    baseline = session.connection().scalar(
+        _BASELINE, {**point, "baseline_since": point["since"] - timedelta(days=BASELINE_DAYS)}) or 0
     windows = BASELINE_DAYS * OPEN_HOURS_PER_DAY * 3600 / settings.window_seconds
     threshold = max(settings.identical_min, math.ceil(settings.identical_factor * baseline / windows))
-    if threshold > settings.identical_min:
-        alike = _count_alike(session, _COUNT_SAME_ANSWERS, point, digest, threshold - 1)
+    if threshold > settings.identical_min:  # a busy point: count further
+        alike = _count_alike(session, point, {"answers": (digest, threshold - 1)})["answers"]
     return alike + 1 >= threshold

@@ -92,8 +92,8 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     now = now or utcnow()
     if not code or len(code) > 16:
         raise SurveyUnavailable("unknown")
-    rows = tuple(tuple(row) for row in session.execute(_POINT_AND_CAMPAIGNS,
-                                                       {"code": code, "access_mode": access_mode}))
+    rows = tuple(tuple(row) for row in session.connection().execute(
+        _POINT_AND_CAMPAIGNS, {"code": code, "access_mode": access_mode}))
     if not rows:
         raise SurveyUnavailable("unknown")
     unit, campaigns = _objects(code, access_mode, rows)
@@ -374,9 +374,11 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             if existing is not None:
                 return Submitted(existing, created=False)
             raise TokenAlreadySpent()
-        # Core statements on the tables (built once, below): one INSERT … RETURNING for the
-        # response and one executemany for its answers, without the ORM's unit of work.
-        response_id = session.execute(_INSERT_RESPONSE, {
+        # Core statements on the tables (built once, below), on the session's connection:
+        # one INSERT … RETURNING for the response and one executemany for its answers,
+        # without the ORM's unit of work.
+        connection = session.connection()
+        response_id = connection.execute(_INSERT_RESPONSE, {
             "campaign_id": target.campaign.id, "unit_id": target.unit.id,
             "instrument_version_id": target.version.id, "channel": channel, "language": language,
             "submitted_at": now, "trust": trust, "trust_reason": trust_reason,
@@ -384,12 +386,12 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             "rolled_up": False,
         }).scalar_one()
         if answers:
-            session.execute(_INSERT_ANSWER, [
+            connection.execute(_INSERT_ANSWER, [
                 {"response_id": response_id, "question_key": k, "value_int": vi, "value_text": vt}
                 for k, vi, vt in answers
             ])
         for statement, parameters in also_flag:
-            session.execute(statement, parameters)
+            connection.execute(statement, parameters)
         session.commit()
         return Submitted(response_id, created=True)
     except IntegrityError:
