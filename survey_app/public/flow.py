@@ -31,11 +31,12 @@ def _unavailable(exc: surveys.SurveyUnavailable):
 def open_target(code: str, *, read_only: bool = False) -> surveys.SurveyTarget:
     """The open campaign behind a poster code, or the error page saying why there is none.
 
-    ``read_only``: the request only reads (the survey page, the thank-you page), so the
-    lookup runs on a connection in autocommit mode: one statement, no BEGIN and ROLLBACK
-    around it (two round trips fewer on PostgreSQL). Only when the request has not begun
-    a transaction yet; a request that writes keeps its one transaction."""
-    if read_only and not db.session().in_transaction():
+    ``read_only``: the request only reads (the survey page, the thank-you page), so on
+    PostgreSQL the lookup runs on a connection in autocommit mode: one statement, without
+    the BEGIN and ROLLBACK round trips around it. Only when the request has not begun a
+    transaction yet; a request that writes keeps its one transaction. (On SQLite those are
+    calls inside the process, and switching the connection's mode costs more than it saves.)"""
+    if read_only and not db.session().in_transaction() and db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
         return surveys.resolve_open_campaign(db.session, code)
