@@ -2,7 +2,7 @@
 from .base import Base, UTCDateTime, utcnow
 from .campaign import ACCESS_MODES, CAMPAIGN_STATUSES, Campaign, campaign_unit
 from .instrument import Instrument, InstrumentVersion
-from .response import CHANNELS, Answer, Response
+from .response import CHANNELS, TRUST_LEVELS, Answer, Response, answer_digest
 from .rollup import RollupCell, RollupFactor, RollupMoments, RollupResponse, RollupState
 from .unit import UNIT_KINDS, Unit
 from .token import TOKEN_ACCESS_MODES, Kiosk, VisitToken
@@ -17,7 +17,7 @@ from .apikey import API_SCOPES, ApiKey
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
     "Answer", "Base", "RollupCell", "RollupFactor", "RollupMoments", "RollupResponse", "RollupState", "Campaign", "Instrument", "InstrumentVersion", "Response", "Unit",
-    "UTCDateTime", "campaign_unit", "utcnow",
+    "TRUST_LEVELS", "UTCDateTime", "answer_digest", "campaign_unit", "utcnow",
     "Kiosk", "TOKEN_ACCESS_MODES", "VisitToken",
     "AuditEvent", "Grant", "ROLE_RANK", "ROLES", "User",
     "PETITION_CATEGORIES", "PETITION_EVENT_KINDS", "PETITION_STATUSES", "PUBLIC_EVENT_KINDS",

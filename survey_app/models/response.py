@@ -1,8 +1,10 @@
 """Responses and their answers in long form (one row per question value)."""
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import Boolean, CheckConstraint, false, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
@@ -11,6 +13,14 @@ from .base import Base, UTCDateTime, utcnow
 
 CHANNELS = ("qr", "kiosk", "link", "paper", "api")
 TRUST_LEVELS = ("ok", "suspect")
+
+
+def answer_digest(answers: Iterable[tuple[str, int | None, str | None]]) -> str:
+    """The digest of an answer set that ignores order: SHA-256 (hex) of the sorted JSON
+    lines ``[question_key, value_int, value_text]``. Two responses have the same digest
+    exactly when they gave the same answers. What ``Response.answer_digest`` holds."""
+    canonical = sorted(json.dumps([k, vi, vt], ensure_ascii=False) for k, vi, vt in answers)
+    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
 
 
 class Response(Base):
@@ -23,6 +33,13 @@ class Response(Base):
         CheckConstraint("trust IN ('ok', 'suspect')", name="trust"),
         CheckConstraint("language IN ('vi', 'en')", name="language"),
         Index("ix_response_campaign_unit_submitted", "campaign_id", "unit_id", "submitted_at"),
+        # The abuse checks (services/collect/abuse.py): responses at a point in the last
+        # window with this answer set / from this device, counted and flagged by index.
+        # ``trust`` before ``submitted_at`` lets the flagging UPDATE reach only the rows
+        # still ``ok``, and a count over ``trust IN ('ok', 'suspect')`` stays a range scan.
+        Index("ix_response_identical", "campaign_id", "unit_id", "answer_digest", "trust", "submitted_at"),
+        Index("ix_response_device", "campaign_id", "unit_id", "device_hash", "trust", "submitted_at"),
+        Index("ix_response_address", "campaign_id", "unit_id", "address_hash", "trust", "submitted_at"),
         Index("ix_response_pending_rollup", "id", postgresql_where=text("NOT rolled_up"),
               sqlite_where=text("rolled_up = 0")),
     )
@@ -43,6 +60,9 @@ class Response(Base):
     # The same for the IP alone (ratelimit.daily_address_hash): a client that changes its
     # user agent is a new device each time but still one address.
     address_hash: Mapped[Optional[str]] = mapped_column(String(32))
+    # answer_digest(answers) of what was stored, set by every write path of the service;
+    # NULL for responses stored before migration 0008 (unknown: never counted as alike).
+    answer_digest: Mapped[Optional[str]] = mapped_column(String(64))
     # The rollup watermark: set in the transaction that adds this response to the rollups.
     rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

@@ -8,6 +8,7 @@ from flask import current_app, redirect, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from ..errors import abort_with
 from ..extensions import csrf, db
@@ -27,8 +28,16 @@ def _unavailable(exc: surveys.SurveyUnavailable):
     abort_with(404, _("There is no survey at this address. Please check the code on the poster."), _("Survey not found"))
 
 
-def open_target(code: str) -> surveys.SurveyTarget:
-    """The open campaign behind a poster code, or the error page saying why there is none."""
+def open_target(code: str, *, read_only: bool = False) -> surveys.SurveyTarget:
+    """The open campaign behind a poster code, or the error page saying why there is none.
+
+    ``read_only``: the request only reads (the survey page, the thank-you page), so on
+    PostgreSQL the lookup runs on a connection in autocommit mode: one statement, without
+    the BEGIN and ROLLBACK round trips around it. Only when the request has not begun a
+    transaction yet; a request that writes keeps its one transaction. (On SQLite those are
+    calls inside the process, and switching the connection's mode costs more than it saves.)"""
+    if read_only and not db.session().in_transaction() and db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
         return surveys.resolve_open_campaign(db.session, code)
     except surveys.SurveyUnavailable as exc:
@@ -36,8 +45,36 @@ def open_target(code: str) -> surveys.SurveyTarget:
         raise  # unreachable: _unavailable always raises
 
 
+QUESTIONS_TEMPLATE = "public/_survey_questions.html"
+MARKUP_CACHE_SIZE = 64  # (version, language) pairs kept per process; far more than are ever open
+
+
+def questions_markup(version, lang: str) -> Markup:
+    """The questions of a fresh (empty) form of ``version`` in ``lang``: the same for every
+    visitor, so rendered once per process and kept. Only the markup of the questions is
+    kept; the page around it (CSRF token, signed form token, the point's name) is rendered
+    per request. Versions are immutable (an edit is a new version) and the key has the
+    content hash too; with template auto-reload on (debug) nothing is kept."""
+    if current_app.jinja_env.auto_reload:
+        return Markup(render_template(QUESTIONS_TEMPLATE, definition=version.snapshot, values={}, errors={},
+                                      field_prefix=surveys.FIELD_PREFIX))
+    cache = current_app.extensions.setdefault("hailong.survey_questions", {})
+    key = (version.id, version.content_hash, lang)
+    markup = cache.get(key)
+    if markup is None:
+        markup = Markup(render_template(QUESTIONS_TEMPLATE, definition=version.snapshot, values={}, errors={},
+                                        field_prefix=surveys.FIELD_PREFIX))
+        if len(cache) >= MARKUP_CACHE_SIZE:
+            cache.clear()
+        cache[key] = markup
+    return markup
+
+
 def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: surveys.Validation | None = None,
                   status: int = 200, template: str = "public/survey.html", first_served=None, **context):
+    """The survey page with a fresh form token. A form sent back with problems is rendered
+    whole (the answers given and the errors are in it); a fresh one reuses the questions'
+    markup (:func:`questions_markup`)."""
     token = surveys.issue_form_token(current_app.config["SECRET_KEY"], target, first_served)
     return render_template(
         template,
@@ -49,6 +86,7 @@ def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: 
         errors=validation.errors if validation else {},
         form_errors=validation.form_errors if validation else [],
         field_prefix=surveys.FIELD_PREFIX,
+        questions_html=None if validation else questions_markup(target.version, current_language()),
         **context,
     ), status
 

@@ -18,7 +18,7 @@ def _render_form(target: surveys.SurveyTarget, validation: surveys.Validation | 
 
 @bp.get("/s/<code>")
 def survey(code: str):
-    return _render_form(flow.open_target(code))
+    return _render_form(flow.open_target(code, read_only=True))
 
 
 @bp.post("/s/<code>")
@@ -37,7 +37,7 @@ def submit(code: str):
 
 @bp.get("/s/<code>/thanks")
 def thanks(code: str):
-    target = flow.open_target(code)
+    target = flow.open_target(code, read_only=True)
     return render_template("public/thanks.html", target=target, definition=target.definition)
 
 

@@ -38,27 +38,32 @@ so a report can include or exclude each kind:
 
 A device hash can be shared by honest people (a family phone, one carrier NAT and a
 common phone model); that is why these are flags for the report, not refusals.
+
+Cost: each check is a count over an index that stops at the threshold
+(``ix_response_device``, ``ix_response_address``, ``ix_response_identical`` on the stored
+``answer_digest``), all in one statement, and the earlier members of every burst or run the
+submission completes are flagged by one set-based UPDATE (see :func:`_flag_earlier_statement`),
+so a submission makes the same few statements however long the run already is.
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
-from ...models import Answer, Response
+from ...models import TRUST_LEVELS, Response, answer_digest
 from .surveys import SurveyTarget
 
 __all__ = ["AbuseSettings", "Signals", "Verdict", "answer_fingerprint", "assess"]
 
 BASELINE_DAYS = 7
 OPEN_HOURS_PER_DAY = 8
-RECENT_LIMIT = 300  # responses looked at for an identical run; more than that in one window is a flood anyway
 
 
 @dataclass(frozen=True)
@@ -93,109 +98,175 @@ class Signals:
     fill_seconds: float | None = None
 
 
+Flag = tuple[Update, dict[str, Any]]  # an UPDATE and its parameters
+
+
 @dataclass(frozen=True)
 class Verdict:
+    """``also_flag``: the UPDATEs (with their parameters) that mark the earlier members of
+    this submission's burst or run suspect (see :func:`_flag_earlier_statement`);
+    ``surveys.submit_response`` runs them in the transaction that stores the submission."""
+
     trust: str
     reason: str | None
-    also_flag: dict[int, str] = field(default_factory=dict)
+    also_flag: tuple[Flag, ...] = ()
 
 
 Answers = Sequence[tuple[str, int | None, str | None]]
 
 
 def answer_fingerprint(answers: Answers) -> str:
-    """A digest of an answer set that ignores order."""
-    canonical = sorted(json.dumps([k, vi, vt], ensure_ascii=False) for k, vi, vt in answers)
-    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
+    """A digest of an answer set that ignores order (what ``Response.answer_digest`` stores)."""
+    return answer_digest(answers)
+
+
+# signal -> (the column whose equal values make responses "alike" for it, its trust reason)
+SIGNALS = {
+    "device": (Response.device_hash, "device_burst"),
+    "address": (Response.address_hash, "address_burst"),
+    "answers": (Response.answer_digest, "identical_run"),
+}
+ALIKE_COLUMNS = {name: column for name, (column, _reason) in SIGNALS.items()}
 
 
 def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Signals,
            settings: AbuseSettings, now: datetime) -> Verdict:
     """Decide the trust flag for a submission about to be stored (reads only)."""
     reasons: list[str] = []
-    earlier: dict[int, list[str]] = {}  # earlier response id -> the bursts it joins
-
-    def join(reason: str, ids) -> None:
-        reasons.append(reason)
-        for rid in ids:
-            earlier.setdefault(rid, []).append(reason)
-
     if signals.honeypot:
         reasons.append("honeypot")
     if settings.min_fill_seconds and signals.fill_seconds is not None and signals.fill_seconds < settings.min_fill_seconds:
         reasons.append("too_fast")
 
-    since = now - timedelta(seconds=settings.window_seconds)
-    recent = (
-        select(Response.id)
-        .where(Response.campaign_id == target.campaign.id, Response.unit_id == target.unit.id,
-               Response.submitted_at >= since)
-    )
-    usual = _UsualRate(session, target, since, settings)
-    if signals.channel == "qr":
-        if signals.device_hash:
-            same_device = list(session.scalars(recent.where(Response.device_hash == signals.device_hash)
-                                               .order_by(Response.id)))
-            if len(same_device) + 1 >= settings.burst_device:
-                join("device_burst", same_device)
-        if signals.address_hash:
-            same_address = list(session.scalars(recent.where(Response.address_hash == signals.address_hash)
-                                                .order_by(Response.id)))
-            if (len(same_address) + 1 >= settings.burst_address
-                    and len(same_address) + 1 >= usual.threshold(settings.burst_address)):
-                join("address_burst", same_address)
-
+    point = {"at_campaign": target.campaign.id, "at_unit": target.unit.id,
+             "since": now - timedelta(seconds=settings.window_seconds)}
+    # signal -> (value, the count it needs before a threshold can be reached)
+    wanted: dict[str, tuple[str, int]] = {}
+    if signals.channel == "qr" and signals.device_hash:
+        wanted["device"] = (signals.device_hash, settings.burst_device)
+    if signals.channel == "qr" and signals.address_hash:
+        wanted["address"] = (signals.address_hash, settings.burst_address)
     if signals.channel in ("qr", "kiosk"):
-        run = _identical_run(session, answers, recent, usual, settings)
-        if run is not None:
-            join("identical_run", run)
+        wanted["answers"] = (answer_digest(answers), settings.identical_min)
+    # Each signal counts the responses alike in the window, up to what it needs to know;
+    # all the counts come back from one statement (_count_alike).
+    alike = _count_alike(session, point, {name: (value, minimum - 1) for name, (value, minimum) in wanted.items()})
+
+    usual = _UsualRate(session, point, settings)
+    fired: dict[str, str] = {}  # signal -> its value, in SIGNALS order
+    for name in SIGNALS:
+        if name not in wanted:
+            continue
+        value, minimum = wanted[name]
+        if name == "device":
+            hit = alike[name] + 1 >= minimum  # a device is one sender whatever the point's traffic
+        else:
+            hit = _far_above_usual(session, point, name, value, alike[name], minimum, usual)
+        if hit:
+            fired[name] = value
+            reasons.append(SIGNALS[name][1])
 
     if not reasons:
         return Verdict("ok", None)
-    return Verdict("suspect", ",".join(reasons), {rid: ",".join(r) for rid, r in earlier.items()})
+    if not fired:
+        return Verdict("suspect", ",".join(reasons))
+    names = tuple(fired)
+    parameters = {**point, **{f"value_{name}": value for name, value in fired.items()}}
+    return Verdict("suspect", ",".join(reasons), ((_flag_earlier_statement(names), parameters),))
 
+
+# ----------------------------------------------------------------------------- statements
+# Built once, run with the point's parameters: at_campaign, at_unit, since (the start of
+# the window) and the value each signal is about. Plain Core statements, run on the
+# session's connection (its transaction) without the ORM's execution layer.
+
+def _at_point(*conditions) -> tuple:
+    return (Response.campaign_id == bindparam("at_campaign"), Response.unit_id == bindparam("at_unit"),
+            *conditions)
+
+
+def _alike_count(column, name: str) -> Select:
+    """How many responses at the point in the window have ``column == :value_<name>``,
+    counting no further than ``:cap_<name>`` (so the cost does not grow with a long run).
+    Every row has one of the trust levels; naming them keeps the (…, trust, submitted_at)
+    index a range scan per level instead of a scan of the point's whole history."""
+    alike = (select(literal(1))
+             .where(*_at_point(column == bindparam(f"value_{name}"), Response.trust.in_(TRUST_LEVELS),
+                               Response.submitted_at >= bindparam("since")))
+             .limit(bindparam(f"cap_{name}"))
+             .subquery())
+    return select(func.count()).select_from(alike)
+
+
+@functools.cache
+def _count_alike_statement(names: tuple[str, ...]) -> Select:
+    """One SELECT of the bounded counts of these signals, one column each."""
+    return select(*(_alike_count(ALIKE_COLUMNS[name], name).scalar_subquery().label(name) for name in names))
+
+
+@functools.cache
+def _flag_earlier_statement(names: tuple[str, ...]) -> Update:
+    """Mark suspect the responses at the point in the window that are alike to this one by
+    any of the signals ``names`` (``column == :value_<name>``) and are still ``ok`` (one
+    already suspect keeps its reason). Each gets the reasons of every signal it shares, in
+    ``SIGNALS`` order (``device_burst,identical_run``). The new response is stored suspect,
+    so it is never among them."""
+    matches = [ALIKE_COLUMNS[name] == bindparam(f"value_{name}") for name in names]
+    reason = None
+    for name, match in zip(names, matches):
+        part = case((match, literal(SIGNALS[name][1] + ",")), else_=literal(""))
+        reason = part if reason is None else reason.op("||")(part)
+    return (update(Response)
+            .where(*_at_point(or_(*matches), Response.trust == "ok", Response.submitted_at >= bindparam("since")))
+            .values(trust="suspect", trust_reason=func.rtrim(reason, ","))
+            .execution_options(synchronize_session=False))
+
+
+_BASELINE = select(func.count()).select_from(Response).where(
+    *_at_point(Response.submitted_at >= bindparam("baseline_since"), Response.submitted_at < bindparam("since")))
+
+
+def _count_alike(session: Session, point: dict[str, Any], wanted: dict[str, tuple[str, int]]) -> dict[str, int]:
+    """``wanted``: signal → (value, cap). Returns signal → responses alike (at most cap)."""
+    if not wanted:
+        return {}
+    names = tuple(sorted(wanted))
+    parameters = dict(point)
+    for name in names:
+        parameters[f"value_{name}"], parameters[f"cap_{name}"] = wanted[name]
+    row = session.connection().execute(_count_alike_statement(names), parameters).one()
+    return {name: row[i] or 0 for i, name in enumerate(names)}
+
+
+# ----------------------------------------------------------------------------- signals
 
 class _UsualRate:
     """The point's expected responses per window while the counter is open, read once and
     only when a threshold needs it: responses in the previous ``BASELINE_DAYS`` days divided
     by the number of windows in ``BASELINE_DAYS`` × ``OPEN_HOURS_PER_DAY`` hours."""
 
-    def __init__(self, session: Session, target: SurveyTarget, since: datetime, settings: AbuseSettings):
-        self._session, self._target, self._since, self._settings = session, target, since, settings
+    def __init__(self, session: Session, point: dict[str, Any], settings: AbuseSettings):
+        self._session, self._point, self._settings = session, point, settings
         self._per_window: float | None = None
-
-    def per_window(self) -> float:
-        if self._per_window is None:
-            baseline = self._session.scalar(
-                select(func.count()).select_from(Response).where(
-                    Response.campaign_id == self._target.campaign.id, Response.unit_id == self._target.unit.id,
-                    Response.submitted_at >= self._since - timedelta(days=BASELINE_DAYS),
-                    Response.submitted_at < self._since)
-            ) or 0
-            windows = BASELINE_DAYS * OPEN_HOURS_PER_DAY * 3600 / self._settings.window_seconds
-            self._per_window = baseline / windows
-        return self._per_window
 
     def threshold(self, minimum: int) -> int:
         """``max(minimum, ceil(SURVEY_IDENTICAL_FACTOR × usual))``."""
-        return max(minimum, math.ceil(self._settings.identical_factor * self.per_window()))
+        if self._per_window is None:
+            point = self._point
+            baseline = self._session.connection().scalar(
+                _BASELINE, {**point, "baseline_since": point["since"] - timedelta(days=BASELINE_DAYS)}) or 0
+            windows = BASELINE_DAYS * OPEN_HOURS_PER_DAY * 3600 / self._settings.window_seconds
+            self._per_window = baseline / windows
+        return max(minimum, math.ceil(self._settings.identical_factor * self._per_window))
 
 
-def _identical_run(session: Session, answers: Answers, recent, usual: _UsualRate,
-                   settings: AbuseSettings) -> list[int] | None:
-    """The earlier responses of an identical run this submission completes, or ``None``."""
-    recent_ids = list(session.scalars(recent.order_by(Response.id.desc()).limit(RECENT_LIMIT)))
-    if len(recent_ids) + 1 < settings.identical_min:
-        return None  # cannot reach the threshold: skip the answer read
-    threshold = usual.threshold(settings.identical_min)
-    if len(recent_ids) + 1 < threshold:
-        return None
-    rows: dict[int, list[tuple[str, int | None, str | None]]] = {rid: [] for rid in recent_ids}
-    for rid, key, vi, vt in session.execute(
-        select(Answer.response_id, Answer.question_key, Answer.value_int, Answer.value_text)
-        .where(Answer.response_id.in_(recent_ids))
-    ):
-        rows[rid].append((key, vi, vt))
-    mine = answer_fingerprint(answers)
-    same = sorted(rid for rid, given in rows.items() if answer_fingerprint(given) == mine)
-    return same if len(same) + 1 >= threshold else None
+def _far_above_usual(session: Session, point: dict[str, Any], name: str, value: str, alike: int, minimum: int,
+                     usual: _UsualRate) -> bool:
+    """Whether this submission is at least the ``max(minimum, factor × usual)``-th alike by
+    signal ``name`` in the window; ``alike`` is the count so far, up to ``minimum - 1``."""
+    if alike + 1 < minimum:
+        return False  # cannot reach the threshold: skip the baseline
+    threshold = usual.threshold(minimum)
+    if threshold > minimum:  # a busy point: count further
+        alike = _count_alike(session, point, {name: (value, threshold - 1)})[name]
+    return alike + 1 >= threshold

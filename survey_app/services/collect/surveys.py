@@ -11,11 +11,13 @@ from typing import Any, Mapping, Sequence
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import or_, select, update
+from sqlalchemy import Executable, and_, bindparam, insert, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, campaign_unit, utcnow
+from ...models import (Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, answer_digest, campaign_unit,
+                       utcnow)
 from . import formtoken, relevance
 from .formtoken import FormToken
 from .text import clean_text
@@ -50,6 +52,30 @@ class SurveyUnavailable(Exception):
         self.opens_at = opens_at
 
 
+def _columns(model) -> tuple[list[str], list]:
+    """The mapped attribute names of ``model`` and their columns, in one order."""
+    attrs = list(sa_inspect(model).column_attrs)
+    return [a.key for a in attrs], [a.columns[0] for a in attrs]
+
+
+_UNIT_KEYS, _UNIT_COLUMNS = _columns(Unit)
+_CAMPAIGN_KEYS, _CAMPAIGN_COLUMNS = _columns(Campaign)
+
+# The active point with this code, each of its campaigns of this access mode that is not a
+# draft (none: one row with NULLs), and each campaign's version hash, as plain columns
+# (Core rows, no ORM loading). Built once: only the parameters change.
+_POINT_AND_CAMPAIGNS = (
+    select(*_UNIT_COLUMNS, *_CAMPAIGN_COLUMNS, InstrumentVersion.content_hash)
+    .select_from(Unit)
+    .outerjoin(campaign_unit, campaign_unit.c.unit_id == Unit.id)
+    .outerjoin(Campaign, and_(Campaign.id == campaign_unit.c.campaign_id,
+                              Campaign.access_mode == bindparam("access_mode"), Campaign.status != "draft"))
+    .outerjoin(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
+    .where(Unit.code == bindparam("code"), Unit.active.is_(True))
+    .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
+)
+
+
 def resolve_open_campaign(session: Session, code: str, access_mode: str = "open",
                           now: datetime | None = None) -> SurveyTarget:
     """The campaign a citizen answers at service point ``code`` right now.
@@ -57,32 +83,84 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     Raises :class:`SurveyUnavailable`: ``unknown`` (no such active point, or no campaign
     ever ran there), ``not_started`` (the next one opens later) or ``closed`` (every
     campaign there has closed or ended).
+
+    One query reads the point and its campaigns as they are now, every time: a campaign
+    closed, paused, edited or ended, or a point deactivated, is answered as such at once.
+    Only turning those rows into objects is spared (:func:`_objects`), and the immutable
+    instrument version comes from :func:`_version`.
     """
     now = now or utcnow()
     if not code or len(code) > 16:
         raise SurveyUnavailable("unknown")
-    unit = session.scalar(select(Unit).where(Unit.code == code, Unit.active.is_(True)))
-    if unit is None:
+    rows = tuple(tuple(row) for row in session.connection().execute(
+        _POINT_AND_CAMPAIGNS, {"code": code, "access_mode": access_mode}))
+    if not rows:
         raise SurveyUnavailable("unknown")
-    campaigns = session.scalars(
-        select(Campaign)
-        .join(campaign_unit, campaign_unit.c.campaign_id == Campaign.id)
-        .where(campaign_unit.c.unit_id == unit.id, Campaign.access_mode == access_mode,
-               Campaign.status != "draft")
-        .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
-    ).all()
-    states = [(c, c.state_at(now)) for c in campaigns]
-    open_now = [c for c, s in states if s == "open"]
+    unit, campaigns = _objects(code, access_mode, rows)
+    states = [(c, digest, c.state_at(now)) for c, digest in campaigns]
+    open_now = [(c, digest) for c, digest, s in states if s == "open"]
     if open_now:
-        campaign = open_now[0]
-        return SurveyTarget(unit, campaign, campaign.instrument_version)
-    upcoming = [c for c, s in states if s == "not_started"]
+        campaign, digest = open_now[0]
+        version = _version(session, campaign.instrument_version_id, digest)
+        return SurveyTarget(session.merge(unit, load=False), session.merge(campaign, load=False), version)
+    upcoming = [c for c, _digest, s in states if s == "not_started"]
     if upcoming:
         first = min(upcoming, key=lambda c: c.starts_at)
-        raise SurveyUnavailable("not_started", unit, first.starts_at)
+        raise SurveyUnavailable("not_started", session.merge(unit, load=False), first.starts_at)
     if campaigns:
-        raise SurveyUnavailable("closed", unit)
-    raise SurveyUnavailable("unknown", unit)
+        raise SurveyUnavailable("closed", session.merge(unit, load=False))
+    raise SurveyUnavailable("unknown", session.merge(unit, load=False))
+
+
+# Per process: (code, access mode) → (the rows last read, the detached objects made from
+# them). Reused only while the rows read now are exactly the same values.
+_POINTS: dict[tuple[str, str], tuple[tuple, tuple[Unit, list[tuple[Campaign, str]]]]] = {}
+_POINTS_KEPT = 4096
+_VERSIONS: dict[tuple[int, str], InstrumentVersion] = {}
+_VERSIONS_KEPT = 64
+
+
+def _detached(model, keys: list[str], values) -> Any:
+    """An object of ``model`` with these column values, detached as if loaded and then
+    closed: ``session.merge(obj, load=False)`` attaches a copy of it without a query."""
+    obj = model(**dict(zip(keys, values)))
+    make_transient_to_detached(obj)
+    return obj
+
+
+def _objects(code: str, access_mode: str, rows: tuple) -> tuple[Unit, list[tuple[Campaign, str]]]:
+    """The point and its campaigns (with their version hashes) for ``rows``, made once per
+    distinct set of values: building ORM objects costs more than reading the rows."""
+    kept = _POINTS.get((code, access_mode))
+    if kept is not None and kept[0] == rows:
+        return kept[1]
+    n_unit, n_campaign = len(_UNIT_KEYS), len(_CAMPAIGN_KEYS)
+    unit = _detached(Unit, _UNIT_KEYS, rows[0][:n_unit])
+    campaigns = [(_detached(Campaign, _CAMPAIGN_KEYS, row[n_unit:n_unit + n_campaign]), row[-1])
+                 for row in rows if row[n_unit] is not None]
+    if len(_POINTS) >= _POINTS_KEPT:
+        _POINTS.clear()
+    _POINTS[(code, access_mode)] = (rows, (unit, campaigns))
+    return unit, campaigns
+
+
+def _version(session: Session, version_id: int, content_hash: str) -> InstrumentVersion:
+    """The instrument version ``version_id`` in ``session``, from a per-process copy when
+    there is one: a version never changes (an edit makes a new one), and the key carries
+    its content hash, so a copy can only ever stand for the same definition. Attaching the
+    copy (``merge(load=False)``) costs no query and no JSON parsing of the snapshot."""
+    kept = _VERSIONS.get((version_id, content_hash))
+    if kept is not None:
+        return session.merge(kept, load=False)
+    version = session.get(InstrumentVersion, version_id)
+    if version is None or version.content_hash != content_hash:  # changed meanwhile: use it, keep nothing
+        return version
+    keys, _columns_ = _columns(InstrumentVersion)
+    copy = _detached(InstrumentVersion, keys, [getattr(version, k) for k in keys])
+    if len(_VERSIONS) >= _VERSIONS_KEPT:
+        _VERSIONS.clear()
+    _VERSIONS[(version_id, content_hash)] = copy
+    return version
 
 
 # --------------------------------------------------------------------------- form token
@@ -273,12 +351,16 @@ def existing_response(session: Session, target: SurveyTarget, idempotency_key: s
     )
 
 
+_INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
+_INSERT_ANSWER = insert(Answer.__table__)
+
+
 def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tuple[str, int | None, str | None]],
                     *, channel: str, language: str, idempotency_key: str,
                     trust: str = "ok", trust_reason: str | None = None,
                     submitted_at: datetime | None = None, device_hash: str | None = None,
                     address_hash: str | None = None, spend_token_id: int | None = None,
-                    also_flag: Mapping[int, str] | None = None) -> Submitted:
+                    also_flag: Sequence[tuple[Executable, Mapping[str, Any]]] = ()) -> Submitted:
     """Store one response and its answers in one transaction.
 
     The unique (campaign, idempotency key) constraint makes a repeated submission of the
@@ -288,10 +370,12 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
     ``spend_token_id`` spends that one-time code first, in the same transaction (see
     :func:`_claim_token`); if it is already spent or expired nothing is stored and
     :class:`TokenAlreadySpent` is raised, unless this very form was stored before (a
-    retry), which returns that response as usual. ``also_flag`` maps earlier response ids
-    to a trust reason: they join this one's burst and are marked suspect in the same
-    transaction (see :mod:`survey_app.services.collect.abuse`). ``device_hash`` and ``address_hash`` are the
-    keyed daily hashes of the device and of the address alone, never a raw address.
+    retry), which returns that response as usual. ``also_flag`` are the set-based UPDATEs
+    (statement, parameters) that mark the earlier members of this one's burst suspect, run
+    in the same transaction (``Verdict.also_flag`` of :mod:`survey_app.services.collect.abuse`). ``device_hash`` and
+    ``address_hash`` are the keyed daily hashes of the device and of the address alone, never
+    a raw address. ``answer_digest`` is stored
+    from ``answers`` (the abuse checks count identical answer sets by it).
     """
     now = submitted_at or utcnow()
     try:
@@ -301,26 +385,25 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             if existing is not None:
                 return Submitted(existing, created=False)
             raise TokenAlreadySpent()
-        response = Response(
-            campaign_id=target.campaign.id, unit_id=target.unit.id,
-            instrument_version_id=target.version.id, channel=channel, language=language,
-            submitted_at=now, trust=trust, trust_reason=trust_reason,
-            idempotency_key=idempotency_key, device_hash=device_hash, address_hash=address_hash,
-        )
-        session.add(response)
-        session.flush()
-        response_id = response.id  # read now: after the commit it would be a query
-        session.add_all(
-            Answer(response_id=response.id, question_key=k, value_int=vi, value_text=vt)
-            for k, vi, vt in answers
-        )
-        for earlier_id, reason in (also_flag or {}).items():
-            session.execute(
-                update(Response)
-                .where(Response.id == earlier_id, Response.trust == "ok")
-                .values(trust="suspect", trust_reason=reason[:200])
-                .execution_options(synchronize_session=False)
-            )
+        # Core statements on the tables (built once, below), on the session's connection:
+        # one INSERT … RETURNING for the response and one executemany for its answers,
+        # without the ORM's unit of work.
+        connection = session.connection()
+        response_id = connection.execute(_INSERT_RESPONSE, {
+            "campaign_id": target.campaign.id, "unit_id": target.unit.id,
+            "instrument_version_id": target.version.id, "channel": channel, "language": language,
+            "submitted_at": now, "trust": trust, "trust_reason": trust_reason,
+            "idempotency_key": idempotency_key, "device_hash": device_hash, "address_hash": address_hash,
+            "answer_digest": answer_digest(answers),
+            "rolled_up": False,
+        }).scalar_one()
+        if answers:
+            connection.execute(_INSERT_ANSWER, [
+                {"response_id": response_id, "question_key": k, "value_int": vi, "value_text": vt}
+                for k, vi, vt in answers
+            ])
+        for statement, parameters in also_flag:
+            connection.execute(statement, parameters)
         session.commit()
         return Submitted(response_id, created=True)
     except IntegrityError:

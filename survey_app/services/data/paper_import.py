@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ...models import Answer, Campaign, Response, Unit, utcnow
+from ...models import Answer, Campaign, Response, Unit, answer_digest, utcnow
 from ..collect.surveys import FIELD_PREFIX, validate_answers
 from . import workbooks
 from ..reports.rollup import LOCAL_TZ
@@ -468,7 +468,7 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
         responses = [
             Response(campaign_id=campaign.id, unit_id=item.unit_id, instrument_version_id=campaign.instrument_version_id,
                      channel=CHANNEL, language=LANGUAGE, submitted_at=item.submitted_at, trust="ok",
-                     idempotency_key=key)
+                     idempotency_key=key, answer_digest=answer_digest(item.answers))
             for key, item in new
         ]
         session.add_all(responses)

@@ -1,0 +1,511 @@
+"""Submission benchmark: the real app against a bare Flask + SQLAlchemy app doing the same
+essential work (``benchmarks/bare_app.py``), on SQLite and on PostgreSQL.
+
+For each database it
+
+1. creates two fresh databases, one per app: SQLite files in a temporary folder, or
+   ``hailong_submit_<pid>`` (real) and ``hailong_submit_<pid>_bare`` on the server of
+   ``--pg-url``; both are dropped at the end, also after an error;
+2. sets the real app up as an operator would: ``flask db upgrade heads``, ``flask
+   instruments load``, then a province › commune › two one-stop points (poster codes
+   ``bench01``, ``bench02``) and an open SIPAS campaign through the app's services;
+3. starts both apps under gunicorn with the same settings (``--workers`` sync workers, no
+   access log), the real app with its rate limits raised by environment for the run and
+   ``SURVEY_MIN_FILL_SECONDS=0`` (every trust check still runs);
+4. drives both with one client (threads, raw HTTP/1.1, a new connection per request, as
+   gunicorn's sync workers close it anyway), alternating real / bare phases round by round
+   so a change in machine load hits both:
+   - **GET+POST pairs** at ``bench01``: each pair is a new phone (its own user agent):
+     GET the survey page, take the CSRF token, the signed form token and the form's action
+     from the HTML (real app), POST a full SIPAS answer set with random levels and
+     sometimes a comment, with the session cookie of the GET; a 303 is a stored answer;
+   - **GET alone** of the survey page;
+5. checks that the rows stored equal the redirects received, in both databases;
+6. runs the **stuffing** case on the real app: one device (one user agent) sends the same
+   answers to ``bench02`` over and over, each pair followed by a control pair (a new
+   phone with varied answers at ``bench01``); it prints the median POST time around the
+   500th and around the 5,000th stored response, the control's at the same moments, and
+   how many of the stuffed responses were flagged suspect.
+
+Not part of the test run (``pyproject.toml`` collects only ``tests/``)::
+
+    .venv/bin/python benchmarks/submit.py                      # both databases
+    .venv/bin/python benchmarks/submit.py --backend sqlite     # one
+
+The exit status is 1 if a check fails (rows ≠ redirects, stuffing not flagged).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+VENV_BIN = Path(sys.executable).parent
+for path in (ROOT, BENCH):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import bare_app  # noqa: E402
+
+HIDDEN_RE = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
+ACTION_RE = re.compile(r'<form method="post" action="([^"]+)"')
+COMMENTS = ["", "", "", "Cán bộ nhiệt tình, chu đáo.", "Thời gian chờ hơi lâu.", "Thủ tục rõ ràng.",
+            "Cần thêm ghế ngồi chờ."]
+POINT, STUFFED_POINT = "bench01", "bench02"
+PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- HTTP client
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def cookies(self) -> str:
+        pairs = [v.split(";", 1)[0] for k, v in self.headers if k == "set-cookie"]
+        return "; ".join(pairs)
+
+
+def http(port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Reply:
+    """One request on a new connection; reads the reply to the end (the server closes)."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    if body:
+        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(raw)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    data = b"".join(chunks)
+    head, _sep, content = data.partition(b"\r\n\r\n")
+    head_lines = head.decode("latin-1").split("\r\n")
+    status = int(head_lines[0].split(" ", 2)[1])
+    parsed = []
+    for line in head_lines[1:]:
+        name, _colon, value = line.partition(":")
+        parsed.append((name.strip().lower(), value.strip()))
+    return Reply(status, parsed, content)
+
+
+def answer_form(rng: random.Random, keys: list[str], comment_key: str | None) -> dict[str, str]:
+    """A full SIPAS answer set with random levels (mostly satisfied) and sometimes a comment."""
+    form = {f"q_{k}": str(rng.choices((1, 2, 3, 4, 5), (1, 2, 4, 8, 8))[0]) for k in keys}
+    if comment_key:
+        form[f"q_{comment_key}"] = rng.choice(COMMENTS)
+    return form
+
+
+@dataclass
+class Target:
+    """One app under test: how to make a pair and a GET against it."""
+
+    name: str
+    port: int
+    real: bool
+
+    def get(self, ua: str, path: str) -> Reply:
+        return http(self.port, "GET", path, {"User-Agent": ua, "Accept-Language": "vi"})
+
+    def pair(self, ua: str, path: str, answers: dict[str, str]) -> tuple[bool, float]:
+        """GET the form, POST the answers; (stored?, seconds the POST took)."""
+        page = self.get(ua, path)
+        if page.status != 200:
+            return False, 0.0
+        html = page.body.decode("utf-8")
+        fields = dict(HIDDEN_RE.findall(html))
+        action = ACTION_RE.search(html).group(1).replace("&amp;", "&")
+        if self.real and not ("csrf_token" in fields and "form_token" in fields):
+            raise RuntimeError("the real app's page has no CSRF or form token")
+        headers = {"User-Agent": ua}
+        if page.cookies():
+            headers["Cookie"] = page.cookies()
+        started = time.perf_counter()
+        sent = http(self.port, "POST", action, headers, urlencode({**fields, **answers}).encode())
+        return sent.status == 303, time.perf_counter() - started
+
+
+@dataclass
+class Tally:
+    seconds: float = 0.0
+    ok: int = 0
+    failed: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def quantile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_phase(n: int, threads: int, work: Callable[[int], bool], tally: Tally) -> None:
+    """``n`` calls of ``work(i)`` spread over ``threads`` threads; adds to ``tally``."""
+    counter = iter(range(n))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    results = {"ok": 0, "failed": 0}
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            started = time.perf_counter()
+            ok = work(i)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                results["ok" if ok else "failed"] += 1
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    tally.seconds += time.perf_counter() - started
+    tally.ok += results["ok"]
+    tally.failed += results["failed"]
+    tally.latencies.extend(latencies)
+
+
+# --------------------------------------------------------------------------- databases
+
+@contextmanager
+def databases(backend: str, pg_url: str, tmp: Path) -> Iterator[tuple[str, str]]:
+    """(real URL, bare URL): fresh, and removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'real.sqlite3'}", f"sqlite:///{tmp / 'bare.sqlite3'}"
+        return
+    names = [f"hailong_submit_{os.getpid()}", f"hailong_submit_{os.getpid()}_bare"]
+    admin = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    base = pg_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{names[0]}", f"{base}/{names[1]}"
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        log(f"dropped {', '.join(names)}")
+
+
+def sa_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def real_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SURVEY_", "RATELIMIT_", "DATABASE_URL"))}
+    env.update({
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_hex(32),
+        # The trust checks all run; the limits that would refuse a benchmark's traffic are raised.
+        "SURVEY_MIN_FILL_SECONDS": "0",
+        "RATELIMIT_SURVEY_DEVICE": "1000000 per minute",
+        "RATELIMIT_SURVEY_POINT": "1000000 per minute",
+        "PYTHONPATH": str(ROOT),
+    })
+    return env
+
+
+def set_up_real(url: str, env: dict[str, str]) -> tuple[list[str], str | None]:
+    """Schema, instruments, two points and an open SIPAS campaign; the scale keys and the comment key."""
+    flask = str(VENV_BIN / "flask")
+    for command in (["db", "upgrade", "heads"], ["instruments", "load"]):
+        subprocess.run([flask, "--app", "wsgi", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.models import Campaign
+    from survey_app.services.collect import instruments
+    from survey_app.services.officials.units import create_unit
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": env["SECRET_KEY"]})
+    with app.app_context():
+        version = instruments.latest_version(db.session, "sipas")
+        vn = create_unit(db.session, None, "vn", "admin", "Việt Nam", "Viet Nam")
+        qt = create_unit(db.session, vn, "qt", "admin", "Tỉnh Quảng Trị", "Quang Tri Province")
+        ward = create_unit(db.session, qt, "p-dong-ha", "admin", "Phường Đông Hà", "Dong Ha Ward")
+        points = [create_unit(db.session, ward, f"mot-cua-{i}", "one_stop", f"Bộ phận Một cửa {i}",
+                              f"One-stop counter {i}", code) for i, code in enumerate((POINT, STUFFED_POINT), 1)]
+        db.session.add(Campaign(name="SIPAS benchmark", instrument_version=version, access_mode="open",
+                                status="open", starts_at=datetime.now(timezone.utc) - timedelta(days=1),
+                                units=points))
+        db.session.commit()
+        questions = version.snapshot["questions"]
+        keys = [q["key"] for q in questions if q["type"] == "scale"]
+        comment = next((q["key"] for q in questions if q["type"] in ("text", "longtext")), None)
+        db.session.remove()
+        db.engine.dispose()
+    return keys, comment
+
+
+GUNICORN_CONF = """workers = {workers}
+worker_class = "sync"
+accesslog = None
+errorlog = {errorlog!r}
+loglevel = "warning"
+"""
+
+
+@contextmanager
+def gunicorn(name: str, app: str, port: int, env: dict[str, str], cwd: Path, tmp: Path, workers: int) -> Iterator[None]:
+    conf = tmp / f"gunicorn-{name}.conf.py"
+    conf.write_text(GUNICORN_CONF.format(workers=workers, errorlog=str(tmp / f"gunicorn-{name}.log")))
+    process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", str(conf), "-b", f"127.0.0.1:{port}", app],
+                               cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if http(port, "GET", f"/s/{POINT}", {"User-Agent": "warm-up"}).status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"{name} did not start; see {tmp / f'gunicorn-{name}.log'}")
+            time.sleep(0.2)
+        for i in range(20 * workers):  # every worker imports and warms up
+            http(port, "GET", f"/s/{POINT}", {"User-Agent": f"warm-up {i}"})
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- the run
+
+@dataclass
+class Result:
+    backend: str
+    pairs: dict[str, Tally]
+    gets: dict[str, Tally]
+    stored: dict[str, int]
+    stuffing: dict[str, float]
+    client_cpu: float
+    wall: float
+
+
+def measure(backend: str, args: argparse.Namespace) -> Result:
+    tmp = Path(tempfile.mkdtemp(prefix="hailong-submit-"))
+    try:
+        with ExitStack() as stack:
+            real_url, bare_url = stack.enter_context(databases(backend, args.pg_url, tmp))
+            env = real_env(real_url)
+            log(f"{backend}: setting up the real app (flask db upgrade heads, flask instruments load, points, campaign)")
+            keys, comment = set_up_real(real_url, env)
+            bare_app.create_tables(sa_url(bare_url))
+            bare_env = {**os.environ, "BARE_DATABASE_URL": sa_url(bare_url)}
+            real = Target("real", free_port(), True)
+            bare = Target("bare", free_port(), False)
+            stack.enter_context(gunicorn("real", "wsgi:app", real.port, env, ROOT, tmp, args.workers))
+            stack.enter_context(gunicorn("bare", "bare_app:app", bare.port, bare_env, BENCH, tmp, args.workers))
+            log(f"{backend}: both apps up ({args.workers} gunicorn workers each)")
+
+            pairs = {"real": Tally(), "bare": Tally()}
+            gets = {"real": Tally(), "bare": Tally()}
+            sequence = iter(range(10**9))
+            cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            for round_no in range(args.rounds):
+                order = (real, bare) if round_no % 2 == 0 else (bare, real)
+                for target in order:
+                    def one_pair(i: int, target=target) -> bool:
+                        n = next(sequence)
+                        rng = random.Random(n)
+                        return target.pair(f"{PHONE} phone/{n}", f"/s/{POINT}", answer_form(rng, keys, comment))[0]
+                    run_phase(args.pairs, args.threads, one_pair, pairs[target.name])
+                for target in order:
+                    def one_get(i: int, target=target) -> bool:
+                        return target.get(f"{PHONE} reader/{i}", f"/s/{POINT}").status == 200
+                    run_phase(args.gets, args.threads, one_get, gets[target.name])
+                log(f"{backend}: round {round_no + 1}/{args.rounds}: pairs/s real {pairs['real'].rate():.0f}, "
+                    f"bare {pairs['bare'].rate():.0f}; GET/s real {gets['real'].rate():.0f}, bare {gets['bare'].rate():.0f}")
+            cpu1, wall1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            client_cpu = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / (wall1 - wall0)
+
+            stored = count_rows(real_url, bare_url)
+            stuffing = stuff(real, keys, comment, args)
+            stuffing.update(count_suspect(real_url))
+            return Result(backend, pairs, gets, stored, stuffing, client_cpu, wall1 - wall0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def count_rows(real_url: str, bare_url: str) -> dict[str, int]:
+    counts = {}
+    for name, url, sql in (
+        ("real", real_url, "SELECT count(*) FROM response r JOIN unit u ON u.id = r.unit_id WHERE u.code = :code"),
+        ("bare", bare_url, "SELECT count(*) FROM bare_response WHERE code = :code"),
+    ):
+        engine = sa.create_engine(sa_url(url))
+        with engine.connect() as conn:
+            counts[name] = conn.execute(sa.text(sql), {"code": POINT}).scalar_one()
+        engine.dispose()
+    return counts
+
+
+def count_suspect(real_url: str) -> dict[str, float]:
+    engine = sa.create_engine(sa_url(real_url))
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text(
+            "SELECT r.trust, count(*) FROM response r JOIN unit u ON u.id = r.unit_id WHERE u.code = :code "
+            "GROUP BY r.trust"), {"code": STUFFED_POINT}).all())
+    engine.dispose()
+    return {"stuffed_rows": float(sum(rows.values())), "stuffed_suspect": float(rows.get("suspect", 0))}
+
+
+def stuff(real: Target, keys: list[str], comment: str | None, args: argparse.Namespace) -> dict[str, float]:
+    """One device, the same answers, one point, ``--stuff`` times: POST time by position.
+
+    Each stuffing pair is followed by a control pair (a new phone, varied answers, at the
+    other point), so a change in machine load during the run shows in both and the
+    stuffing-to-control ratio at ~500 and at the end says whether the run itself costs."""
+    answers = answer_form(random.Random(0), keys, None)
+    samples: list[tuple[int, float, float]] = []  # (stuffed so far, stuffing POST s, control POST s)
+    lock = threading.Lock()
+    stored = [0]
+
+    def one(i: int) -> bool:
+        ok, post = real.pair(PHONE, f"/s/{STUFFED_POINT}", answers)
+        _control_ok, control = real.pair(f"{PHONE} control/{i}", f"/s/{POINT}",
+                                         answer_form(random.Random(10**6 + i), keys, comment))
+        with lock:
+            stored[0] += ok
+            samples.append((stored[0], post, control))
+        return ok
+
+    log(f"stuffing: {args.stuff} identical answers from one device to {STUFFED_POINT}, each with a control pair")
+    tally = Tally()
+    run_phase(args.stuff, args.threads, one, tally)
+
+    def around(n: int, key: int) -> float:
+        near = [t[key] for t in samples if n - 100 <= t[0] < n + 100]
+        return statistics.median(near) * 1000 if near else float("nan")
+
+    late = args.stuff - 100
+    return {"stuff_ok": float(tally.ok), "late_at": float(late),
+            "post_500": around(500, 1), "post_late": around(late, 1),
+            "control_500": around(500, 2), "control_late": around(late, 2)}
+
+
+# --------------------------------------------------------------------------- report
+
+def report(results: list[Result], args: argparse.Namespace, load: tuple[str, str]) -> bool:
+    ok = True
+    print(f"Hài Lòng submission benchmark: real app vs bare Flask + SQLAlchemy app, gunicorn -w {args.workers} each, "
+          f"{args.threads} client threads, {args.rounds} alternating rounds of {args.pairs} GET+POST pairs "
+          f"and {args.gets} GETs per app")
+    print(f"load average before: {load[0]}")
+    width = 22
+    names = [r.backend for r in results]
+    print(f"{'':46}" + "".join(f"{n:>{width}}" for n in names))
+
+    def row(label: str, values: list[str]) -> None:
+        print(f"{label:46}" + "".join(f"{v:>{width}}" for v in values))
+
+    for kind, attr in (("GET+POST pairs", "pairs"), ("GET alone", "gets")):
+        unit = "stored answers/s" if attr == "pairs" else "pages/s"
+        for app in ("real", "bare"):
+            row(f"{kind}: {app} {unit}", [f"{getattr(r, attr)[app].rate():,.0f}" for r in results])
+            row(f"  {app} p50 / p99 ms", [f"{getattr(r, attr)[app].quantile(0.5) * 1000:.1f} / "
+                                          f"{getattr(r, attr)[app].quantile(0.99) * 1000:.1f}" for r in results])
+        row(f"  ratio real / bare", [f"{getattr(r, attr)['real'].rate() / getattr(r, attr)['bare'].rate():.2f}×"
+                                     for r in results])
+        row(f"  failed requests (real / bare)", [f"{getattr(r, attr)['real'].failed} / {getattr(r, attr)['bare'].failed}"
+                                                 for r in results])
+    for r in results:
+        for app in ("real", "bare"):
+            if r.stored[app] != r.pairs[app].ok:
+                ok = False
+    row("rows stored = redirects (real)", [f"{r.stored['real']:,} = {r.pairs['real'].ok:,}"
+                                           + ("" if r.stored['real'] == r.pairs['real'].ok else " NO") for r in results])
+    row("rows stored = redirects (bare)", [f"{r.stored['bare']:,} = {r.pairs['bare'].ok:,}"
+                                           + ("" if r.stored['bare'] == r.pairs['bare'].ok else " NO") for r in results])
+    row("client CPU (cores) while measuring", [f"{r.client_cpu:.2f}" for r in results])
+    row("stuffing: rows stored / flagged suspect", [f"{r.stuffing['stuffed_rows']:,.0f} / "
+                                                    f"{r.stuffing['stuffed_suspect']:,.0f}" for r in results])
+    row("  stuffing POST ms (median) at ~500 stored", [f"{r.stuffing['post_500']:.1f}" for r in results])
+    row(f"  stuffing POST ms (median) at ~{results[0].stuffing['late_at']:,.0f}",
+        [f"{r.stuffing['post_late']:.1f}" for r in results])
+    row("  control POST ms (median) at ~500 / late", [f"{r.stuffing['control_500']:.1f} / "
+                                                     f"{r.stuffing['control_late']:.1f}" for r in results])
+    row("  stuffing ÷ control at ~500 / late", [f"{r.stuffing['post_500'] / r.stuffing['control_500']:.2f} / "
+                                               f"{r.stuffing['post_late'] / r.stuffing['control_late']:.2f}"
+                                               for r in results])
+    for r in results:  # every one of them: the first ones are flagged when the burst is found
+        if r.stuffing["stuffed_suspect"] != r.stuffing["stuffed_rows"] or r.stuffing["stuff_ok"] != args.stuff:
+            ok = False
+    print(f"load average after: {load[1]}")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="client threads (concurrent connections)")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--pairs", type=int, default=300, help="GET+POST pairs per app and round")
+    parser.add_argument("--gets", type=int, default=600, help="GETs per app and round")
+    parser.add_argument("--stuff", type=int, default=5100, help="identical submissions in the stuffing case")
+    args = parser.parse_args(argv)
+    backends = args.backend or ["sqlite", "postgresql"]
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    results = [measure(backend, args) for backend in backends]
+    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return 0 if report(results, args, (load_before, load_after)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
