@@ -51,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -94,6 +95,15 @@ class Reply:
         return "; ".join(pairs)
 
 
+def phone_address(ua: str) -> str:
+    """The loopback address a phone connects from: each phone (user agent) its own one in
+    127.0.0.0/8 (Linux accepts any of them as a source), so the app sees distinct addresses
+    as it would from real phones, and its per-address limits and flags see one sender per
+    phone, not the whole benchmark as one."""
+    n = zlib.crc32(ua.encode()) % (250 * 250) + 1
+    return f"127.1.{n // 250}.{n % 250 + 1}"
+
+
 def http(port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Reply:
     """One request on a new connection; reads the reply to the end (the server closes)."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
@@ -101,7 +111,8 @@ def http(port: int, method: str, path: str, headers: dict[str, str], body: bytes
     if body:
         lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
     raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+    source = (phone_address(headers["User-Agent"]), 0) if "User-Agent" in headers else None
+    with socket.create_connection(("127.0.0.1", port), timeout=60, source_address=source) as sock:
         sock.sendall(raw)
         chunks = []
         while True:
@@ -243,6 +254,7 @@ def real_env(url: str) -> dict[str, str]:
         # The trust checks all run; the limits that would refuse a benchmark's traffic are raised.
         "SURVEY_MIN_FILL_SECONDS": "0",
         "RATELIMIT_SURVEY_DEVICE": "1000000 per minute",
+        "RATELIMIT_SURVEY_ADDRESS": "1000000 per minute",
         "RATELIMIT_SURVEY_POINT": "1000000 per minute",
         "PYTHONPATH": str(ROOT),
     })
