@@ -23,7 +23,7 @@ from . import respondent as rl
 from .instrument import Scoring, summarise_response, value_key
 
 __all__ = ["Filters", "CountTables", "from_rollups", "from_raw", "UnitInfo", "units_below", "stored_moments",
-           "moments_payload"]
+           "moments_payload", "month_split"]
 
 LOCAL_OFFSET = timedelta(hours=7)
 
@@ -37,6 +37,11 @@ _answer = sa.table("answer", sa.column("response_id"), sa.column("question_key")
 _TYPES = {"day": sa.Date(), "month": sa.Date(), "sums": sa.JSON(), "cross": sa.JSON()}
 _cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in (
     "campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key", "n")))
+_cell_month = sa.table("rollup_cell_month", *(sa.column(c, _TYPES.get(c)) for c in (
+    "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "question_key", "value_key", "n")))
+_resp_month = sa.table("rollup_response_month", *(sa.column(c, _TYPES.get(c)) for c in (
+    "campaign_id", "unit_id", "instrument_version_id", "month", "weekday", "hour", "channel", "trust", "responses",
+    "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")))
 _resp = sa.table("rollup_response", *(sa.column(c, _TYPES.get(c)) for c in (
     "campaign_id", "unit_id", "instrument_version_id", "day", "hour", "channel", "trust", "responses", "scored",
     "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")))
@@ -156,33 +161,110 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+def month_split(date_from: date, date_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """How a window of local days is read from the rollups.
+
+    Returns ``(months, edges)``: ``months`` is ``(first, after)``, the first days of the
+    first whole month inside the window and of the month after the last one (``None``
+    when no whole month fits), read from the month-level tables; ``edges`` are the
+    inclusive day ranges of the months that the window starts or ends inside (at most
+    two), read from the day-level tables.
+
+    >>> month_split(date(2026, 1, 15), date(2026, 3, 10))
+    ((datetime.date(2026, 2, 1), datetime.date(2026, 3, 1)), [(datetime.date(2026, 1, 15), datetime.date(2026, 1, 31)), (datetime.date(2026, 3, 1), datetime.date(2026, 3, 10))])
+    >>> month_split(date(2026, 1, 1), date(2026, 12, 31))
+    ((datetime.date(2026, 1, 1), datetime.date(2027, 1, 1)), [])
+    >>> month_split(date(2026, 1, 15), date(2026, 2, 10))
+    (None, [(datetime.date(2026, 1, 15), datetime.date(2026, 2, 10))])
+    """
+    first = date_from if date_from.day == 1 else _next_month(date_from)
+    after = (date_to + timedelta(days=1)).replace(day=1) if date_to.day != _last_day(date_to) else _next_month(date_to)
+    if first >= after:
+        return None, [(date_from, date_to)]
+    edges = []
+    if date_from < first:
+        edges.append((date_from, first - timedelta(days=1)))
+    if after <= date_to:
+        edges.append((after, date_to))
+    return (first, after), edges
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _last_day(day: date) -> int:
+    return (_next_month(day) - timedelta(days=1)).day
+
+
+def _window_where(filters: Filters, table, column, months: tuple[date, date] | None,
+                  edges: Sequence[tuple[date, date]]) -> list[Any]:
+    """``_filter_clauses`` plus the window: whole months on a month column, or edge day
+    ranges on a day column."""
+    if months is not None:
+        when = sa.and_(column >= months[0], column < months[1])
+    else:
+        when = sa.or_(*(sa.and_(column >= a, column <= b) for a, b in edges))
+    return _filter_clauses(table, filters) + [when]
+
+
 def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
-    """Count tables summed from the rollup tables (call the catch-up first)."""
+    """Count tables summed from the rollup tables (call the catch-up first).
+
+    The whole months inside the window come from the month-level tables
+    (``rollup_cell_month``, ``rollup_response_month``) and only the months that the
+    window starts or ends inside from the day-level ones (:func:`month_split`), so the
+    cost grows with units × months, not with days or responses. Factor and moment sums
+    are monthly and cover the whole months that the window touches.
+    """
     out = CountTables()
-    month = _month_of(conn, _cell.c.day)
-    for unit_id, first_day, key, vkey, n in conn.execute(
-        sa.select(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key, sa.func.sum(_cell.c.n))
-        .where(*_common_where(_cell, filters, _cell.c.day))
-        .group_by(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key)
-    ):
-        if n:
-            key_ = (unit_id, _as_date(first_day), key, vkey)
-            out.cells[key_] = out.cells.get(key_, 0) + int(n)
-    sums = [sa.func.sum(_resp.c[c]) for c in ("responses", "scored", "satisfied", "all_satisfied", "points_n",
-                                               "points_sum", "points_sumsq")]
-    month = _month_of(conn, _resp.c.day)
-    weekday = _weekday_of(conn, _resp.c.day)
-    for row in conn.execute(
-        sa.select(_resp.c.unit_id, month, weekday, _resp.c.hour, *sums)
-        .where(*_common_where(_resp, filters, _resp.c.day))
-        .group_by(_resp.c.unit_id, month, weekday, _resp.c.hour)
-    ):
-        values = [int(v or 0) for v in row[4:]]
-        if values[0]:
-            key_ = (row[0], _as_date(row[1]), int(row[2]), int(row[3]))
-            acc = out.responses.setdefault(key_, [0] * 7)
-            for i, value in enumerate(values):
-                acc[i] += value
+    months, edges = month_split(filters.date_from, filters.date_to)
+    cell_queries = []
+    if months is not None:
+        cell_queries.append(
+            sa.select(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.question_key, _cell_month.c.value_key,
+                      sa.func.sum(_cell_month.c.n))
+            .where(*_window_where(filters, _cell_month, _cell_month.c.month, months, ()))
+            .group_by(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.question_key, _cell_month.c.value_key))
+    if edges:
+        month = _month_of(conn, _cell.c.day)
+        cell_queries.append(
+            sa.select(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key, sa.func.sum(_cell.c.n))
+            .where(*_window_where(filters, _cell, _cell.c.day, None, edges))
+            .group_by(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key))
+    cells = out.cells
+    for query in cell_queries:
+        for unit_id, first_day, key, vkey, n in conn.execute(query):
+            if n:
+                key_ = (unit_id, _as_date(first_day), key, vkey)
+                cells[key_] = cells.get(key_, 0) + int(n)
+
+    names = ("responses", "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")
+    response_queries = []
+    if months is not None:
+        t = _resp_month
+        response_queries.append(
+            sa.select(t.c.unit_id, t.c.month, t.c.weekday, t.c.hour, *(sa.func.sum(t.c[c]) for c in names))
+            .where(*_window_where(filters, t, t.c.month, months, ()))
+            .group_by(t.c.unit_id, t.c.month, t.c.weekday, t.c.hour))
+    if edges:
+        month, weekday = _month_of(conn, _resp.c.day), _weekday_of(conn, _resp.c.day)
+        response_queries.append(
+            sa.select(_resp.c.unit_id, month, weekday, _resp.c.hour, *(sa.func.sum(_resp.c[c]) for c in names))
+            .where(*_window_where(filters, _resp, _resp.c.day, None, edges))
+            .group_by(_resp.c.unit_id, month, weekday, _resp.c.hour))
+    for query in response_queries:
+        for row in conn.execute(query):
+            values = [int(v or 0) for v in row[4:]]
+            if values[0]:
+                key_ = (row[0], _as_date(row[1]), int(row[2]), int(row[3]))
+                acc = out.responses.get(key_)
+                if acc is None:
+                    out.responses[key_] = values
+                else:
+                    for i, value in enumerate(values):
+                        acc[i] += value
+
     month_from = filters.date_from.replace(day=1)
     factor_filters = Filters(filters.unit_path, filters.version_ids, month_from, filters.date_to,
                              filters.channels, filters.include_suspect, filters.campaign_id)

@@ -1,6 +1,6 @@
 """Rollups: the sufficient statistics of responses, kept incrementally.
 
-Responses are categorical, so reports need counts, not rows. Three tables hold them:
+Responses are categorical, so reports need counts, not rows. These tables hold them:
 
 * ``rollup_cell`` — answers per (campaign, unit, version, local day, channel, trust,
   question, value);
@@ -10,7 +10,19 @@ Responses are categorical, so reports need counts, not rows. Three tables hold t
   sum of squares of per-respondent point totals (one-stop scoring);
 * ``rollup_factor`` — per (campaign, unit, version, local month, channel, trust, factor):
   over respondents who answered every item of the factor, n, Σx and Σxxᵀ — all Cronbach's
-  alpha needs.
+  alpha needs;
+* ``rollup_moments`` — per (campaign, unit, version, local month, channel, trust): the
+  respondents' feature moments (``analysis/respondent.py``);
+* ``rollup_cell_month`` and ``rollup_response_month`` — the same sums as ``rollup_cell``
+  and ``rollup_response`` by local *month* (and, for responses, local weekday and hour),
+  kept beside them by the same catch-up. A report reads the whole months of its window
+  from these, so its cost does not grow with the number of days or responses, and the
+  day-level tables only for a month the window starts or ends inside.
+
+The month tables belong to the rollup family whose bookkeeping row is ``rollup_state``
+(``state_name``, ON DELETE CASCADE): clearing the rollups to rebuild them (delete the
+cells and the state row, mark responses not rolled up, as migration 0007 does) clears the
+month sums with them, so they can never outlive the day-level rows they summarise.
 
 The watermark is ``response.rolled_up``: the catch-up takes responses not yet rolled up,
 adds them to the cells and marks them in the same transaction, so a response is counted
@@ -21,7 +33,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -32,9 +44,11 @@ from .base import Base
 
 class RollupCell(Base):
     __tablename__ = "rollup_cell"
+    # By unit and day: a report reads days only for the months its window starts or ends inside.
+    __table_args__ = (Index("ix_rollup_cell_unit_id_day", "unit_id", "day"),)
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -49,9 +63,11 @@ class RollupCell(Base):
 
 class RollupResponse(Base):
     __tablename__ = "rollup_response"
+    # By unit and day: a report reads days only for the months its window starts or ends inside.
+    __table_args__ = (Index("ix_rollup_response_unit_id_day", "unit_id", "day"),)
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
@@ -109,6 +125,54 @@ class RollupMoments(Base):
 
     def __repr__(self) -> str:
         return f"<RollupMoments {self.unit_id} {self.month} n={self.n}>"
+
+
+class RollupCellMonth(Base):
+    """``rollup_cell`` summed by local month (``month`` is its first day)."""
+
+    __tablename__ = "rollup_cell_month"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    state_name: Mapped[str] = mapped_column(String(20), ForeignKey("rollup_state.name", ondelete="CASCADE"),
+                                            default="main")
+
+    def __repr__(self) -> str:
+        return f"<RollupCellMonth {self.unit_id} {self.month} {self.question_key}={self.value_key} n={self.n}>"
+
+
+class RollupResponseMonth(Base):
+    """``rollup_response`` summed by local month, weekday (0 = Monday) and hour."""
+
+    __tablename__ = "rollup_response_month"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer, default=0)
+    scored: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    all_satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    points_n: Mapped[int] = mapped_column(Integer, default=0)
+    points_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_sumsq: Mapped[int] = mapped_column(BigInteger, default=0)
+    state_name: Mapped[str] = mapped_column(String(20), ForeignKey("rollup_state.name", ondelete="CASCADE"),
+                                            default="main")
+
+    def __repr__(self) -> str:
+        return f"<RollupResponseMonth {self.unit_id} {self.month} {self.weekday}/{self.hour}h n={self.responses}>"
 
 
 class RollupState(Base):

@@ -16,17 +16,15 @@ from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Date, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis import respondent as rl
-from analysis.counts import moments_payload, stored_moments
 from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
 
-from ...models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments, RollupResponse,
-                      RollupState)
+from ...models import (Answer, InstrumentVersion, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
+                      RollupResponse, RollupResponseMonth, RollupState)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 COUNTED_TYPES = frozenset({"scale", "single", "multi", "yesno", "rating", "percent"})
@@ -66,16 +64,87 @@ class _Plans:
         return self.layouts[version_id]
 
 
-def _upsert(session: Session, table, rows: list[dict[str, Any]], add: Sequence[str], replace: Sequence[str] = ()) -> None:
+# Array element types for PostgreSQL's unnest(), by SQLAlchemy column type.
+_PG_ARRAY_TYPES = (("BigInteger", "bigint"), ("SmallInteger", "smallint"), ("Integer", "integer"),
+                   ("Date", "date"), ("String", "text"), ("JSON", "text"))
+
+
+def _pg_array_type(column) -> str:
+    names = {type(column.type).__name__} | {t.__name__ for t in type(column.type).__mro__}
+    for name, sql in _PG_ARRAY_TYPES:
+        if name in names:
+            return sql
+    raise TypeError(f"no array type for {column.name} ({column.type})")
+
+
+def _upsert(session: Session, table, rows: list[tuple], add: Sequence[str] = (), replace: Sequence[str] = ()) -> None:
+    """Insert ``rows`` (tuples in the order of ``table.columns``), or on a primary-key
+    conflict add the columns ``add`` to the stored row and overwrite ``replace``.
+
+    One statement for all the rows: on PostgreSQL ``INSERT … SELECT FROM unnest(arrays)
+    … ON CONFLICT DO UPDATE`` with one array parameter per column; on SQLite (in process,
+    no round trips) the driver's ``executemany`` of ``INSERT … ON CONFLICT DO UPDATE``.
+    The rows' keys must be distinct (they are summed before).
+    """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    pk = [c.name for c in table.primary_key.columns]
-    set_ = {c: table.c[c] + stmt.excluded[c] for c in add}
-    set_.update({c: stmt.excluded[c] for c in replace})
-    session.execute(stmt.on_conflict_do_update(index_elements=pk, set_=set_), rows)
+    conn = session.connection()
+    columns = list(table.columns)
+    quote = conn.dialect.identifier_preparer.quote
+    names = [quote(c.name) for c in columns]
+    pk = ", ".join(quote(c.name) for c in table.primary_key.columns)
+    target = quote(table.name)
+    sets = [f"{quote(c)} = {target}.{quote(c)} + excluded.{quote(c)}" for c in add]
+    sets += [f"{quote(c)} = excluded.{quote(c)}" for c in replace]
+    json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    if json_at:
+        rows = [tuple(json.dumps(v) if i in json_at else v for i, v in enumerate(row)) for row in rows]
+    head = f"INSERT INTO {target} ({', '.join(names)}) "
+    tail = f" ON CONFLICT ({pk}) DO UPDATE SET {', '.join(sets)}"
+    if conn.dialect.name == "postgresql":
+        arrays = [f"CAST(%s AS {_pg_array_type(c)}[])" for c in columns]
+        aliases = [f"c{i}" for i in range(len(columns))]
+        select_list = ", ".join(f"CAST({a} AS json)" if i in json_at else a for i, a in enumerate(aliases))
+        sql = (head + f"SELECT {select_list} FROM unnest({', '.join(arrays)}) AS u({', '.join(aliases)})" + tail)
+        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*rows)))
+    else:
+        date_at = [i for i, c in enumerate(columns) if isinstance(c.type, Date)]
+        rows = [tuple(v.isoformat() if i in date_at else v for i, v in enumerate(row)) for row in rows]
+        sql = head + f"VALUES ({', '.join('?' * len(columns))})" + tail
+        conn.exec_driver_sql(sql, rows)
+
+
+def _existing(session: Session, table, columns: Sequence[str], keys: Iterable[tuple], values: Sequence[str]) -> dict:
+    """The stored ``values`` of the rows of ``table`` whose ``columns`` are one of ``keys``,
+    by key: one SELECT bounded by the units, months and versions of the keys."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    c = table.c
+    where = [c[name].in_(sorted({k[i] for k in keys})) for i, name in enumerate(columns)
+             if name in ("unit_id", "month", "instrument_version_id", "campaign_id")]
+    out = {}
+    for row in session.connection().execute(select(*(c[n] for n in columns), *(c[v] for v in values)).where(*where)):
+        key = tuple(row[:len(columns)])
+        if key in keys:
+            out[key] = tuple(row[len(columns):])
+    return out
+
+
+def _signed_sums(signed: Sequence[tuple[int, Sequence[int]]]) -> tuple[int, np.ndarray, np.ndarray]:
+    """Σsign, Σsign·v and Σsign·v·vᵀ of (sign, integer vector) pairs, exactly in int64
+    (the vectors hold small whole numbers: levels and feature counts)."""
+    signs = np.fromiter((sg for sg, _v in signed), dtype=np.int64, count=len(signed))
+    v = np.array([f for _sg, f in signed], dtype=np.int64)
+    weighted = signs[:, None] * v
+    return int(signs.sum()), weighted.sum(axis=0), v.T @ weighted
+
+
+_ANSWER = Answer.__table__
+_CELL_COLS = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key")
+_FACTOR_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "factor_key")
+_MOMENT_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
+_RESPONSE_SUMS = ("responses", "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")
 
 
 def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
@@ -83,23 +152,27 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     """Add (sign=+1) or subtract (sign=-1) the contribution of ``responses``.
 
     Each item has ``id, campaign_id, unit_id, instrument_version_id, submitted_at,
-    channel, trust``.
+    channel, trust``. The contribution is summed in Python first, then written with a
+    fixed number of statements whatever the number of responses: the answers are read
+    in chunks of 900 ids, each of the six rollup tables gets one set-based upsert, and
+    the monthly JSON rows (factors, moments) one SELECT of their stored values.
     """
     if not responses:
         return
     ids = [r.id for r in responses]
+    conn = session.connection()
     answers: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
     for chunk_start in range(0, len(ids), 900):
         chunk = ids[chunk_start:chunk_start + 900]
-        for rid, key, vi, vt in session.execute(
-            select(Answer.response_id, Answer.question_key, Answer.value_int, Answer.value_text)
-            .where(Answer.response_id.in_(chunk))
+        for rid, key, vi, vt in conn.execute(
+            select(_ANSWER.c.response_id, _ANSWER.c.question_key, _ANSWER.c.value_int, _ANSWER.c.value_text)
+            .where(_ANSWER.c.response_id.in_(chunk))
         ):
             answers[rid].append((key, vi, vt))
 
     cells: dict[tuple, int] = defaultdict(int)
-    per_response: dict[tuple, list[int]] = defaultdict(lambda: [0] * 8)
-    factors: dict[tuple, list[Any]] = {}
+    per_response: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
+    factors: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     features: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for r in responses:
         scoring, counted = plans.get(r.instrument_version_id)
@@ -107,9 +180,10 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         day, hour = local_day_hour(r.submitted_at)
         base = (r.campaign_id, r.unit_id, r.instrument_version_id)
         given = answers.get(r.id, [])
+        prefix = base + (day, r.channel, trust)
         for key, vi, vt in given:
             if key in counted:
-                cells[base + (day, r.channel, trust, key, value_key(vi, vt))] += sign
+                cells[prefix + (key, value_key(vi, vt))] += sign
         s = summarise_response(scoring, given)
         acc = per_response[base + (day, hour, r.channel, trust)]
         acc[0] += sign
@@ -120,68 +194,64 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
             acc[4] += sign
             acc[5] += sign * s.points
             acc[6] += sign * s.points * s.points
-        month = day.replace(day=1)
-        features[base + (month, r.channel, trust)].append((sign, rl.respondent_features(scoring, given, plans.layout(r.instrument_version_id))))
+        month_key = base + (day.replace(day=1), r.channel, trust)
+        features[month_key].append((sign, rl.respondent_features(scoring, given, plans.layout(r.instrument_version_id))))
         for factor, vector in s.factor_vectors.items():
-            fkey = base + (month, r.channel, trust, factor)
-            k = len(vector)
-            entry = factors.setdefault(fkey, [0, [0] * k, [[0] * k for _ in range(k)]])
-            entry[0] += sign
-            for i, xi in enumerate(vector):
-                entry[1][i] += sign * xi
-                row = entry[2][i]
-                for j, xj in enumerate(vector):
-                    row[j] += sign * xi * xj
+            factors[month_key + (factor,)].append((sign, vector))
 
-    cell_cols = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key")
-    _upsert(session, RollupCell.__table__,
-            [dict(zip(cell_cols, k), n=n) for k, n in cells.items() if n], add=("n",))
-    resp_cols = ("campaign_id", "unit_id", "instrument_version_id", "day", "hour", "channel", "trust")
-    _upsert(session, RollupResponse.__table__, [
-        dict(zip(resp_cols, k), responses=a[0], scored=a[1], satisfied=a[2], all_satisfied=a[3],
-             points_n=a[4], points_sum=a[5], points_sumsq=a[6])
-        for k, a in per_response.items()
-    ], add=("responses", "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq"))
+    # Month-level sums of the day-level ones (campaign, unit, version, day, …).
+    cells_month: dict[tuple, int] = defaultdict(int)
+    for k, n in cells.items():
+        cells_month[k[:3] + (k[3].replace(day=1),) + k[4:]] += n
+    response_month: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
+    for (campaign_id, unit_id, version_id, day, hour, channel, trust), a in per_response.items():
+        acc = response_month[(campaign_id, unit_id, version_id, day.replace(day=1), day.weekday(), hour, channel,
+                              trust)]
+        for i, value in enumerate(a):
+            acc[i] += value
 
-    if factors:
-        fcols = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "factor_key")
-        table = RollupFactor.__table__
-        rows = []
-        for key, (n, sums, cross) in factors.items():
-            where = [table.c[c] == v for c, v in zip(fcols, key)]
-            existing = session.execute(select(table.c.n, table.c.sums, table.c.cross).where(*where)).first()
-            if existing is not None:
-                n += existing.n
-                sums = [a + b for a, b in zip(sums, existing.sums)]
-                cross = [[a + b for a, b in zip(r1, r2)] for r1, r2 in zip(cross, existing.cross)]
-            rows.append(dict(zip(fcols, key), n=n, sums=sums, cross=cross))
-        _upsert(session, table, rows, add=(), replace=("n", "sums", "cross"))
+    _upsert(session, RollupCell.__table__, [k + (n,) for k, n in cells.items() if n], add=("n",))
+    _upsert(session, RollupCellMonth.__table__, [k + (n, STATE_NAME) for k, n in cells_month.items() if n],
+            add=("n",))
+    _upsert(session, RollupResponse.__table__, [k + tuple(a) for k, a in per_response.items()], add=_RESPONSE_SUMS)
+    _upsert(session, RollupResponseMonth.__table__, [k + tuple(a) + (STATE_NAME,) for k, a in response_month.items()],
+            add=_RESPONSE_SUMS)
 
-    if features:
-        mcols = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
-        table = RollupMoments.__table__
-        rows = []
-        for key, signed in features.items():
-            layout = plans.layout(key[2])
-            where = [table.c[c] == v for c, v in zip(mcols, key)]
-            existing = session.execute(select(table.c.moments).where(*where)).scalar()
-            base = (stored_moments(existing if isinstance(existing, dict) else json.loads(existing))[1]
-                    if existing is not None else rl.Moments.zeros(layout.size))
-            total = _moments_plus(base, signed)
-            rows.append(dict(zip(mcols, key), n=total.n, moments=moments_payload(layout.items, total)))
-        _upsert(session, table, rows, add=(), replace=("n", "moments"))
+    # Factor and moment sums are JSON: read the stored rows of these keys once, add, write back
+    # (the catch-up lock serialises writers, so nothing changes them in between).
+    stored = _existing(session, RollupFactor.__table__, _FACTOR_COLS, factors, ("n", "sums", "cross"))
+    rows = []
+    for key, signed in factors.items():
+        n, sums, cross = _signed_sums(signed)
+        if key in stored:
+            n0, sums0, cross0 = stored[key]
+            n += n0
+            sums = sums + np.asarray(_json(sums0), dtype=np.int64)
+            cross = cross + np.asarray(_json(cross0), dtype=np.int64)
+        rows.append(key + (n, sums.tolist(), cross.tolist()))
+    _upsert(session, RollupFactor.__table__, rows, replace=("n", "sums", "cross"))
+
+    stored = _existing(session, RollupMoments.__table__, _MOMENT_COLS, features, ("moments",))
+    rows = []
+    for key, signed in features.items():
+        layout = plans.layout(key[2])
+        n, sums, cross = _signed_sums(signed)
+        upper = cross[np.triu_indices(layout.size)]  # the stored form: upper triangle, row by row
+        if key in stored:
+            payload = _json(stored[key][0])
+            if tuple(payload["keys"]) != tuple(layout.items):
+                raise ValueError(f"rollup_moments {key} holds another item layout than its version")
+            n += int(payload["n"])
+            sums = sums + np.asarray(payload["sums"], dtype=np.int64)
+            upper = upper + np.asarray(payload["cross"], dtype=np.int64)
+        if n < 0:
+            raise ValueError(f"rollup_moments {key} would count {n} respondents")
+        rows.append(key + (n, {"keys": list(layout.items), "n": n, "sums": sums.tolist(), "cross": upper.tolist()}))
+    _upsert(session, RollupMoments.__table__, rows, replace=("n", "moments"))
 
 
-def _moments_plus(base: rl.Moments, signed: Sequence[tuple[int, tuple[int, ...]]]) -> rl.Moments:
-    """``base`` with each (sign, feature vector) added (+1) or taken away (−1), exactly
-    (features are small whole numbers, so int64 products cannot overflow)."""
-    signs = np.array([sg for sg, _v in signed], dtype=np.int64)
-    v = np.array([f for _sg, f in signed], dtype=np.int64)
-    sums = (signs[:, None] * v).sum(axis=0)
-    cross = v.T @ (signs[:, None] * v)
-    n = base.n + int(signs.sum())
-    return rl.Moments(n, tuple(int(a) + int(b) for a, b in zip(base.sums, sums.tolist())),
-                      tuple(tuple(int(a) + int(b) for a, b in zip(r0, r1)) for r0, r1 in zip(base.cross, cross.tolist())))
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _lock_state(session: Session) -> RollupState:
