@@ -3,7 +3,7 @@
 It uses SQLAlchemy Core only (lightweight ``table()``/``column()`` constructs naming the
 service's tables), so ``analysis`` imports nothing of the web application. The same
 :class:`CountTables` come either from the rollups (:func:`from_rollups`, cost grows with
-the number of cells) or straight from the raw answers (:func:`from_raw`, cost grows with
+units × months: whole months are read from month-level tables) or straight from the raw answers (:func:`from_raw`, cost grows with
 the number of responses); the report built from either is the same, which the tests check
 on random data.
 
@@ -34,9 +34,9 @@ _response = sa.table("response", sa.column("id"), sa.column("campaign_id"), sa.c
                      sa.column("submitted_at", sa.DateTime()))
 _answer = sa.table("answer", sa.column("response_id"), sa.column("question_key"), sa.column("value_int"),
                    sa.column("value_text"))
-_TYPES = {"day": sa.Date(), "month": sa.Date(), "sums": sa.JSON(), "cross": sa.JSON()}
+_TYPES = {"day": sa.Date(), "month": sa.Date(), "sums": sa.JSON(), "cross": sa.JSON(), "counts": sa.JSON()}
 _cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in (
-    "campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key", "n")))
+    "campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "counts")))
 _cell_month = sa.table("rollup_cell_month", *(sa.column(c, _TYPES.get(c)) for c in (
     "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "question_key", "value_key", "n")))
 _resp_month = sa.table("rollup_response_month", *(sa.column(c, _TYPES.get(c)) for c in (
@@ -219,25 +219,28 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
     """
     out = CountTables()
     months, edges = month_split(filters.date_from, filters.date_to)
-    cell_queries = []
+    cells = out.cells
     if months is not None:
-        cell_queries.append(
+        for unit_id, first_day, key, vkey, n in conn.execute(
             sa.select(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.question_key, _cell_month.c.value_key,
                       sa.func.sum(_cell_month.c.n))
             .where(*_window_where(filters, _cell_month, _cell_month.c.month, months, ()))
-            .group_by(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.question_key, _cell_month.c.value_key))
-    if edges:
-        month = _month_of(conn, _cell.c.day)
-        cell_queries.append(
-            sa.select(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key, sa.func.sum(_cell.c.n))
-            .where(*_window_where(filters, _cell, _cell.c.day, None, edges))
-            .group_by(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key))
-    cells = out.cells
-    for query in cell_queries:
-        for unit_id, first_day, key, vkey, n in conn.execute(query):
+            .group_by(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.question_key, _cell_month.c.value_key)
+        ):
             if n:
-                key_ = (unit_id, _as_date(first_day), key, vkey)
-                cells[key_] = cells.get(key_, 0) + int(n)
+                cells[(unit_id, _as_date(first_day), key, vkey)] = int(n)
+    if edges:
+        for unit_id, day, payload in conn.execute(
+            sa.select(_cell.c.unit_id, _cell.c.day, _cell.c.counts)
+            .where(*_window_where(filters, _cell, _cell.c.day, None, edges))
+        ):
+            first_day = _as_date(day).replace(day=1)
+            for key, values in _json(payload).items():
+                for vkey, n in values.items():
+                    key_ = (unit_id, first_day, key, vkey)
+                    cells[key_] = cells.get(key_, 0) + int(n)
+        for key_ in [k for k, n in cells.items() if not n]:
+            del cells[key_]
 
     names = ("responses", "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")
     response_queries = []

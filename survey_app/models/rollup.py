@@ -2,8 +2,8 @@
 
 Responses are categorical, so reports need counts, not rows. These tables hold them:
 
-* ``rollup_cell`` — answers per (campaign, unit, version, local day, channel, trust,
-  question, value);
+* ``rollup_cell`` — answers per (campaign, unit, version, local day, channel, trust), by
+  question and value in one JSON object;
 * ``rollup_response`` — per (campaign, unit, version, local day, local hour, channel,
   trust): responses, scored/satisfied answers (for the hour × weekday pattern), respondents
   satisfied on every item they answered (MOH comprehensive satisfaction), and the sum and
@@ -38,11 +38,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 
-# NOT NULL text key for the value of an answer, so cells have a plain primary key:
+# NOT NULL text key for the value of an answer, so month cells have a plain primary key:
 # "i:<int>" for levels and numbers, "t:<option key>" for choices. Free text is not rolled up.
 
 
 class RollupCell(Base):
+    """Answers given on one local day, per (campaign, unit, version, channel, trust).
+
+    ``counts`` is ``{question_key: {value_key: n}}`` over the counted questions. One row per
+    day rather than per question and value: with a few responses per point and day almost
+    every (question, value) holds one or two answers, so a row per value made the table
+    nearly as large as the answers and the catch-up's cost one row written per 1.7 answers.
+    Reports read these rows only for a month that their window starts or ends inside.
+    """
+
     __tablename__ = "rollup_cell"
     # By unit and day: a report reads days only for the months its window starts or ends inside.
     __table_args__ = (Index("ix_rollup_cell_unit_id_day", "unit_id", "day"),)
@@ -53,12 +62,10 @@ class RollupCell(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
     trust: Mapped[str] = mapped_column(String(10), primary_key=True)
-    question_key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value_key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     def __repr__(self) -> str:
-        return f"<RollupCell {self.unit_id} {self.day} {self.question_key}={self.value_key} n={self.n}>"
+        return f"<RollupCell {self.unit_id} {self.day}>"
 
 
 class RollupResponse(Base):
@@ -128,7 +135,8 @@ class RollupMoments(Base):
 
 
 class RollupCellMonth(Base):
-    """``rollup_cell`` summed by local month (``month`` is its first day)."""
+    """Answers per (campaign, unit, version, local month, channel, trust, question, value):
+    ``rollup_cell`` summed by month (``month`` is its first day), one row per value."""
 
     __tablename__ = "rollup_cell_month"
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from analysis import respondent as rl
 from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
 
-from ...models import (Answer, InstrumentVersion, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
+from ...models import (InstrumentVersion, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
                       RollupResponse, RollupResponseMonth, RollupState)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -102,7 +102,8 @@ def _upsert(session: Session, table, rows: list[tuple], add: Sequence[str] = (),
     head = f"INSERT INTO {target} ({', '.join(names)}) "
     tail = f" ON CONFLICT ({pk}) DO UPDATE SET {', '.join(sets)}"
     if conn.dialect.name == "postgresql":
-        arrays = [f"CAST(%s AS {_pg_array_type(c)}[])" for c in columns]
+        # %b: arrays go in binary form (no quoting of JSON text; dumped in C by psycopg).
+        arrays = [f"CAST(%b AS {_pg_array_type(c)}[])" for c in columns]
         aliases = [f"c{i}" for i in range(len(columns))]
         select_list = ", ".join(f"CAST({a} AS json)" if i in json_at else a for i, a in enumerate(aliases))
         sql = (head + f"SELECT {select_list} FROM unnest({', '.join(arrays)}) AS u({', '.join(aliases)})" + tail)
@@ -114,6 +115,34 @@ def _upsert(session: Session, table, rows: list[tuple], add: Sequence[str] = (),
         conn.exec_driver_sql(sql, rows)
 
 
+def _answers_of(conn, ids: Sequence[int]) -> dict[int, list[tuple[str, int | None, str | None]]]:
+    """The answers ``(question_key, value_int, value_text)`` of the responses ``ids``.
+
+    Read through the driver's cursor on the session's connection (same transaction):
+    a batch has some 200,000 answers, and building a SQLAlchemy row for each cost more
+    than the query. One statement per chunk of ids (:func:`_id_chunk`)."""
+    answers: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
+    postgresql = conn.dialect.name == "postgresql"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        size = _id_chunk(conn)
+        for start in range(0, len(ids), size):
+            chunk = list(ids[start:start + size])
+            where = "= ANY(%s)" if postgresql else f"IN ({', '.join('?' * len(chunk))})"
+            cursor.execute(f"SELECT response_id, question_key, value_int, value_text FROM answer "
+                           f"WHERE response_id {where}", (chunk,) if postgresql else chunk)
+            for rid, key, vi, vt in cursor.fetchall():
+                answers[rid].append((key, vi, vt))
+    finally:
+        cursor.close()
+    return answers
+
+
+def _id_chunk(conn) -> int:
+    """How many ids go in one ``IN (…)``: SQLite builds may allow only 999 parameters."""
+    return 10_000 if conn.dialect.name == "postgresql" else 900
+
+
 def _existing(session: Session, table, columns: Sequence[str], keys: Iterable[tuple], values: Sequence[str]) -> dict:
     """The stored ``values`` of the rows of ``table`` whose ``columns`` are one of ``keys``,
     by key: one SELECT bounded by the units, months and versions of the keys."""
@@ -122,7 +151,7 @@ def _existing(session: Session, table, columns: Sequence[str], keys: Iterable[tu
         return {}
     c = table.c
     where = [c[name].in_(sorted({k[i] for k in keys})) for i, name in enumerate(columns)
-             if name in ("unit_id", "month", "instrument_version_id", "campaign_id")]
+             if name in ("unit_id", "day", "month", "instrument_version_id", "campaign_id")]
     out = {}
     for row in session.connection().execute(select(*(c[n] for n in columns), *(c[v] for v in values)).where(*where)):
         key = tuple(row[:len(columns)])
@@ -140,7 +169,6 @@ def _signed_sums(signed: Sequence[tuple[int, Sequence[int]]]) -> tuple[int, np.n
     return int(signs.sum()), weighted.sum(axis=0), v.T @ weighted
 
 
-_ANSWER = Answer.__table__
 _CELL_COLS = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key")
 _FACTOR_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "factor_key")
 _MOMENT_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
@@ -154,23 +182,17 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     Each item has ``id, campaign_id, unit_id, instrument_version_id, submitted_at,
     channel, trust``. The contribution is summed in Python first, then written with a
     fixed number of statements whatever the number of responses: the answers are read
-    in chunks of 900 ids, each of the six rollup tables gets one set-based upsert, and
-    the monthly JSON rows (factors, moments) one SELECT of their stored values.
+    in chunks of ids (:func:`_id_chunk`), each of the six rollup tables gets one set-based upsert, and
+    the JSON rows (day cells, factors, moments) one SELECT of their stored values.
     """
     if not responses:
         return
     ids = [r.id for r in responses]
     conn = session.connection()
-    answers: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
-    for chunk_start in range(0, len(ids), 900):
-        chunk = ids[chunk_start:chunk_start + 900]
-        for rid, key, vi, vt in conn.execute(
-            select(_ANSWER.c.response_id, _ANSWER.c.question_key, _ANSWER.c.value_int, _ANSWER.c.value_text)
-            .where(_ANSWER.c.response_id.in_(chunk))
-        ):
-            answers[rid].append((key, vi, vt))
+    answers = _answers_of(conn, ids)
 
-    cells: dict[tuple, int] = defaultdict(int)
+    # (campaign, unit, version, day, channel, trust) → {(question, value): signed count}
+    by_day: dict[tuple, dict[tuple[str, str], int]] = defaultdict(dict)
     per_response: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
     factors: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     features: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
@@ -180,10 +202,11 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         day, hour = local_day_hour(r.submitted_at)
         base = (r.campaign_id, r.unit_id, r.instrument_version_id)
         given = answers.get(r.id, [])
-        prefix = base + (day, r.channel, trust)
+        counts = by_day[base + (day, r.channel, trust)]
         for key, vi, vt in given:
             if key in counted:
-                cells[prefix + (key, value_key(vi, vt))] += sign
+                qv = (key, value_key(vi, vt))
+                counts[qv] = counts.get(qv, 0) + sign
         s = summarise_response(scoring, given)
         acc = per_response[base + (day, hour, r.channel, trust)]
         acc[0] += sign
@@ -199,10 +222,12 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         for factor, vector in s.factor_vectors.items():
             factors[month_key + (factor,)].append((sign, vector))
 
-    # Month-level sums of the day-level ones (campaign, unit, version, day, …).
+    # Month-level sums of the day-level ones.
     cells_month: dict[tuple, int] = defaultdict(int)
-    for k, n in cells.items():
-        cells_month[k[:3] + (k[3].replace(day=1),) + k[4:]] += n
+    for (campaign_id, unit_id, version_id, day, channel, trust), counts in by_day.items():
+        head = (campaign_id, unit_id, version_id, day.replace(day=1), channel, trust)
+        for qv, n in counts.items():
+            cells_month[head + qv] += n
     response_month: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
     for (campaign_id, unit_id, version_id, day, hour, channel, trust), a in per_response.items():
         acc = response_month[(campaign_id, unit_id, version_id, day.replace(day=1), day.weekday(), hour, channel,
@@ -210,7 +235,21 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         for i, value in enumerate(a):
             acc[i] += value
 
-    _upsert(session, RollupCell.__table__, [k + (n,) for k, n in cells.items() if n], add=("n",))
+    # Day-level cells: one JSON row per (campaign, unit, version, day, channel, trust), added
+    # to the stored row if there is one (a day split between batches).
+    stored = _existing(session, RollupCell.__table__, _CELL_COLS[:6], by_day, ("counts",))
+    rows = []
+    for key, counts in by_day.items():
+        if key in stored:
+            for q, values in _json(stored[key][0]).items():
+                for v, n in values.items():
+                    counts[(q, v)] = counts.get((q, v), 0) + n
+        nested: dict[str, dict[str, int]] = {}
+        for (q, v), n in counts.items():
+            if n:
+                nested.setdefault(q, {})[v] = n
+        rows.append(key + (nested,))
+    _upsert(session, RollupCell.__table__, rows, replace=("counts",))
     _upsert(session, RollupCellMonth.__table__, [k + (n, STATE_NAME) for k, n in cells_month.items() if n],
             add=("n",))
     _upsert(session, RollupResponse.__table__, [k + tuple(a) for k, a in per_response.items()], add=_RESPONSE_SUMS)
@@ -270,7 +309,7 @@ def _lock_state(session: Session) -> RollupState:
     return session.get(RollupState, STATE_NAME, populate_existing=True)
 
 
-def catch_up(session: Session, batch_size: int = 2000, max_batches: int | None = None) -> CatchUp:
+def catch_up(session: Session, batch_size: int = 10_000, max_batches: int | None = None) -> CatchUp:
     """Roll up every pending response; returns how many were added, in how many batches."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -293,8 +332,9 @@ def catch_up(session: Session, batch_size: int = 2000, max_batches: int | None =
             break
         _apply(session, pending, +1, plans)
         ids = [r.id for r in pending]
-        for start in range(0, len(ids), 900):
-            session.execute(update(Response).where(Response.id.in_(ids[start:start + 900])).values(rolled_up=True))
+        chunk = _id_chunk(session.connection())
+        for start in range(0, len(ids), chunk):
+            session.execute(update(Response).where(Response.id.in_(ids[start:start + chunk])).values(rolled_up=True))
         state.responses_rolled += len(pending)
         state.last_response_id = max(ids + [state.last_response_id or 0])
         session.commit()
