@@ -34,17 +34,13 @@ _response = sa.table("response", sa.column("id"), sa.column("campaign_id"), sa.c
                      sa.column("submitted_at", sa.DateTime()))
 _answer = sa.table("answer", sa.column("response_id"), sa.column("question_key"), sa.column("value_int"),
                    sa.column("value_text"))
-_TYPES = {"day": sa.Date(), "month": sa.Date(), "sums": sa.JSON(), "cross": sa.JSON(), "counts": sa.JSON()}
-_cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in (
-    "campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "counts")))
-_cell_month = sa.table("rollup_cell_month", *(sa.column(c, _TYPES.get(c)) for c in (
-    "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "question_key", "value_key", "n")))
-_resp_month = sa.table("rollup_response_month", *(sa.column(c, _TYPES.get(c)) for c in (
-    "campaign_id", "unit_id", "instrument_version_id", "month", "weekday", "hour", "channel", "trust", "responses",
-    "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")))
-_resp = sa.table("rollup_response", *(sa.column(c, _TYPES.get(c)) for c in (
-    "campaign_id", "unit_id", "instrument_version_id", "day", "hour", "channel", "trust", "responses", "scored",
-    "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")))
+# JSON documents are read as text and decoded here (``_json``).
+_TYPES = {"day": sa.Date(), "month": sa.Date(), "sums": sa.JSON(), "cross": sa.JSON()}
+_DIMS = ("campaign_id", "unit_id", "instrument_version_id", "channel", "trust")
+_cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("day", "counts")))
+_resp = sa.table("rollup_response", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("day", "hours")))
+_cell_month = sa.table("rollup_cell_month", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("month", "counts")))
+_resp_month = sa.table("rollup_response_month", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("month", "grid")))
 _moments = sa.table("rollup_moments", *(sa.column(c, {"month": sa.Date(), "moments": sa.JSON()}.get(c)) for c in (
     "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "n", "moments")))
 _factor = sa.table("rollup_factor", *(sa.column(c, _TYPES.get(c)) for c in (
@@ -211,62 +207,45 @@ def _window_where(filters: Filters, table, column, months: tuple[date, date] | N
 def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
     """Count tables summed from the rollup tables (call the catch-up first).
 
-    The whole months inside the window come from the month-level tables
-    (``rollup_cell_month``, ``rollup_response_month``) and only the months that the
-    window starts or ends inside from the day-level ones (:func:`month_split`), so the
-    cost grows with units × months, not with days or responses. Factor and moment sums
-    are monthly and cover the whole months that the window touches.
+    The whole months inside the window come from the month-level documents
+    (``rollup_cell_month``, ``rollup_response_month``: one row per unit, month, version,
+    channel, trust and campaign) and only the months that the window starts or ends
+    inside from the day-level ones (:func:`month_split`), so the rows read grow with
+    units × months, not with days or responses. Factor and moment sums are monthly and
+    cover the whole months that the window touches.
     """
     out = CountTables()
     months, edges = month_split(filters.date_from, filters.date_to)
-    cells = out.cells
+    cells, responses = out.cells, out.responses
     if months is not None:
-        for unit_id, first_day, key, vkey, n in conn.execute(
-            sa.select(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.question_key, _cell_month.c.value_key,
-                      sa.func.sum(_cell_month.c.n))
+        for unit_id, month, payload in conn.execute(
+            sa.select(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.counts)
             .where(*_window_where(filters, _cell_month, _cell_month.c.month, months, ()))
-            .group_by(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.question_key, _cell_month.c.value_key)
-        ):
-            if n:
-                cells[(unit_id, _as_date(first_day), key, vkey)] = int(n)
+        ).all():
+            _add_counts(cells, unit_id, _as_date(month), _json(payload))
+        for unit_id, month, payload in conn.execute(
+            sa.select(_resp_month.c.unit_id, _resp_month.c.month, _resp_month.c.grid)
+            .where(*_window_where(filters, _resp_month, _resp_month.c.month, months, ()))
+        ).all():
+            month = _as_date(month)
+            for weekday, by_hour in _json(payload).items():
+                _add_sums(responses, (unit_id, month, int(weekday)), by_hour)
     if edges:
         for unit_id, day, payload in conn.execute(
             sa.select(_cell.c.unit_id, _cell.c.day, _cell.c.counts)
             .where(*_window_where(filters, _cell, _cell.c.day, None, edges))
-        ):
-            first_day = _as_date(day).replace(day=1)
-            for key, values in _json(payload).items():
-                for vkey, n in values.items():
-                    key_ = (unit_id, first_day, key, vkey)
-                    cells[key_] = cells.get(key_, 0) + int(n)
-        for key_ in [k for k, n in cells.items() if not n]:
-            del cells[key_]
-
-    names = ("responses", "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")
-    response_queries = []
-    if months is not None:
-        t = _resp_month
-        response_queries.append(
-            sa.select(t.c.unit_id, t.c.month, t.c.weekday, t.c.hour, *(sa.func.sum(t.c[c]) for c in names))
-            .where(*_window_where(filters, t, t.c.month, months, ()))
-            .group_by(t.c.unit_id, t.c.month, t.c.weekday, t.c.hour))
-    if edges:
-        month, weekday = _month_of(conn, _resp.c.day), _weekday_of(conn, _resp.c.day)
-        response_queries.append(
-            sa.select(_resp.c.unit_id, month, weekday, _resp.c.hour, *(sa.func.sum(_resp.c[c]) for c in names))
+        ).all():
+            _add_counts(cells, unit_id, _as_date(day).replace(day=1), _json(payload))
+        for unit_id, day, payload in conn.execute(
+            sa.select(_resp.c.unit_id, _resp.c.day, _resp.c.hours)
             .where(*_window_where(filters, _resp, _resp.c.day, None, edges))
-            .group_by(_resp.c.unit_id, month, weekday, _resp.c.hour))
-    for query in response_queries:
-        for row in conn.execute(query):
-            values = [int(v or 0) for v in row[4:]]
-            if values[0]:
-                key_ = (row[0], _as_date(row[1]), int(row[2]), int(row[3]))
-                acc = out.responses.get(key_)
-                if acc is None:
-                    out.responses[key_] = values
-                else:
-                    for i, value in enumerate(values):
-                        acc[i] += value
+        ).all():
+            day = _as_date(day)
+            _add_sums(responses, (unit_id, day.replace(day=1), day.weekday()), _json(payload))
+    for key in [k for k, n in cells.items() if not n]:
+        del cells[key]
+    for key in [k for k, v in responses.items() if not v[0]]:
+        del responses[key]
 
     month_from = filters.date_from.replace(day=1)
     factor_filters = Filters(filters.unit_path, filters.version_ids, month_from, filters.date_to,
@@ -307,18 +286,24 @@ def moments_payload(keys: Sequence[str], moments: rl.Moments) -> dict[str, Any]:
     return {"keys": list(keys), **moments.to_json()}
 
 
-def _month_of(conn: sa.Connection, day_column) -> Any:
-    """SQL for the first day of the month of a DATE column, on PostgreSQL and SQLite."""
-    if conn.dialect.name == "postgresql":
-        return sa.cast(sa.func.date_trunc("month", day_column), sa.Date).label("month")
-    return sa.func.strftime("%Y-%m-01", day_column).label("month")
+def _add_counts(cells: dict, unit_id: int, month: date, counts: Mapping[str, Mapping[str, int]]) -> None:
+    """Add a ``counts`` document (``{question_key: {value_key: n}}``) to ``cells``."""
+    for key, values in counts.items():
+        for vkey, n in values.items():
+            cell = (unit_id, month, key, vkey)
+            cells[cell] = cells.get(cell, 0) + int(n)
 
 
-def _weekday_of(conn: sa.Connection, day_column) -> Any:
-    """SQL for the weekday of a DATE column, 0 = Monday … 6 = Sunday."""
-    if conn.dialect.name == "postgresql":
-        return (sa.cast(sa.func.extract("isodow", day_column), sa.Integer) - 1).label("weekday")
-    return ((sa.cast(sa.func.strftime("%w", day_column), sa.Integer) + 6) % 7).label("weekday")
+def _add_sums(responses: dict, head: tuple[int, date, int], by_hour: Mapping[str, Sequence[int]]) -> None:
+    """Add ``{hour: [7 sums]}`` to ``responses`` under (unit, month, weekday, hour)."""
+    for hour, sums in by_hour.items():
+        key = head + (int(hour),)
+        acc = responses.get(key)
+        if acc is None:
+            responses[key] = [int(v) for v in sums]
+        else:
+            for i, value in enumerate(sums):
+                acc[i] += int(value)
 
 
 def _json(value: Any) -> Any:

@@ -1,22 +1,23 @@
-"""Month-level rollups beside the day-level ones, so a report's cost does not grow with days.
+"""Month-level rollups beside the day-level ones; one JSON row per day or month.
 
-* ``rollup_cell_month``: answers per (campaign, unit, version, local month, channel,
-  trust, question, value);
-* ``rollup_response_month``: ``rollup_response`` summed by local month, local weekday
-  (0 = Monday) and hour (the hour × weekday pattern needs no day);
-* ``rollup_cell`` becomes one row per (campaign, unit, version, local day, channel,
-  trust) with the day's counts by question and value in a JSON object (``counts``),
-  instead of one row per question and value: with a few responses per point and day that
-  table was nearly as large as the answers, and writing it was most of the catch-up;
-* the day-level tables are indexed by (unit, day) instead of unit alone: reports read
-  them only for a month that their window starts or ends inside.
+A report's cost grew with the number of days (it grouped 4.3 million day-level cells by
+month at two years of a 100-point town) and the catch-up wrote about one row per 1.7
+answers. The count tables become one row per (campaign, unit, version, local day or
+month, channel, trust) holding a JSON document (see ``survey_app/models/rollup.py``):
 
-Both month tables are kept by the catch-up beside the day-level tables.
+* ``rollup_cell`` (day, ``counts``) and the new ``rollup_cell_month`` (month,
+  ``counts``): ``{question_key: {value_key: n}}``;
+* ``rollup_response`` (day, ``hours``): ``{hour: [7 sums]}``, and the new
+  ``rollup_response_month`` (month, ``grid``): ``{weekday: {hour: [7 sums]}}``;
+* the day tables are indexed by (unit, day): reports read them only for a month that the
+  window starts or ends inside. The month tables refer to ``rollup_state`` (ON DELETE
+  CASCADE), so clearing the rollups and their state row clears them too.
+
 ``rollup_factor`` and ``rollup_moments`` are already monthly and do not change.
 
 Rollups are derived data. As in 0007, they are rebuilt rather than converted: every
 rollup table is cleared (with ``rollup_state``) and every response marked not yet rolled
-up, so the next catch-up (reports run it; ``flask rollup`` does too) rebuilds all of them,
+up, so the next catch-up (reports run it; so does ``flask rollup``) rebuilds all of them,
 day and month levels alike, from the answers, consistently. The downgrade does the same
 with the old layout.
 
@@ -60,57 +61,49 @@ def _foreign_keys(table, state=False):
 
 
 def _clear_rollups():
-    """Empty every rollup table and mark every response not rolled up (rebuilt by catch-up)."""
+    """Empty every rollup table and mark every response not rolled up (rebuilt by catch-up);
+    the month tables, where they exist, are emptied by the cascade from ``rollup_state``."""
     for table in ("rollup_cell", "rollup_response", "rollup_factor", "rollup_moments", "rollup_state"):
         op.execute(sa.text(f"DELETE FROM {table}"))
     op.execute(sa.text("UPDATE response SET rolled_up = :f").bindparams(f=False))
 
 
-def upgrade():
-    _clear_rollups()
-    op.drop_index(op.f("ix_rollup_cell_unit_id"), table_name="rollup_cell")
-    op.drop_table("rollup_cell")
+def _day_table(name, document):
     op.create_table(
-        "rollup_cell", *_dimension_columns(),
+        name, *_dimension_columns(),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("trust", sa.String(length=10), nullable=False),
-        sa.Column("counts", sa.JSON(), nullable=False),
-        *_foreign_keys("rollup_cell"),
-        sa.PrimaryKeyConstraint(*DIMENSIONS, "day", "channel", "trust", name=op.f("pk_rollup_cell")),
+        sa.Column(document, sa.JSON(), nullable=False),
+        *_foreign_keys(name),
+        sa.PrimaryKeyConstraint(*DIMENSIONS, "day", "channel", "trust", name=op.f(f"pk_{name}")),
     )
-    op.create_index(op.f("ix_rollup_cell_unit_id_day"), "rollup_cell", ["unit_id", "day"], unique=False)
-    op.create_index(op.f("ix_rollup_response_unit_id_day"), "rollup_response", ["unit_id", "day"], unique=False)
-    op.drop_index(op.f("ix_rollup_response_unit_id"), table_name="rollup_response")
+    op.create_index(op.f(f"ix_{name}_unit_id_day"), name, ["unit_id", "day"], unique=False)
 
+
+def _month_table(name, document):
     op.create_table(
-        "rollup_cell_month", *_dimension_columns(),
+        name, *_dimension_columns(),
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("trust", sa.String(length=10), nullable=False),
-        sa.Column("question_key", sa.String(length=32), nullable=False),
-        sa.Column("value_key", sa.String(length=40), nullable=False),
-        sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("state_name", sa.String(length=20), nullable=False),
-        *_foreign_keys("rollup_cell_month", state=True),
-        sa.PrimaryKeyConstraint(*DIMENSIONS, "month", "channel", "trust", "question_key", "value_key",
-                                name=op.f("pk_rollup_cell_month")),
+        sa.Column(document, sa.JSON(), nullable=False),
+        *_foreign_keys(name, state=True),
+        sa.PrimaryKeyConstraint(*DIMENSIONS, "month", "channel", "trust", name=op.f(f"pk_{name}")),
     )
-    op.create_index(op.f("ix_rollup_cell_month_unit_id"), "rollup_cell_month", ["unit_id"], unique=False)
-    op.create_table(
-        "rollup_response_month", *_dimension_columns(),
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("weekday", sa.SmallInteger(), nullable=False),
-        sa.Column("hour", sa.SmallInteger(), nullable=False),
-        sa.Column("channel", sa.String(length=10), nullable=False),
-        sa.Column("trust", sa.String(length=10), nullable=False),
-        *(sa.Column(c, sa.BigInteger() if c.startswith("points_s") else sa.Integer(), nullable=False) for c in SUMS),
-        sa.Column("state_name", sa.String(length=20), nullable=False),
-        *_foreign_keys("rollup_response_month", state=True),
-        sa.PrimaryKeyConstraint(*DIMENSIONS, "month", "weekday", "hour", "channel", "trust",
-                                name=op.f("pk_rollup_response_month")),
-    )
-    op.create_index(op.f("ix_rollup_response_month_unit_id"), "rollup_response_month", ["unit_id"], unique=False)
+    op.create_index(op.f(f"ix_{name}_unit_id"), name, ["unit_id"], unique=False)
+
+
+def upgrade():
+    _clear_rollups()
+    for table in ("rollup_cell", "rollup_response"):
+        op.drop_index(op.f(f"ix_{table}_unit_id"), table_name=table)
+        op.drop_table(table)
+    _day_table("rollup_cell", "counts")
+    _day_table("rollup_response", "hours")
+    _month_table("rollup_cell_month", "counts")
+    _month_table("rollup_response_month", "grid")
 
 
 def downgrade():
@@ -118,10 +111,9 @@ def downgrade():
         op.drop_index(op.f(f"ix_{table}_unit_id"), table_name=table)
         op.drop_table(table)
     _clear_rollups()
-    op.create_index(op.f("ix_rollup_response_unit_id"), "rollup_response", ["unit_id"], unique=False)
-    op.drop_index(op.f("ix_rollup_response_unit_id_day"), table_name="rollup_response")
-    op.drop_index(op.f("ix_rollup_cell_unit_id_day"), table_name="rollup_cell")
-    op.drop_table("rollup_cell")
+    for table in ("rollup_response", "rollup_cell"):
+        op.drop_index(op.f(f"ix_{table}_unit_id_day"), table_name=table)
+        op.drop_table(table)
     op.create_table(
         "rollup_cell", *_dimension_columns(),
         sa.Column("day", sa.Date(), nullable=False),
@@ -135,3 +127,14 @@ def downgrade():
                                 name=op.f("pk_rollup_cell")),
     )
     op.create_index(op.f("ix_rollup_cell_unit_id"), "rollup_cell", ["unit_id"], unique=False)
+    op.create_table(
+        "rollup_response", *_dimension_columns(),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.SmallInteger(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("trust", sa.String(length=10), nullable=False),
+        *(sa.Column(c, sa.BigInteger() if c.startswith("points_s") else sa.Integer(), nullable=False) for c in SUMS),
+        *_foreign_keys("rollup_response"),
+        sa.PrimaryKeyConstraint(*DIMENSIONS, "day", "hour", "channel", "trust", name=op.f("pk_rollup_response")),
+    )
+    op.create_index(op.f("ix_rollup_response_unit_id"), "rollup_response", ["unit_id"], unique=False)

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -77,9 +77,10 @@ def _pg_array_type(column) -> str:
     raise TypeError(f"no array type for {column.name} ({column.type})")
 
 
-def _upsert(session: Session, table, rows: list[tuple], add: Sequence[str] = (), replace: Sequence[str] = ()) -> None:
-    """Insert ``rows`` (tuples in the order of ``table.columns``), or on a primary-key
-    conflict add the columns ``add`` to the stored row and overwrite ``replace``.
+def _upsert(session: Session, table, names: Sequence[str], rows: list[tuple], add: Sequence[str] = (),
+            replace: Sequence[str] = ()) -> None:
+    """Insert ``rows`` (tuples of the columns ``names``), or on a primary-key conflict add
+    the columns ``add`` to the stored row and overwrite ``replace``.
 
     One statement for all the rows: on PostgreSQL ``INSERT … SELECT FROM unnest(arrays)
     … ON CONFLICT DO UPDATE`` with one array parameter per column; on SQLite (in process,
@@ -89,7 +90,7 @@ def _upsert(session: Session, table, rows: list[tuple], add: Sequence[str] = (),
     if not rows:
         return
     conn = session.connection()
-    columns = list(table.columns)
+    columns = [table.c[name] for name in names]
     quote = conn.dialect.identifier_preparer.quote
     names = [quote(c.name) for c in columns]
     pk = ", ".join(quote(c.name) for c in table.primary_key.columns)
@@ -169,10 +170,9 @@ def _signed_sums(signed: Sequence[tuple[int, Sequence[int]]]) -> tuple[int, np.n
     return int(signs.sum()), weighted.sum(axis=0), v.T @ weighted
 
 
-_CELL_COLS = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key")
-_FACTOR_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "factor_key")
-_MOMENT_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
-_RESPONSE_SUMS = ("responses", "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")
+_DAY_COLS = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust")
+_MONTH_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
+_FACTOR_COLS = _MONTH_COLS + ("factor_key",)
 
 
 def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
@@ -182,8 +182,8 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     Each item has ``id, campaign_id, unit_id, instrument_version_id, submitted_at,
     channel, trust``. The contribution is summed in Python first, then written with a
     fixed number of statements whatever the number of responses: the answers are read
-    in chunks of ids (:func:`_id_chunk`), each of the six rollup tables gets one set-based upsert, and
-    the JSON rows (day cells, factors, moments) one SELECT of their stored values.
+    in chunks of ids (:func:`_id_chunk`), and each of the six rollup tables gets one
+    SELECT of the stored rows of the batch's keys and one set-based upsert of the sums.
     """
     if not responses:
         return
@@ -191,9 +191,10 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     conn = session.connection()
     answers = _answers_of(conn, ids)
 
-    # (campaign, unit, version, day, channel, trust) → {(question, value): signed count}
-    by_day: dict[tuple, dict[tuple[str, str], int]] = defaultdict(dict)
-    per_response: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
+    # Documents by row key (campaign, unit, version, day or month, channel, trust); leaves
+    # are signed counts or lists of the seven per-response sums.
+    cells: dict[tuple, dict] = defaultdict(lambda: defaultdict(dict))
+    hours: dict[tuple, dict] = defaultdict(dict)
     factors: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     features: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for r in responses:
@@ -202,61 +203,44 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         day, hour = local_day_hour(r.submitted_at)
         base = (r.campaign_id, r.unit_id, r.instrument_version_id)
         given = answers.get(r.id, [])
-        counts = by_day[base + (day, r.channel, trust)]
+        day_key = base + (day, r.channel, trust)
+        counts = cells[day_key]
         for key, vi, vt in given:
             if key in counted:
-                qv = (key, value_key(vi, vt))
-                counts[qv] = counts.get(qv, 0) + sign
+                values = counts[key]
+                v = value_key(vi, vt)
+                values[v] = values.get(v, 0) + sign
         s = summarise_response(scoring, given)
-        acc = per_response[base + (day, hour, r.channel, trust)]
-        acc[0] += sign
-        acc[1] += sign * s.scored
-        acc[2] += sign * s.satisfied
-        acc[3] += sign * s.all_satisfied
+        sums = hours[day_key].get(hour)
+        if sums is None:
+            sums = hours[day_key][hour] = [0] * 7
+        sums[0] += sign
+        sums[1] += sign * s.scored
+        sums[2] += sign * s.satisfied
+        sums[3] += sign * s.all_satisfied
         if s.points is not None:
-            acc[4] += sign
-            acc[5] += sign * s.points
-            acc[6] += sign * s.points * s.points
+            sums[4] += sign
+            sums[5] += sign * s.points
+            sums[6] += sign * s.points * s.points
         month_key = base + (day.replace(day=1), r.channel, trust)
         features[month_key].append((sign, rl.respondent_features(scoring, given, plans.layout(r.instrument_version_id))))
         for factor, vector in s.factor_vectors.items():
             factors[month_key + (factor,)].append((sign, vector))
 
-    # Month-level sums of the day-level ones.
-    cells_month: dict[tuple, int] = defaultdict(int)
-    for (campaign_id, unit_id, version_id, day, channel, trust), counts in by_day.items():
-        head = (campaign_id, unit_id, version_id, day.replace(day=1), channel, trust)
-        for qv, n in counts.items():
-            cells_month[head + qv] += n
-    response_month: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
-    for (campaign_id, unit_id, version_id, day, hour, channel, trust), a in per_response.items():
-        acc = response_month[(campaign_id, unit_id, version_id, day.replace(day=1), day.weekday(), hour, channel,
-                              trust)]
-        for i, value in enumerate(a):
-            acc[i] += value
+    # Month documents: the day documents summed by month (and weekday, for the hours).
+    cells_month: dict[tuple, dict] = defaultdict(dict)
+    grid_month: dict[tuple, dict] = defaultdict(dict)
+    for key, doc in cells.items():
+        _add_into(cells_month[_month_key(key)], doc)
+    for key, doc in hours.items():
+        _add_into(grid_month[_month_key(key)], {key[3].weekday(): doc})
 
-    # Day-level cells: one JSON row per (campaign, unit, version, day, channel, trust), added
-    # to the stored row if there is one (a day split between batches).
-    stored = _existing(session, RollupCell.__table__, _CELL_COLS[:6], by_day, ("counts",))
-    rows = []
-    for key, counts in by_day.items():
-        if key in stored:
-            for q, values in _json(stored[key][0]).items():
-                for v, n in values.items():
-                    counts[(q, v)] = counts.get((q, v), 0) + n
-        nested: dict[str, dict[str, int]] = {}
-        for (q, v), n in counts.items():
-            if n:
-                nested.setdefault(q, {})[v] = n
-        rows.append(key + (nested,))
-    _upsert(session, RollupCell.__table__, rows, replace=("counts",))
-    _upsert(session, RollupCellMonth.__table__, [k + (n, STATE_NAME) for k, n in cells_month.items() if n],
-            add=("n",))
-    _upsert(session, RollupResponse.__table__, [k + tuple(a) for k, a in per_response.items()], add=_RESPONSE_SUMS)
-    _upsert(session, RollupResponseMonth.__table__, [k + tuple(a) + (STATE_NAME,) for k, a in response_month.items()],
-            add=_RESPONSE_SUMS)
+    _write_documents(session, RollupCell.__table__, _DAY_COLS, "counts", cells)
+    _write_documents(session, RollupResponse.__table__, _DAY_COLS, "hours", hours)
+    _write_documents(session, RollupCellMonth.__table__, _MONTH_COLS, "counts", cells_month)
+    _write_documents(session, RollupResponseMonth.__table__, _MONTH_COLS, "grid", grid_month)
 
-    # Factor and moment sums are JSON: read the stored rows of these keys once, add, write back
+    # Factor and moment sums: read the stored rows of these keys once, add, write back
     # (the catch-up lock serialises writers, so nothing changes them in between).
     stored = _existing(session, RollupFactor.__table__, _FACTOR_COLS, factors, ("n", "sums", "cross"))
     rows = []
@@ -268,9 +252,10 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
             sums = sums + np.asarray(_json(sums0), dtype=np.int64)
             cross = cross + np.asarray(_json(cross0), dtype=np.int64)
         rows.append(key + (n, sums.tolist(), cross.tolist()))
-    _upsert(session, RollupFactor.__table__, rows, replace=("n", "sums", "cross"))
+    _upsert(session, RollupFactor.__table__, _FACTOR_COLS + ("n", "sums", "cross"), rows,
+            replace=("n", "sums", "cross"))
 
-    stored = _existing(session, RollupMoments.__table__, _MOMENT_COLS, features, ("moments",))
+    stored = _existing(session, RollupMoments.__table__, _MONTH_COLS, features, ("moments",))
     rows = []
     for key, signed in features.items():
         layout = plans.layout(key[2])
@@ -286,7 +271,55 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         if n < 0:
             raise ValueError(f"rollup_moments {key} would count {n} respondents")
         rows.append(key + (n, {"keys": list(layout.items), "n": n, "sums": sums.tolist(), "cross": upper.tolist()}))
-    _upsert(session, RollupMoments.__table__, rows, replace=("n", "moments"))
+    _upsert(session, RollupMoments.__table__, _MONTH_COLS + ("n", "moments"), rows, replace=("n", "moments"))
+
+
+def _month_key(day_key: tuple) -> tuple:
+    campaign_id, unit_id, version_id, day, channel, trust = day_key
+    return campaign_id, unit_id, version_id, day.replace(day=1), channel, trust
+
+
+def _add_into(target: dict, doc: Mapping) -> dict:
+    """Add the document ``doc`` into ``target`` in place: nested dicts by key, leaves are
+    integers or equal-length lists of integers. Keys become strings (as JSON has them)."""
+    for key, value in doc.items():
+        key = str(key)
+        if isinstance(value, Mapping):
+            _add_into(target.setdefault(key, {}), value)
+        elif isinstance(value, list):
+            have = target.get(key)
+            target[key] = list(value) if have is None else [a + b for a, b in zip(have, value)]
+        else:
+            target[key] = target.get(key, 0) + value
+    return target
+
+
+def _pruned(doc: Mapping) -> dict:
+    """``doc`` without its zero leaves (0, or a list of zeros) and the dicts left empty."""
+    out = {}
+    for key, value in doc.items():
+        if isinstance(value, Mapping):
+            value = _pruned(value)
+            if value:
+                out[key] = value
+        elif isinstance(value, list) and any(value) or not isinstance(value, list) and value:
+            out[key] = value
+    return out
+
+
+def _write_documents(session: Session, table, key_columns: Sequence[str], column: str, docs: Mapping) -> None:
+    """Add the documents ``docs`` (by row key) to the JSON column ``column`` of ``table``:
+    one SELECT of the stored rows of these keys, then one upsert of the sums."""
+    stored = _existing(session, table, key_columns, docs, (column,))
+    rows = []
+    month = "state_name" in table.c
+    for key, doc in docs.items():
+        total = _add_into({}, doc)
+        if key in stored:
+            _add_into(total, _json(stored[key][0]))
+        rows.append(key + ((STATE_NAME,) if month else ()) + (_pruned(total),))
+    names = tuple(key_columns) + (("state_name",) if month else ()) + (column,)
+    _upsert(session, table, names, rows, replace=(column,))
 
 
 def _json(value: Any) -> Any:
