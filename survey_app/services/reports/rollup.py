@@ -191,10 +191,12 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     conn = session.connection()
     answers = _answers_of(conn, ids)
 
-    # Documents by row key (campaign, unit, version, day or month, channel, trust); leaves
-    # are signed counts or lists of the seven per-response sums.
-    cells: dict[tuple, dict] = defaultdict(lambda: defaultdict(dict))
-    hours: dict[tuple, dict] = defaultdict(dict)
+    # Documents by row key (campaign, unit, version, day or month, channel, trust), with
+    # string keys as JSON has them; leaves are signed counts or lists of the seven sums.
+    cells: dict[tuple, dict] = {}
+    hours: dict[tuple, dict] = {}
+    cells_month: dict[tuple, dict] = {}
+    grid_month: dict[tuple, dict] = {}
     factors: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     features: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for r in responses:
@@ -204,41 +206,43 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         base = (r.campaign_id, r.unit_id, r.instrument_version_id)
         given = answers.get(r.id, [])
         day_key = base + (day, r.channel, trust)
-        counts = cells[day_key]
+        month_key = base + (day.replace(day=1), r.channel, trust)
+        day_counts = cells.get(day_key)
+        if day_counts is None:
+            day_counts = cells[day_key] = {}
+        month_counts = cells_month.get(month_key)
+        if month_counts is None:
+            month_counts = cells_month[month_key] = {}
         for key, vi, vt in given:
             if key in counted:
-                values = counts[key]
                 v = value_key(vi, vt)
-                values[v] = values.get(v, 0) + sign
+                for counts in (day_counts, month_counts):
+                    values = counts.get(key)
+                    if values is None:
+                        counts[key] = {v: sign}
+                    else:
+                        values[v] = values.get(v, 0) + sign
         s = summarise_response(scoring, given)
-        sums = hours[day_key].get(hour)
-        if sums is None:
-            sums = hours[day_key][hour] = [0] * 7
-        sums[0] += sign
-        sums[1] += sign * s.scored
-        sums[2] += sign * s.satisfied
-        sums[3] += sign * s.all_satisfied
+        delta = [sign, sign * s.scored, sign * s.satisfied, sign * s.all_satisfied, 0, 0, 0]
         if s.points is not None:
-            sums[4] += sign
-            sums[5] += sign * s.points
-            sums[6] += sign * s.points * s.points
-        month_key = base + (day.replace(day=1), r.channel, trust)
+            delta[4:] = [sign, sign * s.points, sign * s.points * s.points]
+        hour_key, weekday_key = str(hour), str(day.weekday())
+        for by_hour in (hours.setdefault(day_key, {}),
+                        grid_month.setdefault(month_key, {}).setdefault(weekday_key, {})):
+            sums = by_hour.get(hour_key)
+            if sums is None:
+                by_hour[hour_key] = list(delta)
+            else:
+                for i, d in enumerate(delta):
+                    sums[i] += d
         features[month_key].append((sign, rl.respondent_features(scoring, given, plans.layout(r.instrument_version_id))))
         for factor, vector in s.factor_vectors.items():
             factors[month_key + (factor,)].append((sign, vector))
 
-    # Month documents: the day documents summed by month (and weekday, for the hours).
-    cells_month: dict[tuple, dict] = defaultdict(dict)
-    grid_month: dict[tuple, dict] = defaultdict(dict)
-    for key, doc in cells.items():
-        _add_into(cells_month[_month_key(key)], doc)
-    for key, doc in hours.items():
-        _add_into(grid_month[_month_key(key)], {key[3].weekday(): doc})
-
-    _write_documents(session, RollupCell.__table__, _DAY_COLS, "counts", cells)
-    _write_documents(session, RollupResponse.__table__, _DAY_COLS, "hours", hours)
-    _write_documents(session, RollupCellMonth.__table__, _MONTH_COLS, "counts", cells_month)
-    _write_documents(session, RollupResponseMonth.__table__, _MONTH_COLS, "grid", grid_month)
+    _write_documents(session, RollupCell.__table__, _DAY_COLS, "counts", cells, sign)
+    _write_documents(session, RollupResponse.__table__, _DAY_COLS, "hours", hours, sign)
+    _write_documents(session, RollupCellMonth.__table__, _MONTH_COLS, "counts", cells_month, sign)
+    _write_documents(session, RollupResponseMonth.__table__, _MONTH_COLS, "grid", grid_month, sign)
 
     # Factor and moment sums: read the stored rows of these keys once, add, write back
     # (the catch-up lock serialises writers, so nothing changes them in between).
@@ -274,11 +278,6 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     _upsert(session, RollupMoments.__table__, _MONTH_COLS + ("n", "moments"), rows, replace=("n", "moments"))
 
 
-def _month_key(day_key: tuple) -> tuple:
-    campaign_id, unit_id, version_id, day, channel, trust = day_key
-    return campaign_id, unit_id, version_id, day.replace(day=1), channel, trust
-
-
 def _add_into(target: dict, doc: Mapping) -> dict:
     """Add the document ``doc`` into ``target`` in place: nested dicts by key, leaves are
     integers or equal-length lists of integers. Keys become strings (as JSON has them)."""
@@ -307,17 +306,20 @@ def _pruned(doc: Mapping) -> dict:
     return out
 
 
-def _write_documents(session: Session, table, key_columns: Sequence[str], column: str, docs: Mapping) -> None:
+def _write_documents(session: Session, table, key_columns: Sequence[str], column: str, docs: Mapping,
+                     sign: int) -> None:
     """Add the documents ``docs`` (by row key) to the JSON column ``column`` of ``table``:
-    one SELECT of the stored rows of these keys, then one upsert of the sums."""
+    one SELECT of the stored rows of these keys, then one upsert of the sums. Zero leaves
+    can appear only when subtracting or adding to a stored row; those are pruned."""
     stored = _existing(session, table, key_columns, docs, (column,))
     rows = []
     month = "state_name" in table.c
     for key, doc in docs.items():
-        total = _add_into({}, doc)
         if key in stored:
-            _add_into(total, _json(stored[key][0]))
-        rows.append(key + ((STATE_NAME,) if month else ()) + (_pruned(total),))
+            doc = _pruned(_add_into(doc, _json(stored[key][0])))
+        elif sign < 0:
+            doc = _pruned(doc)
+        rows.append(key + ((STATE_NAME,) if month else ()) + (doc,))
     names = tuple(key_columns) + (("state_name",) if month else ()) + (column,)
     _upsert(session, table, names, rows, replace=(column,))
 
