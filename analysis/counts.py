@@ -261,7 +261,7 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
             n0, s0, c0 = out.factors[key]
             n, fsums = n0 + n, [a + b for a, b in zip(s0, fsums)]
             cross = [[a + b for a, b in zip(r0, r1)] for r0, r1 in zip(c0, cross)]
-        out.factors[key] = (int(n), list(fsums), [list(r) for r in cross])
+        out.factors[key] = (int(n), fsums, cross)  # fresh lists from the JSON or the sums above
     out.factors = {k: v for k, v in out.factors.items() if v[0]}
     for unit_id, month, n, payload in conn.execute(
         sa.select(_moments.c.unit_id, _moments.c.month, _moments.c.n, _moments.c.moments)
@@ -291,7 +291,7 @@ def _add_counts(cells: dict, unit_id: int, month: date, counts: Mapping[str, Map
     for key, values in counts.items():
         for vkey, n in values.items():
             cell = (unit_id, month, key, vkey)
-            cells[cell] = cells.get(cell, 0) + int(n)
+            cells[cell] = cells.get(cell, 0) + n
 
 
 def _add_sums(responses: dict, head: tuple[int, date, int], by_hour: Mapping[str, Sequence[int]]) -> None:
@@ -300,10 +300,10 @@ def _add_sums(responses: dict, head: tuple[int, date, int], by_hour: Mapping[str
         key = head + (int(hour),)
         acc = responses.get(key)
         if acc is None:
-            responses[key] = [int(v) for v in sums]
+            responses[key] = list(sums)
         else:
             for i, value in enumerate(sums):
-                acc[i] += int(value)
+                acc[i] += value
 
 
 def _json(value: Any) -> Any:

@@ -530,7 +530,7 @@ class Moments:
         its precise error."""
         if m == 0 or type(n) is not int or n < 0:
             return None
-        if not all(type(v) is int for v in sums) or not all(type(v) is int for v in upper):
+        if not set(map(type, sums)) <= {int} or not set(map(type, upper)) <= {int}:
             return None
         try:
             s_arr = np.array(sums, dtype=np.int64)
