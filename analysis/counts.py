@@ -294,10 +294,14 @@ def _add_counts(cells: dict, unit_id: int, month: date, counts: Mapping[str, Map
             cells[cell] = cells.get(cell, 0) + n
 
 
+_HOURS = {str(h): h for h in range(24)}
+
+
 def _add_sums(responses: dict, head: tuple[int, date, int], by_hour: Mapping[str, Sequence[int]]) -> None:
     """Add ``{hour: [7 sums]}`` to ``responses`` under (unit, month, weekday, hour)."""
+    unit_id, month, weekday = head
     for hour, sums in by_hour.items():
-        key = head + (int(hour),)
+        key = (unit_id, month, weekday, _HOURS.get(hour) if type(hour) is str else int(hour))
         acc = responses.get(key)
         if acc is None:
             responses[key] = list(sums)
