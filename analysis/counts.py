@@ -3,8 +3,8 @@
 It uses SQLAlchemy Core only (lightweight ``table()``/``column()`` constructs naming the
 service's tables), so ``analysis`` imports nothing of the web application. The same
 :class:`CountTables` come either from the rollups (:func:`from_rollups`, cost grows with
-units × months: whole months are read from month-level tables) or straight from the raw answers (:func:`from_raw`, cost grows with
-the number of responses); the report built from either is the same, which the tests check
+units × months: whole months are read from month-level rows) or straight from the raw
+answers (:func:`from_raw`, cost grows with the number of responses); the report built from either is the same, which the tests check
 on random data.
 
 Local days are Asia/Ho_Chi_Minh days. That zone has been UTC+7 without daylight saving
@@ -166,8 +166,9 @@ def month_split(date_from: date, date_to: date) -> tuple[tuple[date, date] | Non
     inclusive day ranges of the months that the window starts or ends inside (at most
     two), read from the day-level tables.
 
-    >>> month_split(date(2026, 1, 15), date(2026, 3, 10))
-    ((datetime.date(2026, 2, 1), datetime.date(2026, 3, 1)), [(datetime.date(2026, 1, 15), datetime.date(2026, 1, 31)), (datetime.date(2026, 3, 1), datetime.date(2026, 3, 10))])
+    >>> months, edges = month_split(date(2026, 1, 15), date(2026, 3, 10))
+    >>> [d.isoformat() for d in months], [(a.isoformat(), b.isoformat()) for a, b in edges]
+    (['2026-02-01', '2026-03-01'], [('2026-01-15', '2026-01-31'), ('2026-03-01', '2026-03-10')])
     >>> month_split(date(2026, 1, 1), date(2026, 12, 31))
     ((datetime.date(2026, 1, 1), datetime.date(2027, 1, 1)), [])
     >>> month_split(date(2026, 1, 15), date(2026, 2, 10))

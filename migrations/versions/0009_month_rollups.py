@@ -7,7 +7,8 @@ month, channel, trust) holding a JSON document (see ``survey_app/models/rollup.p
 
 * ``rollup_cell`` (day, ``counts``) and the new ``rollup_cell_month`` (month,
   ``counts``): ``{question_key: {value_key: n}}``;
-* ``rollup_response`` (day, ``hours``): ``{hour: [7 sums]}``, and the new
+* ``rollup_response`` (day, ``hours``): ``{hour: [7 sums]}``, keeping ``responses``
+  (the day's count) as a column for the queries that sum it in SQL, and the new
   ``rollup_response_month`` (month, ``grid``): ``{weekday: {hour: [7 sums]}}``;
 * the day tables are indexed by (unit, day): reports read them only for a month that the
   window starts or ends inside. The month tables refer to ``rollup_state`` (ON DELETE
@@ -68,12 +69,13 @@ def _clear_rollups():
     op.execute(sa.text("UPDATE response SET rolled_up = :f").bindparams(f=False))
 
 
-def _day_table(name, document):
+def _day_table(name, document, *extra):
     op.create_table(
         name, *_dimension_columns(),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("trust", sa.String(length=10), nullable=False),
+        *extra,
         sa.Column(document, sa.JSON(), nullable=False),
         *_foreign_keys(name),
         sa.PrimaryKeyConstraint(*DIMENSIONS, "day", "channel", "trust", name=op.f(f"pk_{name}")),
@@ -101,7 +103,9 @@ def upgrade():
         op.drop_index(op.f(f"ix_{table}_unit_id"), table_name=table)
         op.drop_table(table)
     _day_table("rollup_cell", "counts")
-    _day_table("rollup_response", "hours")
+    # The day's responses stay a column: the release audit and the busiest-instrument
+    # query sum them in SQL.
+    _day_table("rollup_response", "hours", sa.Column("responses", sa.Integer(), nullable=False))
     _month_table("rollup_cell_month", "counts")
     _month_table("rollup_response_month", "grid")
 

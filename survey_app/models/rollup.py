@@ -5,7 +5,8 @@ row keyed by (campaign, unit, instrument version, local day or month, channel, t
 
 * ``rollup_cell`` (day) and ``rollup_cell_month`` (month) — ``counts``, the answers to
   the counted questions as ``{question_key: {value_key: n}}``;
-* ``rollup_response`` (day) — ``hours``, ``{hour: [responses, scored, satisfied,
+* ``rollup_response`` (day) — ``responses`` (the day's count) and ``hours``,
+  ``{hour: [responses, scored, satisfied,
   all_satisfied, points_n, points_sum, points_sumsq]}``: responses, scored/satisfied
   answers (for the hour × weekday pattern), respondents satisfied on every item they
   answered (MOH comprehensive satisfaction), and the sum and sum of squares of
@@ -85,11 +86,14 @@ class RollupCell(_DayKey, Base):
 
 
 class RollupResponse(_DayKey, Base):
-    """Per-response sums of one local day by hour: ``hours`` = ``{hour: [7 sums]}``."""
+    """Per-response sums of one local day by hour: ``hours`` = ``{hour: [7 sums]}``, and
+    ``responses``, the day's responses (the sum of the first entries), for the queries
+    that count responses per day in SQL (the release audit, the busiest instrument)."""
 
     __tablename__ = "rollup_response"
     __table_args__ = (Index("ix_rollup_response_unit_id_day", "unit_id", "day"),)
 
+    responses: Mapped[int] = mapped_column(Integer, default=0)
     hours: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     def __repr__(self) -> str:

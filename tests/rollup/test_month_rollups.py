@@ -65,7 +65,8 @@ def filters(date_from: date, date_to: date) -> counts.Filters:
 def test_month_split():
     assert counts.month_split(date(2026, 1, 1), date(2026, 3, 31)) == ((date(2026, 1, 1), date(2026, 4, 1)), [])
     assert counts.month_split(date(2026, 1, 31), date(2026, 3, 1)) == (
-        (date(2026, 2, 1), date(2026, 3, 1)), [(date(2026, 1, 31), date(2026, 1, 31)), (date(2026, 3, 1), date(2026, 3, 1))])
+        (date(2026, 2, 1), date(2026, 3, 1)),
+        [(date(2026, 1, 31), date(2026, 1, 31)), (date(2026, 3, 1), date(2026, 3, 1))])
     assert counts.month_split(date(2026, 2, 2), date(2026, 2, 27)) == (None, [(date(2026, 2, 2), date(2026, 2, 27))])
     assert counts.month_split(date(2026, 2, 1), date(2026, 2, 28)) == ((date(2026, 2, 1), date(2026, 3, 1)), [])
     assert counts.month_split(date(2024, 2, 1), date(2024, 2, 28)) == (None, [(date(2024, 2, 1), date(2024, 2, 28))])

@@ -235,12 +235,14 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
             else:
                 for i, d in enumerate(delta):
                     sums[i] += d
-        features[month_key].append((sign, rl.respondent_features(scoring, given, plans.layout(r.instrument_version_id))))
+        layout = plans.layout(r.instrument_version_id)
+        features[month_key].append((sign, rl.respondent_features(scoring, given, layout)))
         for factor, vector in s.factor_vectors.items():
             factors[month_key + (factor,)].append((sign, vector))
 
     _write_documents(session, RollupCell.__table__, _DAY_COLS, "counts", cells, sign)
-    _write_documents(session, RollupResponse.__table__, _DAY_COLS, "hours", hours, sign)
+    _write_documents(session, RollupResponse.__table__, _DAY_COLS, "hours", hours, sign,
+                     added=("responses", {key: sum(v[0] for v in doc.values()) for key, doc in hours.items()}))
     _write_documents(session, RollupCellMonth.__table__, _MONTH_COLS, "counts", cells_month, sign)
     _write_documents(session, RollupResponseMonth.__table__, _MONTH_COLS, "grid", grid_month, sign)
 
@@ -307,10 +309,11 @@ def _pruned(doc: Mapping) -> dict:
 
 
 def _write_documents(session: Session, table, key_columns: Sequence[str], column: str, docs: Mapping,
-                     sign: int) -> None:
+                     sign: int, added: tuple[str, Mapping[tuple, int]] | None = None) -> None:
     """Add the documents ``docs`` (by row key) to the JSON column ``column`` of ``table``:
     one SELECT of the stored rows of these keys, then one upsert of the sums. Zero leaves
-    can appear only when subtracting or adding to a stored row; those are pruned."""
+    can appear only when subtracting or adding to a stored row; those are pruned.
+    ``added`` is an integer column and its amounts by key, added in SQL."""
     stored = _existing(session, table, key_columns, docs, (column,))
     rows = []
     month = "state_name" in table.c
@@ -319,9 +322,10 @@ def _write_documents(session: Session, table, key_columns: Sequence[str], column
             doc = _pruned(_add_into(doc, _json(stored[key][0])))
         elif sign < 0:
             doc = _pruned(doc)
-        rows.append(key + ((STATE_NAME,) if month else ()) + (doc,))
-    names = tuple(key_columns) + (("state_name",) if month else ()) + (column,)
-    _upsert(session, table, names, rows, replace=(column,))
+        extra = (added[1][key],) if added else ()
+        rows.append(key + ((STATE_NAME,) if month else ()) + extra + (doc,))
+    names = tuple(key_columns) + (("state_name",) if month else ()) + ((added[0],) if added else ()) + (column,)
+    _upsert(session, table, names, rows, add=(added[0],) if added else (), replace=(column,))
 
 
 def _json(value: Any) -> Any:
