@@ -3,8 +3,8 @@
 It uses SQLAlchemy Core only (lightweight ``table()``/``column()`` constructs naming the
 service's tables), so ``analysis`` imports nothing of the web application. The same
 :class:`CountTables` come either from the rollups (:func:`from_rollups`, cost grows with
-the number of cells) or straight from the raw answers (:func:`from_raw`, cost grows with
-the number of responses); the report built from either is the same, which the tests check
+units × months: whole months are read from month-level rows) or straight from the raw
+answers (:func:`from_raw`, cost grows with the number of responses); the report built from either is the same, which the tests check
 on random data.
 
 Local days are Asia/Ho_Chi_Minh days. That zone has been UTC+7 without daylight saving
@@ -23,7 +23,7 @@ from . import respondent as rl
 from .instrument import Scoring, summarise_response, value_key
 
 __all__ = ["Filters", "CountTables", "from_rollups", "from_raw", "UnitInfo", "units_below", "stored_moments",
-           "moments_payload"]
+           "moments_payload", "month_split"]
 
 LOCAL_OFFSET = timedelta(hours=7)
 
@@ -34,12 +34,13 @@ _response = sa.table("response", sa.column("id"), sa.column("campaign_id"), sa.c
                      sa.column("submitted_at", sa.DateTime()))
 _answer = sa.table("answer", sa.column("response_id"), sa.column("question_key"), sa.column("value_int"),
                    sa.column("value_text"))
+# JSON documents are read as text and decoded here (``_json``).
 _TYPES = {"day": sa.Date(), "month": sa.Date(), "sums": sa.JSON(), "cross": sa.JSON()}
-_cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in (
-    "campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key", "n")))
-_resp = sa.table("rollup_response", *(sa.column(c, _TYPES.get(c)) for c in (
-    "campaign_id", "unit_id", "instrument_version_id", "day", "hour", "channel", "trust", "responses", "scored",
-    "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq")))
+_DIMS = ("campaign_id", "unit_id", "instrument_version_id", "channel", "trust")
+_cell = sa.table("rollup_cell", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("day", "counts")))
+_resp = sa.table("rollup_response", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("day", "hours")))
+_cell_month = sa.table("rollup_cell_month", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("month", "counts")))
+_resp_month = sa.table("rollup_response_month", *(sa.column(c, _TYPES.get(c)) for c in _DIMS + ("month", "grid")))
 _moments = sa.table("rollup_moments", *(sa.column(c, {"month": sa.Date(), "moments": sa.JSON()}.get(c)) for c in (
     "campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "n", "moments")))
 _factor = sa.table("rollup_factor", *(sa.column(c, _TYPES.get(c)) for c in (
@@ -156,33 +157,97 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+def month_split(date_from: date, date_to: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """How a window of local days is read from the rollups.
+
+    Returns ``(months, edges)``: ``months`` is ``(first, after)``, the first days of the
+    first whole month inside the window and of the month after the last one (``None``
+    when no whole month fits), read from the month-level tables; ``edges`` are the
+    inclusive day ranges of the months that the window starts or ends inside (at most
+    two), read from the day-level tables.
+
+    >>> months, edges = month_split(date(2026, 1, 15), date(2026, 3, 10))
+    >>> [d.isoformat() for d in months], [(a.isoformat(), b.isoformat()) for a, b in edges]
+    (['2026-02-01', '2026-03-01'], [('2026-01-15', '2026-01-31'), ('2026-03-01', '2026-03-10')])
+    >>> month_split(date(2026, 1, 1), date(2026, 12, 31))
+    ((datetime.date(2026, 1, 1), datetime.date(2027, 1, 1)), [])
+    >>> month_split(date(2026, 1, 15), date(2026, 2, 10))
+    (None, [(datetime.date(2026, 1, 15), datetime.date(2026, 2, 10))])
+    """
+    first = date_from if date_from.day == 1 else _next_month(date_from)
+    after = (date_to + timedelta(days=1)).replace(day=1) if date_to.day != _last_day(date_to) else _next_month(date_to)
+    if first >= after:
+        return None, [(date_from, date_to)]
+    edges = []
+    if date_from < first:
+        edges.append((date_from, first - timedelta(days=1)))
+    if after <= date_to:
+        edges.append((after, date_to))
+    return (first, after), edges
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _last_day(day: date) -> int:
+    return (_next_month(day) - timedelta(days=1)).day
+
+
+def _window_where(filters: Filters, table, column, months: tuple[date, date] | None,
+                  edges: Sequence[tuple[date, date]]) -> list[Any]:
+    """``_filter_clauses`` plus the window: whole months on a month column, or edge day
+    ranges on a day column."""
+    if months is not None:
+        when = sa.and_(column >= months[0], column < months[1])
+    else:
+        when = sa.or_(*(sa.and_(column >= a, column <= b) for a, b in edges))
+    return _filter_clauses(table, filters) + [when]
+
+
 def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
-    """Count tables summed from the rollup tables (call the catch-up first)."""
+    """Count tables summed from the rollup tables (call the catch-up first).
+
+    The whole months inside the window come from the month-level documents
+    (``rollup_cell_month``, ``rollup_response_month``: one row per unit, month, version,
+    channel, trust and campaign) and only the months that the window starts or ends
+    inside from the day-level ones (:func:`month_split`), so the rows read grow with
+    units × months, not with days or responses. Factor and moment sums are monthly and
+    cover the whole months that the window touches.
+    """
     out = CountTables()
-    month = _month_of(conn, _cell.c.day)
-    for unit_id, first_day, key, vkey, n in conn.execute(
-        sa.select(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key, sa.func.sum(_cell.c.n))
-        .where(*_common_where(_cell, filters, _cell.c.day))
-        .group_by(_cell.c.unit_id, month, _cell.c.question_key, _cell.c.value_key)
-    ):
-        if n:
-            key_ = (unit_id, _as_date(first_day), key, vkey)
-            out.cells[key_] = out.cells.get(key_, 0) + int(n)
-    sums = [sa.func.sum(_resp.c[c]) for c in ("responses", "scored", "satisfied", "all_satisfied", "points_n",
-                                               "points_sum", "points_sumsq")]
-    month = _month_of(conn, _resp.c.day)
-    weekday = _weekday_of(conn, _resp.c.day)
-    for row in conn.execute(
-        sa.select(_resp.c.unit_id, month, weekday, _resp.c.hour, *sums)
-        .where(*_common_where(_resp, filters, _resp.c.day))
-        .group_by(_resp.c.unit_id, month, weekday, _resp.c.hour)
-    ):
-        values = [int(v or 0) for v in row[4:]]
-        if values[0]:
-            key_ = (row[0], _as_date(row[1]), int(row[2]), int(row[3]))
-            acc = out.responses.setdefault(key_, [0] * 7)
-            for i, value in enumerate(values):
-                acc[i] += value
+    months, edges = month_split(filters.date_from, filters.date_to)
+    cells, responses = out.cells, out.responses
+    if months is not None:
+        for unit_id, month, payload in conn.execute(
+            sa.select(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.counts)
+            .where(*_window_where(filters, _cell_month, _cell_month.c.month, months, ()))
+        ).all():
+            _add_counts(cells, unit_id, _as_date(month), _json(payload))
+        for unit_id, month, payload in conn.execute(
+            sa.select(_resp_month.c.unit_id, _resp_month.c.month, _resp_month.c.grid)
+            .where(*_window_where(filters, _resp_month, _resp_month.c.month, months, ()))
+        ).all():
+            month = _as_date(month)
+            for weekday, by_hour in _json(payload).items():
+                _add_sums(responses, (unit_id, month, int(weekday)), by_hour)
+    if edges:
+        for unit_id, day, payload in conn.execute(
+            sa.select(_cell.c.unit_id, _cell.c.day, _cell.c.counts)
+            .where(*_window_where(filters, _cell, _cell.c.day, None, edges))
+        ).all():
+            _add_counts(cells, unit_id, _as_date(day).replace(day=1), _json(payload))
+        for unit_id, day, payload in conn.execute(
+            sa.select(_resp.c.unit_id, _resp.c.day, _resp.c.hours)
+            .where(*_window_where(filters, _resp, _resp.c.day, None, edges))
+        ).all():
+            day = _as_date(day)
+            _add_sums(responses, (unit_id, day.replace(day=1), day.weekday()), _json(payload))
+    for key in [k for k, n in cells.items() if not n]:
+        del cells[key]
+    for key in [k for k, v in responses.items() if not v[0]]:
+        del responses[key]
+
     month_from = filters.date_from.replace(day=1)
     factor_filters = Filters(filters.unit_path, filters.version_ids, month_from, filters.date_to,
                              filters.channels, filters.include_suspect, filters.campaign_id)
@@ -197,7 +262,7 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
             n0, s0, c0 = out.factors[key]
             n, fsums = n0 + n, [a + b for a, b in zip(s0, fsums)]
             cross = [[a + b for a, b in zip(r0, r1)] for r0, r1 in zip(c0, cross)]
-        out.factors[key] = (int(n), list(fsums), [list(r) for r in cross])
+        out.factors[key] = (int(n), fsums, cross)  # fresh lists from the JSON or the sums above
     out.factors = {k: v for k, v in out.factors.items() if v[0]}
     for unit_id, month, n, payload in conn.execute(
         sa.select(_moments.c.unit_id, _moments.c.month, _moments.c.n, _moments.c.moments)
@@ -222,18 +287,28 @@ def moments_payload(keys: Sequence[str], moments: rl.Moments) -> dict[str, Any]:
     return {"keys": list(keys), **moments.to_json()}
 
 
-def _month_of(conn: sa.Connection, day_column) -> Any:
-    """SQL for the first day of the month of a DATE column, on PostgreSQL and SQLite."""
-    if conn.dialect.name == "postgresql":
-        return sa.cast(sa.func.date_trunc("month", day_column), sa.Date).label("month")
-    return sa.func.strftime("%Y-%m-01", day_column).label("month")
+def _add_counts(cells: dict, unit_id: int, month: date, counts: Mapping[str, Mapping[str, int]]) -> None:
+    """Add a ``counts`` document (``{question_key: {value_key: n}}``) to ``cells``."""
+    for key, values in counts.items():
+        for vkey, n in values.items():
+            cell = (unit_id, month, key, vkey)
+            cells[cell] = cells.get(cell, 0) + n
 
 
-def _weekday_of(conn: sa.Connection, day_column) -> Any:
-    """SQL for the weekday of a DATE column, 0 = Monday … 6 = Sunday."""
-    if conn.dialect.name == "postgresql":
-        return (sa.cast(sa.func.extract("isodow", day_column), sa.Integer) - 1).label("weekday")
-    return ((sa.cast(sa.func.strftime("%w", day_column), sa.Integer) + 6) % 7).label("weekday")
+_HOURS = {str(h): h for h in range(24)}
+
+
+def _add_sums(responses: dict, head: tuple[int, date, int], by_hour: Mapping[str, Sequence[int]]) -> None:
+    """Add ``{hour: [7 sums]}`` to ``responses`` under (unit, month, weekday, hour)."""
+    unit_id, month, weekday = head
+    for hour, sums in by_hour.items():
+        key = (unit_id, month, weekday, _HOURS.get(hour) if type(hour) is str else int(hour))
+        acc = responses.get(key)
+        if acc is None:
+            responses[key] = list(sums)
+        else:
+            for i, value in enumerate(sums):
+                acc[i] += value
 
 
 def _json(value: Any) -> Any:

@@ -475,6 +475,15 @@ class Moments:
             return NotImplemented
         if other.size != self.size:
             raise ValueError(f"cannot merge moments of {self.size} and {other.size} features.")
+        (s1, c1), (s2, c2) = self._arrays, other._arrays
+        if c1.dtype != object and c2.dtype != object and s1.dtype != object and s2.dtype != object:
+            # Both below _INT64_SAFE in magnitude, so their int64 sum is exact: a report adds
+            # thousands of monthly moments, and tuple arithmetic on m² entries dominated it.
+            sums, cross = s1 + s2, c1 + c2
+            obj = Moments._trusted(self.n + other.n, tuple(sums.tolist()), tuple(map(tuple, cross.tolist())))
+            if int(np.abs(cross).max(initial=0)) < _INT64_SAFE and int(np.abs(sums).max(initial=0)) < _INT64_SAFE:
+                obj.__dict__["_arrays"] = (sums, cross)
+            return obj
         return Moments._trusted(
             self.n + other.n,
             tuple(a + b for a, b in zip(self.sums, other.sums)),
@@ -503,12 +512,47 @@ class Moments:
             raise ValueError(
                 f"moments JSON cross has {len(upper)} numbers; {m} features need m(m+1)/2 = {m * (m + 1) // 2}."
             )
+        fast = cls._from_json_fast(data["n"], sums, upper, m)
+        if fast is not None:
+            return fast
         full = [[0] * m for _ in range(m)]
         it = iter(upper)
         for i in range(m):
             for j in range(i, m):
                 full[i][j] = full[j][i] = next(it)
         return cls(data["n"], tuple(sums), tuple(tuple(r) for r in full))
+
+    @classmethod
+    def _from_json_fast(cls, n: object, sums: Sequence, upper: Sequence, m: int) -> "Moments | None":
+        """:meth:`from_json` with numpy for plain Python ints well inside int64 (what a
+        catch-up stores): the same checks as ``__post_init__``, vectorised. ``None`` when
+        the input is anything else or fails a check, so that the general path raises
+        its precise error."""
+        if m == 0 or type(n) is not int or n < 0:
+            return None
+        if not set(map(type, sums)) <= {int} or not set(map(type, upper)) <= {int}:
+            return None
+        try:
+            s_arr = np.array(sums, dtype=np.int64)
+            u_arr = np.array(upper, dtype=np.int64)
+        except OverflowError:
+            return None
+        bound = 2**31  # products n·c and s² below stay exact in int64
+        if n >= bound or (s_arr.size and int(np.abs(s_arr).max()) >= bound) or (
+                u_arr.size and int(np.abs(u_arr).max()) >= bound):
+            return None
+        full = np.zeros((m, m), dtype=np.int64)
+        iu = np.triu_indices(m)
+        full[iu] = u_arr
+        full.T[iu] = u_arr
+        diag = np.diagonal(full)
+        if np.any(diag < 0) or np.any(n * diag < s_arr * s_arr):
+            return None
+        if n == 0 and (np.any(s_arr != 0) or np.any(full != 0)):
+            return None
+        obj = cls._trusted(n, tuple(sums), tuple(map(tuple, full.tolist())))
+        obj.__dict__["_arrays"] = (s_arr, full)
+        return obj
 
     @cached_property
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:

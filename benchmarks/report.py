@@ -6,7 +6,8 @@ responses per point and month; 19 scale answers and a comment each, i.e. 20 answ
 then measures, on each database:
 
 1. ``rollup.catch_up`` from zero (responses per second);
-2. the town's report over the whole window from the rollups (median of ``--runs``);
+2. the town's report over the whole window from the rollups (median of ``--runs``), and
+   one over a window that starts and ends inside a month (read by day at those edges);
 3. the same report computed from the raw answers (median of ``--raw-runs``);
 4. 1,000 new responses: ``catch_up``, then the report from the rollups again.
 
@@ -57,6 +58,8 @@ from survey_app.services.reports import rollup  # noqa: E402
 TOWN = "/vn/qt/tx-qt/"
 LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving since 1975
 INCREMENT = 1_000
+ROLLUP_TABLES = ("rollup_cell", "rollup_response", "rollup_cell_month", "rollup_response_month", "rollup_factor",
+                 "rollup_moments")
 COMMENTS = ["Cán bộ nhiệt tình, chu đáo.", "Thời gian chờ hơi lâu.", "Thủ tục rõ ràng.",
             "Cần thêm ghế ngồi chờ.", "Rất hài lòng."]
 RESPONSE_COLUMNS = ("id", "campaign_id", "unit_id", "instrument_version_id", "channel", "language",
@@ -272,6 +275,11 @@ class Result:
     rollups_s: list[float] = field(default_factory=list)
     count_query_s: float = 0.0
     count_cells: int = 0
+    count_buckets: int = 0
+    month_rows: int = 0
+    edge_s: float = 0.0
+    load: list[float] = field(default_factory=list)
+    profile: str = ""
     raw_s: list[float] = field(default_factory=list)
     increment_catch_up_s: float = 0.0
     increment_report_s: float = 0.0
@@ -337,21 +345,32 @@ def run(backend: str, args: argparse.Namespace) -> Result:
                 if done.responses != result.responses:
                     raise RuntimeError(f"catch-up rolled up {done.responses}, expected {result.responses}")
                 vacuum_analyze()
-                result.rollup_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-                                         for t in ("rollup_cell", "rollup_response", "rollup_factor"))
+                result.rollup_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in ROLLUP_TABLES)
+                result.month_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
+                                        for t in ("rollup_cell_month", "rollup_response_month"))
                 log(f"{backend}: catch-up {result.catch_up_s:.1f} s; reports")
 
                 last = month_start(plan.start, plan.months) - timedelta(days=1)
                 request = reports.ReportRequest(unit=town, instrument_key="sipas", date_from=plan.start, date_to=last)
                 report = None
                 for _ in range(args.runs):
+                    result.load.append(os.getloadavg()[0])
                     elapsed, report = timed(lambda: reports.make_report(db.session, request, source="rollups"))
                     result.rollups_s.append(elapsed)
                     db.session.commit()
+                # A window that starts and ends inside a month reads those two months by day.
+                edge_request = reports.ReportRequest(unit=town, instrument_key="sipas",
+                                                     date_from=plan.start + timedelta(days=14),
+                                                     date_to=last - timedelta(days=9))
+                result.edge_s, _ = timed(lambda: reports.make_report(db.session, edge_request))
+                db.session.commit()
+                if args.profile:
+                    result.profile = profile_report(request)
                 filters = counts.Filters(unit_path=TOWN, version_ids=(plan.version_id,), date_from=request.date_from,
                                          date_to=request.date_to)
                 result.count_query_s, tables = timed(lambda: counts.from_rollups(db.session.connection(), filters))
                 result.count_cells = len(tables.cells)
+                result.count_buckets = len(tables.responses)
                 db.session.commit()
                 del tables
                 if len(report["units"]) != args.units:
@@ -378,6 +397,22 @@ def run(backend: str, args: argparse.Namespace) -> Result:
     return result
 
 
+def profile_report(request: Any) -> str:
+    """cProfile of one report from the rollups: the functions with the most own time."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    reports.make_report(db.session, request)
+    profiler.disable()
+    db.session.commit()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+    return out.getvalue()
+
+
 # --------------------------------------------------------------------------- output
 
 def seconds(value: float) -> str:
@@ -393,10 +428,15 @@ def table(results: list[Result], args: argparse.Namespace) -> str:
         ("bulk load (not the app's write path)", lambda r: seconds(r.load_s)),
         ("rollup catch-up from zero", lambda r: f"{seconds(r.catch_up_s)} ({r.catch_up_batches} batches)"),
         ("  catch-up rate", lambda r: f"{r.responses / r.catch_up_s:,.0f} responses/s"),
-        ("  rollup rows (cell+response+factor)", lambda r: f"{r.rollup_rows:,}"),
+        ("  rollup rows (all six tables)", lambda r: f"{r.rollup_rows:,}"),
+        ("  of which month-level cell/response rows", lambda r: f"{r.month_rows:,}"),
         (f"report from rollups (median of {args.runs})", lambda r: seconds(median(r.rollups_s))),
-        ("  of which the rollup query (from_rollups)", lambda r: seconds(r.count_query_s)),
+        ("  all runs", lambda r: " / ".join(seconds(v) for v in r.rollups_s)),
+        ("  load average (1 min) at those runs", lambda r: " / ".join(f"{v:.1f}" for v in r.load)),
+        ("  of which the rollup read (from_rollups)", lambda r: seconds(r.count_query_s)),
         ("  count-table cells it returns", lambda r: f"{r.count_cells:,}"),
+        ("  weekday × hour entries it returns", lambda r: f"{r.count_buckets:,}"),
+        ("report, window with edges (15th → 22nd)", lambda r: seconds(r.edge_s)),
         (f"report from raw answers (median of {args.raw_runs})", lambda r: seconds(median(r.raw_s))),
         ("  raw ÷ rollups", lambda r: f"{median(r.raw_s) / median(r.rollups_s):,.0f}×"),
         ("rollup report == raw report", lambda r: "yes" if r.same_report else "NO"),
@@ -426,6 +466,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--raw-runs", type=int, default=3, help="reports from raw answers to time (default 3)")
     parser.add_argument("--start-year", type=int, default=2024, help="first year of the window (default 2024)")
     parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--profile", action="store_true",
+                        help="print a cProfile of one more report from the rollups after the table")
     args = parser.parse_args(argv)
     for name in ("units", "months", "per_month", "runs", "raw_runs"):
         if getattr(args, name) < 1:
@@ -443,6 +485,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Hài Lòng report benchmark: {args.units} units × {args.months} months × {args.per_month} responses "
           f"= {args.units * args.months * args.per_month:,} responses (19 SIPAS scale answers + 1 comment each)")
     print(table(results, args))
+    for r in results:
+        if r.profile:
+            print(f"\nProfile of one report from the rollups, {r.backend} (own time):")
+            print(r.profile)
     return 0 if all(r.same_report for r in results) else 1
 
 

@@ -9,13 +9,13 @@ none (NULL): they were judged by the device hash alone, and stay as judged.
 ``ix_response_device`` does for the device (0008).
 
 Revision ID: 0010_address_hash
-Revises: 0008_answer_digest
+Revises: 0009_month_rollups
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_address_hash"
-down_revision = "0008_answer_digest"
+down_revision = "0009_month_rollups"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ from .base import Base, UTCDateTime, utcnow
 from .campaign import ACCESS_MODES, CAMPAIGN_STATUSES, Campaign, campaign_unit
 from .instrument import Instrument, InstrumentVersion
 from .response import CHANNELS, TRUST_LEVELS, Answer, Response, answer_digest
-from .rollup import RollupCell, RollupFactor, RollupMoments, RollupResponse, RollupState
+from .rollup import RollupCell, RollupCellMonth, RollupFactor, RollupMoments, RollupResponse, RollupResponseMonth, RollupState
 from .unit import UNIT_KINDS, Unit
 from .token import TOKEN_ACCESS_MODES, Kiosk, VisitToken
 from .user import ROLE_RANK, ROLES, Grant, User
@@ -16,7 +16,7 @@ from .apikey import API_SCOPES, ApiKey
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
-    "Answer", "Base", "RollupCell", "RollupFactor", "RollupMoments", "RollupResponse", "RollupState", "Campaign", "Instrument", "InstrumentVersion", "Response", "Unit",
+    "Answer", "Base", "RollupCell", "RollupCellMonth", "RollupFactor", "RollupMoments", "RollupResponse", "RollupResponseMonth", "RollupState", "Campaign", "Instrument", "InstrumentVersion", "Response", "Unit",
     "TRUST_LEVELS", "UTCDateTime", "answer_digest", "campaign_unit", "utcnow",
     "Kiosk", "TOKEN_ACCESS_MODES", "VisitToken",
     "AuditEvent", "Grant", "ROLE_RANK", "ROLES", "User",

@@ -1,19 +1,36 @@
 """Rollups: the sufficient statistics of responses, kept incrementally.
 
-Responses are categorical, so reports need counts, not rows. Three tables hold them:
+Responses are categorical, so reports need counts, not rows. These tables hold them, each
+row keyed by (campaign, unit, instrument version, local day or month, channel, trust):
 
-* ``rollup_cell`` — answers per (campaign, unit, version, local day, channel, trust,
-  question, value);
-* ``rollup_response`` — per (campaign, unit, version, local day, local hour, channel,
-  trust): responses, scored/satisfied answers (for the hour × weekday pattern), respondents
-  satisfied on every item they answered (MOH comprehensive satisfaction), and the sum and
-  sum of squares of per-respondent point totals (one-stop scoring);
-* ``rollup_factor`` — per (campaign, unit, version, local month, channel, trust, factor):
-  over respondents who answered every item of the factor, n, Σx and Σxxᵀ — all Cronbach's
-  alpha needs.
+* ``rollup_cell`` (day) and ``rollup_cell_month`` (month) — ``counts``, the answers to
+  the counted questions as ``{question_key: {value_key: n}}``;
+* ``rollup_response`` (day) — ``responses`` (the day's count) and ``hours``,
+  ``{hour: [responses, scored, satisfied,
+  all_satisfied, points_n, points_sum, points_sumsq]}``: responses, scored/satisfied
+  answers (for the hour × weekday pattern), respondents satisfied on every item they
+  answered (MOH comprehensive satisfaction), and the sum and sum of squares of
+  per-respondent point totals (one-stop scoring); ``rollup_response_month`` (month) —
+  ``grid``, the same sums as ``{weekday: {hour: [...]}}`` (local weekday, 0 = Monday);
+* ``rollup_factor`` — per month and factor: over respondents who answered every item of
+  the factor, n, Σx and Σxxᵀ — all Cronbach's alpha needs;
+* ``rollup_moments`` — per month: the respondents' feature moments
+  (``analysis/respondent.py``).
+
+One row per day or month holding a JSON document, rather than one per question and value
+or per hour: with a few responses per point and day almost every (question, value) held
+one or two answers, so such rows were nearly as many as the answers, and writing them was
+most of the catch-up's time (PostgreSQL's cost is per row). A report reads the whole months
+of its window from the month tables, so its cost grows with units × months, not with days
+or responses, and the day tables only for a month that its window starts or ends inside.
+
+The month tables belong to the rollup family whose bookkeeping row is ``rollup_state``
+(``state_name``, ON DELETE CASCADE): clearing the rollups to rebuild them (delete the
+day-level rows and the state row, mark responses not rolled up, as migrations 0007 and
+0009 do) clears the month sums with them, so they cannot outlive the rows they summarise.
 
 The watermark is ``response.rolled_up``: the catch-up takes responses not yet rolled up,
-adds them to the cells and marks them in the same transaction, so a response is counted
+adds them to the rollups and marks them in the same transaction, so a response is counted
 exactly once even when transactions commit out of id order.
 """
 from __future__ import annotations
@@ -21,52 +38,88 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 
-# NOT NULL text key for the value of an answer, so cells have a plain primary key:
-# "i:<int>" for levels and numbers, "t:<option key>" for choices. Free text is not rolled up.
+# Value keys (NOT NULL text): "i:<int>" for levels and numbers, "t:<option key>" for
+# choices. Free text is not rolled up.
 
 
-class RollupCell(Base):
+class _DayKey:
+    """The key of a day-level rollup row."""
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class _MonthKey:
+    """The key of a month-level rollup row (``month`` is the month's first day), and its
+    rollup family (see the module's docstring)."""
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
+    state_name: Mapped[str] = mapped_column(String(20), ForeignKey("rollup_state.name", ondelete="CASCADE"),
+                                            default="main")
+
+
+class RollupCell(_DayKey, Base):
+    """Answers of one local day: ``counts`` = ``{question_key: {value_key: n}}``."""
+
     __tablename__ = "rollup_cell"
+    # By unit and day: reports read days only for the months their window starts or ends inside.
+    __table_args__ = (Index("ix_rollup_cell_unit_id_day", "unit_id", "day"),)
 
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
-    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
-    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
-    question_key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value_key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     def __repr__(self) -> str:
-        return f"<RollupCell {self.unit_id} {self.day} {self.question_key}={self.value_key} n={self.n}>"
+        return f"<RollupCell {self.unit_id} {self.day}>"
 
 
-class RollupResponse(Base):
+class RollupResponse(_DayKey, Base):
+    """Per-response sums of one local day by hour: ``hours`` = ``{hour: [7 sums]}``, and
+    ``responses``, the day's responses (the sum of the first entries), for the queries
+    that count responses per day in SQL (the release audit, the busiest instrument)."""
+
     __tablename__ = "rollup_response"
+    __table_args__ = (Index("ix_rollup_response_unit_id_day", "unit_id", "day"),)
 
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
-    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
-    trust: Mapped[str] = mapped_column(String(10), primary_key=True)
     responses: Mapped[int] = mapped_column(Integer, default=0)
-    scored: Mapped[int] = mapped_column(Integer, default=0)
-    satisfied: Mapped[int] = mapped_column(Integer, default=0)
-    all_satisfied: Mapped[int] = mapped_column(Integer, default=0)
-    points_n: Mapped[int] = mapped_column(Integer, default=0)
-    points_sum: Mapped[int] = mapped_column(BigInteger, default=0)
-    points_sumsq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hours: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     def __repr__(self) -> str:
-        return f"<RollupResponse {self.unit_id} {self.day} {self.hour}h n={self.responses}>"
+        return f"<RollupResponse {self.unit_id} {self.day}>"
+
+
+class RollupCellMonth(_MonthKey, Base):
+    """Answers of one local month: ``counts`` = ``{question_key: {value_key: n}}``."""
+
+    __tablename__ = "rollup_cell_month"
+
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"<RollupCellMonth {self.unit_id} {self.month}>"
+
+
+class RollupResponseMonth(_MonthKey, Base):
+    """Per-response sums of one local month: ``grid`` = ``{weekday: {hour: [7 sums]}}``."""
+
+    __tablename__ = "rollup_response_month"
+
+    grid: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"<RollupResponseMonth {self.unit_id} {self.month}>"
 
 
 class RollupFactor(Base):

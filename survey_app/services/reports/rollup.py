@@ -12,21 +12,19 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Date, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis import respondent as rl
-from analysis.counts import moments_payload, stored_moments
 from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
 
-from ...models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments, RollupResponse,
-                      RollupState)
+from ...models import (InstrumentVersion, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
+                      RollupResponse, RollupResponseMonth, RollupState)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 COUNTED_TYPES = frozenset({"scale", "single", "multi", "yesno", "rating", "percent", "number"})
@@ -66,16 +64,115 @@ class _Plans:
         return self.layouts[version_id]
 
 
-def _upsert(session: Session, table, rows: list[dict[str, Any]], add: Sequence[str], replace: Sequence[str] = ()) -> None:
+# Array element types for PostgreSQL's unnest(), by SQLAlchemy column type.
+_PG_ARRAY_TYPES = (("BigInteger", "bigint"), ("SmallInteger", "smallint"), ("Integer", "integer"),
+                   ("Date", "date"), ("String", "text"), ("JSON", "text"))
+
+
+def _pg_array_type(column) -> str:
+    names = {type(column.type).__name__} | {t.__name__ for t in type(column.type).__mro__}
+    for name, sql in _PG_ARRAY_TYPES:
+        if name in names:
+            return sql
+    raise TypeError(f"no array type for {column.name} ({column.type})")
+
+
+def _upsert(session: Session, table, names: Sequence[str], rows: list[tuple], add: Sequence[str] = (),
+            replace: Sequence[str] = ()) -> None:
+    """Insert ``rows`` (tuples of the columns ``names``), or on a primary-key conflict add
+    the columns ``add`` to the stored row and overwrite ``replace``.
+
+    One statement for all the rows: on PostgreSQL ``INSERT … SELECT FROM unnest(arrays)
+    … ON CONFLICT DO UPDATE`` with one array parameter per column; on SQLite (in process,
+    no round trips) the driver's ``executemany`` of ``INSERT … ON CONFLICT DO UPDATE``.
+    The rows' keys must be distinct (they are summed before).
+    """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    pk = [c.name for c in table.primary_key.columns]
-    set_ = {c: table.c[c] + stmt.excluded[c] for c in add}
-    set_.update({c: stmt.excluded[c] for c in replace})
-    session.execute(stmt.on_conflict_do_update(index_elements=pk, set_=set_), rows)
+    conn = session.connection()
+    columns = [table.c[name] for name in names]
+    quote = conn.dialect.identifier_preparer.quote
+    names = [quote(c.name) for c in columns]
+    pk = ", ".join(quote(c.name) for c in table.primary_key.columns)
+    target = quote(table.name)
+    sets = [f"{quote(c)} = {target}.{quote(c)} + excluded.{quote(c)}" for c in add]
+    sets += [f"{quote(c)} = excluded.{quote(c)}" for c in replace]
+    json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+    if json_at:
+        rows = [tuple(json.dumps(v) if i in json_at else v for i, v in enumerate(row)) for row in rows]
+    head = f"INSERT INTO {target} ({', '.join(names)}) "
+    tail = f" ON CONFLICT ({pk}) DO UPDATE SET {', '.join(sets)}"
+    if conn.dialect.name == "postgresql":
+        # %b: arrays go in binary form (no quoting of JSON text; dumped in C by psycopg).
+        arrays = [f"CAST(%b AS {_pg_array_type(c)}[])" for c in columns]
+        aliases = [f"c{i}" for i in range(len(columns))]
+        select_list = ", ".join(f"CAST({a} AS json)" if i in json_at else a for i, a in enumerate(aliases))
+        sql = (head + f"SELECT {select_list} FROM unnest({', '.join(arrays)}) AS u({', '.join(aliases)})" + tail)
+        conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*rows)))
+    else:
+        date_at = [i for i, c in enumerate(columns) if isinstance(c.type, Date)]
+        rows = [tuple(v.isoformat() if i in date_at else v for i, v in enumerate(row)) for row in rows]
+        sql = head + f"VALUES ({', '.join('?' * len(columns))})" + tail
+        conn.exec_driver_sql(sql, rows)
+
+
+def _answers_of(conn, ids: Sequence[int]) -> dict[int, list[tuple[str, int | None, str | None]]]:
+    """The answers ``(question_key, value_int, value_text)`` of the responses ``ids``.
+
+    Read through the driver's cursor on the session's connection (same transaction):
+    a batch has some 200,000 answers, and building a SQLAlchemy row for each cost more
+    than the query. One statement per chunk of ids (:func:`_id_chunk`)."""
+    answers: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
+    postgresql = conn.dialect.name == "postgresql"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        size = _id_chunk(conn)
+        for start in range(0, len(ids), size):
+            chunk = list(ids[start:start + size])
+            where = "= ANY(%s)" if postgresql else f"IN ({', '.join('?' * len(chunk))})"
+            cursor.execute(f"SELECT response_id, question_key, value_int, value_text FROM answer "
+                           f"WHERE response_id {where}", (chunk,) if postgresql else chunk)
+            for rid, key, vi, vt in cursor.fetchall():
+                answers[rid].append((key, vi, vt))
+    finally:
+        cursor.close()
+    return answers
+
+
+def _id_chunk(conn) -> int:
+    """How many ids go in one ``IN (…)``: SQLite builds may allow only 999 parameters."""
+    return 10_000 if conn.dialect.name == "postgresql" else 900
+
+
+def _existing(session: Session, table, columns: Sequence[str], keys: Iterable[tuple], values: Sequence[str]) -> dict:
+    """The stored ``values`` of the rows of ``table`` whose ``columns`` are one of ``keys``,
+    by key: one SELECT bounded by the units, months and versions of the keys."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    c = table.c
+    where = [c[name].in_(sorted({k[i] for k in keys})) for i, name in enumerate(columns)
+             if name in ("unit_id", "day", "month", "instrument_version_id", "campaign_id")]
+    out = {}
+    for row in session.connection().execute(select(*(c[n] for n in columns), *(c[v] for v in values)).where(*where)):
+        key = tuple(row[:len(columns)])
+        if key in keys:
+            out[key] = tuple(row[len(columns):])
+    return out
+
+
+def _signed_sums(signed: Sequence[tuple[int, Sequence[int]]]) -> tuple[int, np.ndarray, np.ndarray]:
+    """Σsign, Σsign·v and Σsign·v·vᵀ of (sign, integer vector) pairs, exactly in int64
+    (the vectors hold small whole numbers: levels and feature counts)."""
+    signs = np.fromiter((sg for sg, _v in signed), dtype=np.int64, count=len(signed))
+    v = np.array([f for _sg, f in signed], dtype=np.int64)
+    weighted = signs[:, None] * v
+    return int(signs.sum()), weighted.sum(axis=0), v.T @ weighted
+
+
+_DAY_COLS = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust")
+_MONTH_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
+_FACTOR_COLS = _MONTH_COLS + ("factor_key",)
 
 
 def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
@@ -83,23 +180,24 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     """Add (sign=+1) or subtract (sign=-1) the contribution of ``responses``.
 
     Each item has ``id, campaign_id, unit_id, instrument_version_id, submitted_at,
-    channel, trust``.
+    channel, trust``. The contribution is summed in Python first, then written with a
+    fixed number of statements whatever the number of responses: the answers are read
+    in chunks of ids (:func:`_id_chunk`), and each of the six rollup tables gets one
+    SELECT of the stored rows of the batch's keys and one set-based upsert of the sums.
     """
     if not responses:
         return
     ids = [r.id for r in responses]
-    answers: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
-    for chunk_start in range(0, len(ids), 900):
-        chunk = ids[chunk_start:chunk_start + 900]
-        for rid, key, vi, vt in session.execute(
-            select(Answer.response_id, Answer.question_key, Answer.value_int, Answer.value_text)
-            .where(Answer.response_id.in_(chunk))
-        ):
-            answers[rid].append((key, vi, vt))
+    conn = session.connection()
+    answers = _answers_of(conn, ids)
 
-    cells: dict[tuple, int] = defaultdict(int)
-    per_response: dict[tuple, list[int]] = defaultdict(lambda: [0] * 8)
-    factors: dict[tuple, list[Any]] = {}
+    # Documents by row key (campaign, unit, version, day or month, channel, trust), with
+    # string keys as JSON has them; leaves are signed counts or lists of the seven sums.
+    cells: dict[tuple, dict] = {}
+    hours: dict[tuple, dict] = {}
+    cells_month: dict[tuple, dict] = {}
+    grid_month: dict[tuple, dict] = {}
+    factors: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     features: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for r in responses:
         scoring, counted = plans.get(r.instrument_version_id)
@@ -107,81 +205,131 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         day, hour = local_day_hour(r.submitted_at)
         base = (r.campaign_id, r.unit_id, r.instrument_version_id)
         given = answers.get(r.id, [])
+        day_key = base + (day, r.channel, trust)
+        month_key = base + (day.replace(day=1), r.channel, trust)
+        day_counts = cells.get(day_key)
+        if day_counts is None:
+            day_counts = cells[day_key] = {}
+        month_counts = cells_month.get(month_key)
+        if month_counts is None:
+            month_counts = cells_month[month_key] = {}
         for key, vi, vt in given:
             if key in counted:
-                cells[base + (day, r.channel, trust, key, value_key(vi, vt))] += sign
+                v = value_key(vi, vt)
+                for counts in (day_counts, month_counts):
+                    values = counts.get(key)
+                    if values is None:
+                        counts[key] = {v: sign}
+                    else:
+                        values[v] = values.get(v, 0) + sign
         s = summarise_response(scoring, given)
-        acc = per_response[base + (day, hour, r.channel, trust)]
-        acc[0] += sign
-        acc[1] += sign * s.scored
-        acc[2] += sign * s.satisfied
-        acc[3] += sign * s.all_satisfied
+        delta = [sign, sign * s.scored, sign * s.satisfied, sign * s.all_satisfied, 0, 0, 0]
         if s.points is not None:
-            acc[4] += sign
-            acc[5] += sign * s.points
-            acc[6] += sign * s.points * s.points
-        month = day.replace(day=1)
-        features[base + (month, r.channel, trust)].append((sign, rl.respondent_features(scoring, given, plans.layout(r.instrument_version_id))))
+            delta[4:] = [sign, sign * s.points, sign * s.points * s.points]
+        hour_key, weekday_key = str(hour), str(day.weekday())
+        for by_hour in (hours.setdefault(day_key, {}),
+                        grid_month.setdefault(month_key, {}).setdefault(weekday_key, {})):
+            sums = by_hour.get(hour_key)
+            if sums is None:
+                by_hour[hour_key] = list(delta)
+            else:
+                for i, d in enumerate(delta):
+                    sums[i] += d
+        layout = plans.layout(r.instrument_version_id)
+        features[month_key].append((sign, rl.respondent_features(scoring, given, layout)))
         for factor, vector in s.factor_vectors.items():
-            fkey = base + (month, r.channel, trust, factor)
-            k = len(vector)
-            entry = factors.setdefault(fkey, [0, [0] * k, [[0] * k for _ in range(k)]])
-            entry[0] += sign
-            for i, xi in enumerate(vector):
-                entry[1][i] += sign * xi
-                row = entry[2][i]
-                for j, xj in enumerate(vector):
-                    row[j] += sign * xi * xj
+            factors[month_key + (factor,)].append((sign, vector))
 
-    cell_cols = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust", "question_key", "value_key")
-    _upsert(session, RollupCell.__table__,
-            [dict(zip(cell_cols, k), n=n) for k, n in cells.items() if n], add=("n",))
-    resp_cols = ("campaign_id", "unit_id", "instrument_version_id", "day", "hour", "channel", "trust")
-    _upsert(session, RollupResponse.__table__, [
-        dict(zip(resp_cols, k), responses=a[0], scored=a[1], satisfied=a[2], all_satisfied=a[3],
-             points_n=a[4], points_sum=a[5], points_sumsq=a[6])
-        for k, a in per_response.items()
-    ], add=("responses", "scored", "satisfied", "all_satisfied", "points_n", "points_sum", "points_sumsq"))
+    _write_documents(session, RollupCell.__table__, _DAY_COLS, "counts", cells, sign)
+    _write_documents(session, RollupResponse.__table__, _DAY_COLS, "hours", hours, sign,
+                     added=("responses", {key: sum(v[0] for v in doc.values()) for key, doc in hours.items()}))
+    _write_documents(session, RollupCellMonth.__table__, _MONTH_COLS, "counts", cells_month, sign)
+    _write_documents(session, RollupResponseMonth.__table__, _MONTH_COLS, "grid", grid_month, sign)
 
-    if factors:
-        fcols = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust", "factor_key")
-        table = RollupFactor.__table__
-        rows = []
-        for key, (n, sums, cross) in factors.items():
-            where = [table.c[c] == v for c, v in zip(fcols, key)]
-            existing = session.execute(select(table.c.n, table.c.sums, table.c.cross).where(*where)).first()
-            if existing is not None:
-                n += existing.n
-                sums = [a + b for a, b in zip(sums, existing.sums)]
-                cross = [[a + b for a, b in zip(r1, r2)] for r1, r2 in zip(cross, existing.cross)]
-            rows.append(dict(zip(fcols, key), n=n, sums=sums, cross=cross))
-        _upsert(session, table, rows, add=(), replace=("n", "sums", "cross"))
+    # Factor and moment sums: read the stored rows of these keys once, add, write back
+    # (the catch-up lock serialises writers, so nothing changes them in between).
+    stored = _existing(session, RollupFactor.__table__, _FACTOR_COLS, factors, ("n", "sums", "cross"))
+    rows = []
+    for key, signed in factors.items():
+        n, sums, cross = _signed_sums(signed)
+        if key in stored:
+            n0, sums0, cross0 = stored[key]
+            n += n0
+            sums = sums + np.asarray(_json(sums0), dtype=np.int64)
+            cross = cross + np.asarray(_json(cross0), dtype=np.int64)
+        rows.append(key + (n, sums.tolist(), cross.tolist()))
+    _upsert(session, RollupFactor.__table__, _FACTOR_COLS + ("n", "sums", "cross"), rows,
+            replace=("n", "sums", "cross"))
 
-    if features:
-        mcols = ("campaign_id", "unit_id", "instrument_version_id", "month", "channel", "trust")
-        table = RollupMoments.__table__
-        rows = []
-        for key, signed in features.items():
-            layout = plans.layout(key[2])
-            where = [table.c[c] == v for c, v in zip(mcols, key)]
-            existing = session.execute(select(table.c.moments).where(*where)).scalar()
-            base = (stored_moments(existing if isinstance(existing, dict) else json.loads(existing))[1]
-                    if existing is not None else rl.Moments.zeros(layout.size))
-            total = _moments_plus(base, signed)
-            rows.append(dict(zip(mcols, key), n=total.n, moments=moments_payload(layout.items, total)))
-        _upsert(session, table, rows, add=(), replace=("n", "moments"))
+    stored = _existing(session, RollupMoments.__table__, _MONTH_COLS, features, ("moments",))
+    rows = []
+    for key, signed in features.items():
+        layout = plans.layout(key[2])
+        n, sums, cross = _signed_sums(signed)
+        upper = cross[np.triu_indices(layout.size)]  # the stored form: upper triangle, row by row
+        if key in stored:
+            payload = _json(stored[key][0])
+            if tuple(payload["keys"]) != tuple(layout.items):
+                raise ValueError(f"rollup_moments {key} holds another item layout than its version")
+            n += int(payload["n"])
+            sums = sums + np.asarray(payload["sums"], dtype=np.int64)
+            upper = upper + np.asarray(payload["cross"], dtype=np.int64)
+        if n < 0:
+            raise ValueError(f"rollup_moments {key} would count {n} respondents")
+        rows.append(key + (n, {"keys": list(layout.items), "n": n, "sums": sums.tolist(), "cross": upper.tolist()}))
+    _upsert(session, RollupMoments.__table__, _MONTH_COLS + ("n", "moments"), rows, replace=("n", "moments"))
 
 
-def _moments_plus(base: rl.Moments, signed: Sequence[tuple[int, tuple[int, ...]]]) -> rl.Moments:
-    """``base`` with each (sign, feature vector) added (+1) or taken away (−1), exactly
-    (features are small whole numbers, so int64 products cannot overflow)."""
-    signs = np.array([sg for sg, _v in signed], dtype=np.int64)
-    v = np.array([f for _sg, f in signed], dtype=np.int64)
-    sums = (signs[:, None] * v).sum(axis=0)
-    cross = v.T @ (signs[:, None] * v)
-    n = base.n + int(signs.sum())
-    return rl.Moments(n, tuple(int(a) + int(b) for a, b in zip(base.sums, sums.tolist())),
-                      tuple(tuple(int(a) + int(b) for a, b in zip(r0, r1)) for r0, r1 in zip(base.cross, cross.tolist())))
+def _add_into(target: dict, doc: Mapping) -> dict:
+    """Add the document ``doc`` into ``target`` in place: nested dicts by key, leaves are
+    integers or equal-length lists of integers. Keys become strings (as JSON has them)."""
+    for key, value in doc.items():
+        key = str(key)
+        if isinstance(value, Mapping):
+            _add_into(target.setdefault(key, {}), value)
+        elif isinstance(value, list):
+            have = target.get(key)
+            target[key] = list(value) if have is None else [a + b for a, b in zip(have, value)]
+        else:
+            target[key] = target.get(key, 0) + value
+    return target
+
+
+def _pruned(doc: Mapping) -> dict:
+    """``doc`` without its zero leaves (0, or a list of zeros) and the dicts left empty."""
+    out = {}
+    for key, value in doc.items():
+        if isinstance(value, Mapping):
+            value = _pruned(value)
+            if value:
+                out[key] = value
+        elif isinstance(value, list) and any(value) or not isinstance(value, list) and value:
+            out[key] = value
+    return out
+
+
+def _write_documents(session: Session, table, key_columns: Sequence[str], column: str, docs: Mapping,
+                     sign: int, added: tuple[str, Mapping[tuple, int]] | None = None) -> None:
+    """Add the documents ``docs`` (by row key) to the JSON column ``column`` of ``table``:
+    one SELECT of the stored rows of these keys, then one upsert of the sums. Zero leaves
+    can appear only when subtracting or adding to a stored row; those are pruned.
+    ``added`` is an integer column and its amounts by key, added in SQL."""
+    stored = _existing(session, table, key_columns, docs, (column,))
+    rows = []
+    month = "state_name" in table.c
+    for key, doc in docs.items():
+        if key in stored:
+            doc = _pruned(_add_into(doc, _json(stored[key][0])))
+        elif sign < 0:
+            doc = _pruned(doc)
+        extra = (added[1][key],) if added else ()
+        rows.append(key + ((STATE_NAME,) if month else ()) + extra + (doc,))
+    names = tuple(key_columns) + (("state_name",) if month else ()) + ((added[0],) if added else ()) + (column,)
+    _upsert(session, table, names, rows, add=(added[0],) if added else (), replace=(column,))
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _lock_state(session: Session) -> RollupState:
@@ -200,7 +348,7 @@ def _lock_state(session: Session) -> RollupState:
     return session.get(RollupState, STATE_NAME, populate_existing=True)
 
 
-def catch_up(session: Session, batch_size: int = 2000, max_batches: int | None = None) -> CatchUp:
+def catch_up(session: Session, batch_size: int = 10_000, max_batches: int | None = None) -> CatchUp:
     """Roll up every pending response; returns how many were added, in how many batches."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -223,8 +371,9 @@ def catch_up(session: Session, batch_size: int = 2000, max_batches: int | None =
             break
         _apply(session, pending, +1, plans)
         ids = [r.id for r in pending]
-        for start in range(0, len(ids), 900):
-            session.execute(update(Response).where(Response.id.in_(ids[start:start + 900])).values(rolled_up=True))
+        chunk = _id_chunk(session.connection())
+        for start in range(0, len(ids), chunk):
+            session.execute(update(Response).where(Response.id.in_(ids[start:start + chunk])).values(rolled_up=True))
         state.responses_rolled += len(pending)
         state.last_response_id = max(ids + [state.last_response_id or 0])
         session.commit()
