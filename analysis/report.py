@@ -124,21 +124,32 @@ class _Slice:
         return cls(defaultdict(int), [0] * 7)
 
 
-def _slices(tables: CountTables, layout: rl.FeatureLayout, key_of_unit, key_of_day) -> dict[Any, _Slice]:
-    out: dict[Any, _Slice] = defaultdict(_Slice.empty)
+def _base_slices(tables: CountTables, layout: rl.FeatureLayout) -> dict[tuple[Any, Any], _Slice]:
+    """One pass over the count tables: a slice per (unit, day-or-month key) as they hold it.
+
+    Every grouping a report needs (the whole window, a period, a child unit) is a union of
+    these, so the cells and the weekday × hour entries (hundreds of thousands for a town over
+    two years) are read once, and the groupings add up a few thousand slices instead."""
+    out: dict[tuple[Any, Any], _Slice] = defaultdict(_Slice.empty)
     for (unit_id, day, q, v), n in tables.cells.items():
-        k = key_of_unit(unit_id), key_of_day(day)
-        out[k].cells[(q, v)] += n
+        out[(unit_id, day)].cells[(q, v)] += n
     for (unit_id, month, _weekday, _hour), values in tables.responses.items():
-        k = key_of_unit(unit_id), key_of_day(month)
-        acc = out[k].responses
-        for i, value in enumerate(values):
-            acc[i] += value
+        acc = out[(unit_id, month)].responses
+        acc[:] = [a + b for a, b in zip(acc, values)]
     for (unit_id, month), (keys, moments) in tables.moments.items():
-        k = key_of_unit(unit_id), key_of_day(month)
+        k = (unit_id, month)
         m = rl.remap_items(moments, keys, layout.items)
         out[k].moments = m if out[k].moments is None else out[k].moments + m
     return out
+
+
+def _slices(base: Mapping[tuple[Any, Any], _Slice], key_of_unit, key_of_day) -> dict[Any, _Slice]:
+    """The base slices grouped by (``key_of_unit(unit)``, ``key_of_day(day)``), each group
+    summed (exact: counts and moments are integers)."""
+    groups: dict[Any, list[_Slice]] = defaultdict(list)
+    for (unit_id, day), piece in base.items():
+        groups[(key_of_unit(unit_id), key_of_day(day))].append(piece)
+    return {k: _merge(pieces) for k, pieces in groups.items()}
 
 
 def _merge(slices: Iterable[_Slice]) -> _Slice:
@@ -493,10 +504,10 @@ def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[
     layout = rl.feature_layout(scoring)
     children, child_of = _children(root, units)
 
-    whole = _merge(_slices(tables, layout, lambda _u: None, lambda _d: None).values())
-    by_period = {k[1]: v for k, v in
-                 _slices(tables, layout, lambda _u: None, lambda d: period_of(d, period)).items()}
-    by_child = {k[0]: v for k, v in _slices(tables, layout, lambda u: child_of.get(u), lambda _d: None).items()
+    base = _base_slices(tables, layout)
+    whole = _merge(base.values())
+    by_period = {k[1]: v for k, v in _slices(base, lambda _u: None, lambda d: period_of(d, period)).items()}
+    by_child = {k[0]: v for k, v in _slices(base, lambda u: child_of.get(u), lambda _d: None).items()
                 if k[0] is not None}
 
     index = _index(scoring, layout, whole).as_dict()

@@ -42,8 +42,9 @@ common phone model); that is why these are flags for the report, not refusals.
 Cost: each check is a count over an index that stops at the threshold
 (``ix_response_device``, ``ix_response_address``, ``ix_response_identical`` on the stored
 ``answer_digest``), all in one statement, and the earlier members of every burst or run the
-submission completes are flagged by one set-based UPDATE (see :func:`_flag_earlier_statement`),
-so a submission makes the same few statements however long the run already is.
+submission completes are flagged by one set-based UPDATE per signal (see
+:func:`_flag_earlier_statement`), so a submission makes the same few statements however long
+the run already is.
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Select, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
@@ -172,7 +173,8 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
         return Verdict("suspect", ",".join(reasons))
     names = tuple(fired)
     parameters = {**point, **{f"value_{name}": value for name, value in fired.items()}}
-    return Verdict("suspect", ",".join(reasons), ((_flag_earlier_statement(names), parameters),))
+    return Verdict("suspect", ",".join(reasons),
+                   tuple((_flag_earlier_statement(name, names), parameters) for name in names))
 
 
 # ----------------------------------------------------------------------------- statements
@@ -205,19 +207,22 @@ def _count_alike_statement(names: tuple[str, ...]) -> Select:
 
 
 @functools.cache
-def _flag_earlier_statement(names: tuple[str, ...]) -> Update:
-    """Mark suspect the responses at the point in the window that are alike to this one by
-    any of the signals ``names`` (``column == :value_<name>``) and are still ``ok`` (one
-    already suspect keeps its reason). Each gets the reasons of every signal it shares, in
-    ``SIGNALS`` order (``device_burst,identical_run``). The new response is stored suspect,
-    so it is never among them."""
-    matches = [ALIKE_COLUMNS[name] == bindparam(f"value_{name}") for name in names]
+def _flag_earlier_statement(name: str, names: tuple[str, ...]) -> Update:
+    """Mark suspect the responses at the point in the window alike to this one by signal
+    ``name`` (``column == :value_<name>``) that are still ``ok`` (one already suspect keeps
+    its reason). Each gets the reasons of every fired signal (``names``) it shares, in
+    ``SIGNALS`` order (``device_burst,identical_run``). One UPDATE per fired signal, each
+    on its own index: a single UPDATE over ``a OR b`` would scan the whole window, which
+    grows with a long run. The first UPDATE gives a row all its reasons, so the later ones,
+    finding it suspect, leave it. The new response is stored suspect, so it is never among them."""
     reason = None
-    for name, match in zip(names, matches):
-        part = case((match, literal(SIGNALS[name][1] + ",")), else_=literal(""))
+    for other in names:
+        part = case((ALIKE_COLUMNS[other] == bindparam(f"value_{other}"), literal(SIGNALS[other][1] + ",")),
+                    else_=literal(""))
         reason = part if reason is None else reason.op("||")(part)
     return (update(Response)
-            .where(*_at_point(or_(*matches), Response.trust == "ok", Response.submitted_at >= bindparam("since")))
+            .where(*_at_point(ALIKE_COLUMNS[name] == bindparam(f"value_{name}"), Response.trust == "ok",
+                              Response.submitted_at >= bindparam("since")))
             .values(trust="suspect", trust_reason=func.rtrim(reason, ","))
             .execution_options(synchronize_session=False))
 
