@@ -39,7 +39,10 @@ def _close_session(exc: BaseException | None) -> None:
     except OUTAGE_ERRORS as error:
         outage_log(current_app).record(current_app.logger, error, "closing a session")
         try:
-            db.session.close()
+            # Session.invalidate: close, invalidating the connection in use (its DBAPI
+            # connection closed, errors ignored) instead of trying another ROLLBACK on it, so
+            # no open driver connection is left for the garbage collector.
+            db.session.invalidate()
         except Exception:  # noqa: BLE001  (the connection is gone; the session is discarded below)
             pass
         db.session.registry.clear()
