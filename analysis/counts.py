@@ -298,17 +298,22 @@ def _add_counts(cells: dict, unit_id: int, month: date, counts: Mapping[str, Map
 _HOURS = {str(h): h for h in range(24)}
 
 
+def add_into(target: dict, key: Any, values: Sequence[int]) -> None:
+    """``target[key] += values`` element by element; a copy of ``values`` if ``key`` is new.
+    The one way per-response sums are accumulated, by the catch-up and by the reader."""
+    acc = target.get(key)
+    if acc is None:
+        target[key] = list(values)
+    else:
+        for i, value in enumerate(values):
+            acc[i] += value
+
+
 def _add_sums(responses: dict, head: tuple[int, date, int], by_hour: Mapping[str, Sequence[int]]) -> None:
     """Add ``{hour: [7 sums]}`` to ``responses`` under (unit, month, weekday, hour)."""
     unit_id, month, weekday = head
     for hour, sums in by_hour.items():
-        key = (unit_id, month, weekday, _HOURS.get(hour) if type(hour) is str else int(hour))
-        acc = responses.get(key)
-        if acc is None:
-            responses[key] = list(sums)
-        else:
-            for i, value in enumerate(sums):
-                acc[i] += value
+        add_into(responses, (unit_id, month, weekday, _HOURS.get(hour) if type(hour) is str else int(hour)), sums)
 
 
 def _json(value: Any) -> Any:

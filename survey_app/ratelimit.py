@@ -67,3 +67,9 @@ def device_limit_key() -> str:
 def address_limit_key() -> str:
     """The limiter key of this request's address (with ``RATELIMIT_KEY_PREFIX``)."""
     return f"{_prefix()}address:{address_key()}"
+
+
+def point_limit_key() -> str:
+    """The limiter key of the service point in the URL (``<code>``; with ``RATELIMIT_KEY_PREFIX``)."""
+    code = (request.view_args or {}).get("code") or "-"
+    return f"{_prefix()}point:{str(code)[:16]}"

@@ -19,15 +19,10 @@ still hold per worker, and ``/healthz`` reports the storage (:func:`storage_stat
 """
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 
 from ..extensions import limiter
-from ..ratelimit import _prefix, address_limit_key, device_limit_key
-
-
-def point_limit_key() -> str:
-    code = (request.view_args or {}).get("code") or "-"
-    return f"{_prefix()}point:{str(code)[:16]}"
+from ..ratelimit import address_limit_key, device_limit_key, point_limit_key
 
 
 def storage_state() -> str:

@@ -14,10 +14,10 @@ from . import bp
 @bp.app_template_filter("relevant_json")
 def relevant_json(condition: str) -> str:
     """The parsed condition as JSON, for the ``data-relevant`` attribute."""
-    return relevance.to_json(relevance.parse(condition))
+    return relevance.to_json(relevance.parse_cached(condition))
 
 
 @bp.app_template_global("relevant_note")
 def relevant_note(question: Mapping[str, Any], definition: Mapping[str, Any]) -> str:
     """"Only if question 3 is “Yes”." in the page's language."""
-    return relevance.describe(relevance.parse(question["relevant"]), definition, current_language())
+    return relevance.describe(relevance.parse_cached(question["relevant"]), definition, current_language())

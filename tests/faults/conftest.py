@@ -39,8 +39,14 @@ def demo_database(cluster):
     """The cluster's database as ``make run`` prepares one: migrated by Alembic, the
     instruments and the demo campaigns loaded (no history). Shared by a module's tests:
     each uses a service point of its own."""
-    env = server_env(DATABASE_URL=cluster.url)
+    prepare_demo(cluster.url)
+    return cluster
+
+
+def prepare_demo(url: str) -> None:
+    """The database at ``url`` as ``make run`` prepares one: migrated by Alembic, the
+    instruments and the demo campaigns loaded (no history)."""
+    env = server_env(DATABASE_URL=url)
     flask_command(env, "db", "upgrade", "heads")
     flask_command(env, "instruments", "load")
     flask_command(env, "demo", "load", "--no-history")
-    return cluster

@@ -159,6 +159,25 @@ def flask_command(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def point_campaign(url: str, point: str) -> tuple[int, dict]:
+    """The id and the instrument definition of the first campaign at service point ``point``,
+    read from the database at ``url`` (SQLite or PostgreSQL) as the citizen page would serve it."""
+    import json
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            campaign_id, snapshot = conn.execute(text(
+                "SELECT c.id, v.snapshot FROM campaign c JOIN campaign_unit cu ON cu.campaign_id = c.id "
+                "JOIN unit u ON u.id = cu.unit_id JOIN instrument_version v ON v.id = c.instrument_version_id "
+                "WHERE u.code = :code ORDER BY c.id LIMIT 1"), {"code": point}).one()
+    finally:
+        engine.dispose()
+    return campaign_id, json.loads(snapshot) if isinstance(snapshot, str) else snapshot
+
+
 class Gunicorn:
     """``gunicorn --config gunicorn.conf.py wsgi:app`` as ``make run`` serves it (plus any
     ``extra`` arguments), its output in files under ``log_dir``."""

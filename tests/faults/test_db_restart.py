@@ -41,7 +41,7 @@ import psycopg
 import pytest
 
 from faults.conftest import server_env
-from faults.servers import Browser, Gunicorn, hidden_fields
+from faults.servers import Browser, Gunicorn, hidden_fields, point_campaign
 from helpers import full_answers
 
 pytestmark = pytest.mark.slow
@@ -126,19 +126,11 @@ def stored_markers(url: str, campaign_id: int) -> tuple[dict[str, list], int]:
     return found, total
 
 
-def the_campaign(url: str, point: str) -> tuple[int, dict]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT c.id, v.snapshot FROM campaign c JOIN campaign_unit cu ON cu.campaign_id = c.id "
-            "JOIN unit u ON u.id = cu.unit_id JOIN instrument_version v ON v.id = c.instrument_version_id "
-            "WHERE u.code = %s ORDER BY c.id LIMIT 1", (point,)).fetchone()
-
-
 @pytest.mark.parametrize("shape", SHAPES)
 def test_a_database_restart_under_load_loses_no_answer_and_stores_none_twice(demo_database, tmp_path, shape):
     cluster = demo_database
     point, worker_args = SHAPES[shape]
-    campaign_id, definition = the_campaign(cluster.url, point)
+    campaign_id, definition = point_campaign(cluster.url, point)
     env = server_env(DATABASE_URL=cluster.url, RATELIMIT_STORAGE_URI="memory://",
                      # The limits are not under test here: high enough never to answer 429.
                      RATELIMIT_SURVEY_DEVICE="100000 per minute", RATELIMIT_SURVEY_ADDRESS="100000 per minute",

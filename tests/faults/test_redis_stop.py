@@ -17,8 +17,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from faults.conftest import server_env
-from faults.servers import Browser, Gunicorn, flask_command, free_port, hidden_fields
+from faults.conftest import prepare_demo, server_env
+from faults.servers import Browser, Gunicorn, free_port, hidden_fields, point_campaign
 from helpers import full_answers
 
 pytestmark = pytest.mark.slow
@@ -62,17 +62,8 @@ class RedisServer:
 
 def test_the_survey_keeps_taking_answers_while_redis_is_stopped(tmp_path):
     url = f"sqlite:///{tmp_path / 'hailong.sqlite3'}"
-    env = server_env(DATABASE_URL=url)
-    flask_command(env, "db", "upgrade", "heads")
-    flask_command(env, "instruments", "load")
-    flask_command(env, "demo", "load", "--no-history")
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        snapshot = conn.execute(text(
-            "SELECT v.snapshot FROM campaign c JOIN campaign_unit cu ON cu.campaign_id = c.id "
-            "JOIN unit u ON u.id = cu.unit_id JOIN instrument_version v ON v.id = c.instrument_version_id "
-            "WHERE u.code = :code ORDER BY c.id LIMIT 1"), {"code": POINT}).scalar_one()
-    definition = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
+    prepare_demo(url)
+    definition = point_campaign(url, POINT)[1]
 
     redis_server = RedisServer(tmp_path)
     redis_server.start()
@@ -125,6 +116,7 @@ def test_the_survey_keeps_taking_answers_while_redis_is_stopped(tmp_path):
         redis_server.kill()
 
     errors = server.errors()
+    engine = create_engine(url)
     assert all(s == 303 for phase in sent.values() for s in phase), (sent, errors[-3000:])
     assert "Traceback" not in errors, errors[-3000:]
     with engine.connect() as conn:

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from faults.conftest import server_env
-from faults.servers import Browser, Gunicorn, flask_command, hidden_fields
+from faults.conftest import prepare_demo, server_env
+from faults.servers import Browser, Gunicorn, hidden_fields, point_campaign
 from helpers import full_answers
 
 pytestmark = pytest.mark.slow
@@ -28,24 +28,10 @@ POINT = "p2motcua"
 
 @pytest.fixture(scope="module")
 def sqlite_demo(tmp_path_factory):
-    """A SQLite database as ``make run`` prepares one (migrated, instruments, demo)."""
+    """A SQLite database as ``make run`` prepares one, and the definition served at the point."""
     url = f"sqlite:///{tmp_path_factory.mktemp('limits') / 'hailong.sqlite3'}"
-    env = server_env(DATABASE_URL=url)
-    flask_command(env, "db", "upgrade", "heads")
-    flask_command(env, "instruments", "load")
-    flask_command(env, "demo", "load", "--no-history")
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        snapshot = conn.execute(text(
-            "SELECT v.snapshot FROM campaign c JOIN campaign_unit cu ON cu.campaign_id = c.id "
-            "JOIN unit u ON u.id = cu.unit_id JOIN instrument_version v ON v.id = c.instrument_version_id "
-            "WHERE u.code = :code ORDER BY c.id LIMIT 1"), {"code": POINT}).scalar_one()
-    engine.dispose()
-    import json
-
-    return url, json.loads(snapshot) if isinstance(snapshot, str) else snapshot
+    prepare_demo(url)
+    return url, point_campaign(url, POINT)[1]
 
 
 class Hold:

@@ -21,6 +21,7 @@ script (``to_json``), which evaluates the very same tree.
 """
 from __future__ import annotations
 
+
 import json
 import math
 import re
@@ -137,6 +138,13 @@ class _Parser:
 
 
 @lru_cache(maxsize=512)
+@lru_cache(maxsize=512)
+def parse_cached(text: str) -> Node:
+    """:func:`parse`, kept per process: an instrument's conditions are few and never change
+    (a version is immutable), and every survey POST evaluates them."""
+    return parse(text)
+
+
 def parse(text: str) -> Node:
     """Parse a condition; raises :class:`RelevanceError` naming what is wrong and where."""
     if not isinstance(text, str) or not text.strip():

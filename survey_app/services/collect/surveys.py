@@ -238,7 +238,7 @@ def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
         raw_values = [v for v in form.getlist(FIELD_PREFIX + key)]
         result.values[key] = [v[:5000] for v in raw_values]
         present = [v for v in raw_values if v.strip()]
-        if q.get("relevant") and not relevance.evaluate(relevance.parse(q["relevant"]), accepted):
+        if q.get("relevant") and not relevance.evaluate(relevance.parse_cached(q["relevant"]), accepted):
             continue
         before = len(result.answers)
         if not present:

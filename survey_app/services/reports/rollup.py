@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis import respondent as rl
+from analysis.counts import add_into
 from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
 
 from ...models import (InstrumentVersion, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
@@ -227,14 +228,8 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
         if s.points is not None:
             delta[4:] = [sign, sign * s.points, sign * s.points * s.points]
         hour_key, weekday_key = str(hour), str(day.weekday())
-        for by_hour in (hours.setdefault(day_key, {}),
-                        grid_month.setdefault(month_key, {}).setdefault(weekday_key, {})):
-            sums = by_hour.get(hour_key)
-            if sums is None:
-                by_hour[hour_key] = list(delta)
-            else:
-                for i, d in enumerate(delta):
-                    sums[i] += d
+        add_into(hours.setdefault(day_key, {}), hour_key, delta)
+        add_into(grid_month.setdefault(month_key, {}).setdefault(weekday_key, {}), hour_key, delta)
         layout = plans.layout(r.instrument_version_id)
         features[month_key].append((sign, rl.respondent_features(scoring, given, layout)))
         for factor, vector in s.factor_vectors.items():
