@@ -6,6 +6,7 @@ these helpers so that bad input always raises ``ValueError`` with a sentence.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Iterable
@@ -27,7 +28,13 @@ def check_confidence(confidence: float) -> float:
 
 
 def z_value(confidence: float) -> float:
-    """Two-sided standard normal quantile, e.g. 1.959964 for 0.95."""
+    """Two-sided standard normal quantile, e.g. 1.959964 for 0.95 (cached per level:
+    a report asks for the same one hundreds of times)."""
+    return _z_value(float(confidence))
+
+
+@functools.lru_cache(maxsize=64)
+def _z_value(confidence: float) -> float:
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
 
 

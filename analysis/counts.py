@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+import orjson
 import sqlalchemy as sa
 
 from . import respondent as rl
 from .instrument import Scoring, summarise_response, value_key
 
-__all__ = ["Filters", "CountTables", "from_rollups", "from_raw", "UnitInfo", "units_below", "stored_moments",
+__all__ = ["Filters", "CountTables", "MonthCounts", "from_rollups", "from_raw", "UnitInfo", "units_below", "stored_moments",
            "moments_payload", "month_split"]
 
 LOCAL_OFFSET = timedelta(hours=7)
@@ -75,37 +77,90 @@ class Filters:
             raise ValueError("date_to is before date_from")
 
 
-@dataclass
-class CountTables:
-    """Sufficient statistics for a report.
+@dataclass(eq=False)
+class MonthCounts:
+    """The sufficient statistics of one unit and one calendar month of a window.
 
     Attributes:
-    ``cells`` — (unit_id, month, question_key, value_key) → answers given on the
-    window's days, summed by calendar month (``month`` is its first day: reports group
-    by month or quarter, so the month is the finest grain they need, and it keeps the
-    table small — one row per unit, month, question and value however many answers);
-    ``responses`` — (unit_id, month, weekday, hour) → [responses, scored, satisfied,
-    all_satisfied, points_n, points_sum, points_sumsq], local weekday 0 = Monday;
-    ``factors`` — (unit_id, month, factor_key) → (n, sums, cross), whole months that the
-    window touches;
-    ``moments`` — (unit_id, month) → (item keys, :class:`analysis.respondent.Moments`): the
-    respondents' feature moments of the whole months that the window touches, in the
-    feature layout of those item keys (versions with the same items are summed).
+    ``cells`` — ``{question_key: {value_key: n}}``, the answers given on the window's
+    days of that month;
+    ``hours`` — ``{weekday: {hour: [responses, scored, satisfied, all_satisfied,
+    points_n, points_sum, points_sumsq]}}``, per-response sums by local weekday
+    (0 = Monday) and hour, on the window's days of that month; weekday and hour are
+    strings (``"0"``–``"6"``, ``"0"``–``"23"``), as the JSON documents have them;
+    ``moments`` — the stored respondent moments of the whole month, one entry per
+    stored row: ``(item keys, n, sums, upper triangle of the cross-products)`` in the
+    form of :meth:`analysis.respondent.Moments.to_json` (versions, channels, trust
+    levels and campaigns give separate rows; a report sums them in its own layout).
+
+    The documents are kept as decoded (plain dicts and lists), so reading a month costs
+    one JSON decoding, not one Python operation per number.
     """
 
-    cells: dict[tuple[int, date, str, str], int] = field(default_factory=dict)
-    responses: dict[tuple[int, date, int], list[int]] = field(default_factory=dict)
-    factors: dict[tuple[int, date, str], tuple[int, list[int], list[list[int]]]] = field(default_factory=dict)
-    moments: dict[tuple[int, date], tuple[tuple[str, ...], rl.Moments]] = field(default_factory=dict)
+    cells: dict[str, dict[str, int]] = field(default_factory=dict)
+    hours: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    moments: list[tuple[tuple[str, ...], int, list[int], list[int]]] = field(default_factory=list)
 
-    def add_moments(self, unit_id: int, month: date, keys: tuple[str, ...], moments: rl.Moments) -> None:
-        """Add a month's moments; moments of another item layout are mapped onto the first."""
+
+@dataclass(eq=False)
+class CountTables:
+    """Sufficient statistics for a report, by (unit, month).
+
+    Attributes:
+    ``months`` — (unit_id, month) → :class:`MonthCounts` (``month`` is its first day:
+    reports group by month or quarter, so the month is the finest grain they need);
+    ``factors`` — factor_key → (n, sums, cross): over the respondents of the whole
+    months that the window touches who answered every item of the factor, their
+    number, Σx per item and Σxxᵀ (all Cronbach's alpha needs; reports only need the
+    window's total).
+
+    The flat views :attr:`cells` (unit, month, question, value) → answers, and
+    :attr:`responses` (unit, month, weekday, hour) → the seven sums, are built on
+    demand. Two tables are equal when their counts, sums and factor moments are, and
+    their respondent moments summed per (unit, month, item layout) are.
+    """
+
+    months: dict[tuple[int, date], MonthCounts] = field(default_factory=dict)
+    factors: dict[str, tuple[int, list[int], list[list[int]]]] = field(default_factory=dict)
+
+    def month(self, unit_id: int, month: date) -> MonthCounts:
         key = (unit_id, month)
-        if key not in self.moments:
-            self.moments[key] = (keys, moments)
-            return
-        keys0, m0 = self.moments[key]
-        self.moments[key] = (keys0, m0 + (moments if keys == keys0 else rl.remap_items(moments, keys, keys0)))
+        got = self.months.get(key)
+        if got is None:
+            got = self.months[key] = MonthCounts()
+        return got
+
+    @property
+    def cells(self) -> dict[tuple[int, date, str, str], int]:
+        return {(u, m, q, v): n for (u, m), mc in self.months.items() for q, values in mc.cells.items()
+                for v, n in values.items() if n}
+
+    @property
+    def responses(self) -> dict[tuple[int, date, int, int], list[int]]:
+        return {(u, m, int(wd), int(h)): list(sums) for (u, m), mc in self.months.items()
+                for wd, by_hour in mc.hours.items() for h, sums in by_hour.items() if sums[0]}
+
+    def summed_moments(self) -> dict[tuple[int, date, tuple[str, ...]], tuple[int, tuple[int, ...], tuple[int, ...]]]:
+        """Respondent moments summed per (unit, month, item keys), exactly (Python ints)."""
+        out: dict = {}
+        for (u, m), mc in self.months.items():
+            for keys, n, sums, upper in mc.moments:
+                if not n:
+                    continue
+                key = (u, m, tuple(keys))
+                if key in out:
+                    n0, s0, u0 = out[key]
+                    out[key] = (n0 + n, tuple(a + b for a, b in zip(s0, sums)),
+                                tuple(a + b for a, b in zip(u0, upper)))
+                else:
+                    out[key] = (int(n), tuple(sums), tuple(upper))
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CountTables):
+            return NotImplemented
+        return (self.cells == other.cells and self.responses == other.responses
+                and self.factors == other.factors and self.summed_moments() == other.summed_moments())
 
 
 @dataclass(frozen=True)
@@ -214,65 +269,67 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
     inside from the day-level ones (:func:`month_split`), so the rows read grow with
     units × months, not with days or responses. Factor and moment sums are monthly and
     cover the whole months that the window touches.
+
+    JSON documents are read as text and decoded with orjson; a month document read once
+    is kept as decoded (a second row of the same unit and month, another channel or
+    campaign, is added into it).
     """
     out = CountTables()
     months, edges = month_split(filters.date_from, filters.date_to)
-    cells, responses = out.cells, out.responses
     if months is not None:
         for unit_id, month, payload in conn.execute(
-            sa.select(_cell_month.c.unit_id, _cell_month.c.month, _cell_month.c.counts)
+            sa.select(_cell_month.c.unit_id, _cell_month.c.month, sa.cast(_cell_month.c.counts, sa.Text))
             .where(*_window_where(filters, _cell_month, _cell_month.c.month, months, ()))
-        ).all():
-            _add_counts(cells, unit_id, _as_date(month), _json(payload))
+        ):
+            mc = out.month(unit_id, _as_date(month))
+            _add_doc(mc.cells, _loads(payload))
         for unit_id, month, payload in conn.execute(
-            sa.select(_resp_month.c.unit_id, _resp_month.c.month, _resp_month.c.grid)
+            sa.select(_resp_month.c.unit_id, _resp_month.c.month, sa.cast(_resp_month.c.grid, sa.Text))
             .where(*_window_where(filters, _resp_month, _resp_month.c.month, months, ()))
-        ).all():
-            month = _as_date(month)
-            for weekday, by_hour in _json(payload).items():
-                _add_sums(responses, (unit_id, month, int(weekday)), by_hour)
+        ):
+            hours = out.month(unit_id, _as_date(month)).hours
+            for weekday, by_hour in _loads(payload).items():
+                _add_hours(hours, weekday, by_hour)
     if edges:
         for unit_id, day, payload in conn.execute(
-            sa.select(_cell.c.unit_id, _cell.c.day, _cell.c.counts)
+            sa.select(_cell.c.unit_id, _cell.c.day, sa.cast(_cell.c.counts, sa.Text))
             .where(*_window_where(filters, _cell, _cell.c.day, None, edges))
-        ).all():
-            _add_counts(cells, unit_id, _as_date(day).replace(day=1), _json(payload))
+        ):
+            _add_doc(out.month(unit_id, _as_date(day).replace(day=1)).cells, _loads(payload))
         for unit_id, day, payload in conn.execute(
-            sa.select(_resp.c.unit_id, _resp.c.day, _resp.c.hours)
+            sa.select(_resp.c.unit_id, _resp.c.day, sa.cast(_resp.c.hours, sa.Text))
             .where(*_window_where(filters, _resp, _resp.c.day, None, edges))
-        ).all():
+        ):
             day = _as_date(day)
-            _add_sums(responses, (unit_id, day.replace(day=1), day.weekday()), _json(payload))
-    for key in [k for k, n in cells.items() if not n]:
-        del cells[key]
-    for key in [k for k, v in responses.items() if not v[0]]:
-        del responses[key]
+            _add_hours(out.month(unit_id, day.replace(day=1)).hours, str(day.weekday()), _loads(payload))
 
     month_from = filters.date_from.replace(day=1)
     factor_filters = Filters(filters.unit_path, filters.version_ids, month_from, filters.date_to,
                              filters.channels, filters.include_suspect, filters.campaign_id)
-    for unit_id, month, fkey, n, fsums, cross in conn.execute(
-        sa.select(_factor.c.unit_id, _factor.c.month, _factor.c.factor_key, _factor.c.n, _factor.c.sums,
-                  _factor.c.cross)
-        .where(*_common_where(_factor, factor_filters, _factor.c.month))
+    # Factor moments: only their sums over the window are needed, so the database
+    # concatenates each factor's stored arrays into one JSON text, decoded at once.
+    def concat(column):
+        text = sa.cast(column, sa.Text)
+        if conn.dialect.name == "postgresql":
+            return sa.func.string_agg(text, sa.literal_column("','"))
+        return sa.func.group_concat(text, ",")
+
+    for fkey, n, fsums, cross in conn.execute(
+        sa.select(_factor.c.factor_key, sa.func.sum(_factor.c.n), concat(_factor.c.sums), concat(_factor.c.cross))
+        .where(*_common_where(_factor, factor_filters, _factor.c.month), _factor.c.n != 0)
+        .group_by(_factor.c.factor_key)
     ):
-        fsums, cross = _json(fsums), _json(cross)
-        key = (unit_id, _as_date(month), fkey)
-        if key in out.factors:
-            n0, s0, c0 = out.factors[key]
-            n, fsums = n0 + n, [a + b for a, b in zip(s0, fsums)]
-            cross = [[a + b for a, b in zip(r0, r1)] for r0, r1 in zip(c0, cross)]
-        out.factors[key] = (int(n), fsums, cross)  # fresh lists from the JSON or the sums above
-    out.factors = {k: v for k, v in out.factors.items() if v[0]}
+        out.factors[fkey] = (int(n), *_sum_arrays(_loads(f"[{fsums}]"), _loads(f"[{cross}]")))
     for unit_id, month, n, payload in conn.execute(
-        sa.select(_moments.c.unit_id, _moments.c.month, _moments.c.n, _moments.c.moments)
+        sa.select(_moments.c.unit_id, _moments.c.month, _moments.c.n, sa.cast(_moments.c.moments, sa.Text))
         .where(*_common_where(_moments, factor_filters, _moments.c.month))
         .order_by(_moments.c.unit_id, _moments.c.month, _moments.c.instrument_version_id, _moments.c.channel,
                   _moments.c.trust, _moments.c.campaign_id)
     ):
         if n:
-            keys, moments = stored_moments(_json(payload))
-            out.add_moments(unit_id, _as_date(month), keys, moments)
+            doc = _loads(payload)
+            out.month(unit_id, _as_date(month)).moments.append(
+                (tuple(doc["keys"]), doc["n"], doc["sums"], doc["cross"]))
     return out
 
 
@@ -287,15 +344,27 @@ def moments_payload(keys: Sequence[str], moments: rl.Moments) -> dict[str, Any]:
     return {"keys": list(keys), **moments.to_json()}
 
 
-def _add_counts(cells: dict, unit_id: int, month: date, counts: Mapping[str, Mapping[str, int]]) -> None:
-    """Add a ``counts`` document (``{question_key: {value_key: n}}``) to ``cells``."""
-    for key, values in counts.items():
-        for vkey, n in values.items():
-            cell = (unit_id, month, key, vkey)
-            cells[cell] = cells.get(cell, 0) + n
+def _add_doc(target: dict, doc: Mapping[str, Mapping[str, int]]) -> None:
+    """Add a ``counts`` document (``{question_key: {value_key: n}}``) into ``target``;
+    the first document of a question is taken as it is (no copy: it was just decoded)."""
+    for key, values in doc.items():
+        have = target.get(key)
+        if have is None:
+            target[key] = dict(values) if not isinstance(values, dict) else values
+        else:
+            for vkey, n in values.items():
+                have[vkey] = have.get(vkey, 0) + n
 
 
-_HOURS = {str(h): h for h in range(24)}
+def _add_hours(hours: dict, weekday: str, by_hour: dict[str, list[int]]) -> None:
+    """Add ``{hour: [7 sums]}`` (just decoded: taken as it is when new) under ``weekday``
+    of ``hours`` (``{weekday: {hour: sums}}``, string keys)."""
+    target = hours.get(weekday)
+    if target is None:
+        hours[weekday] = by_hour
+        return
+    for hour, sums in by_hour.items():
+        add_into(target, hour, sums)
 
 
 def add_into(target: dict, key: Any, values: Sequence[int]) -> None:
@@ -309,18 +378,26 @@ def add_into(target: dict, key: Any, values: Sequence[int]) -> None:
             acc[i] += value
 
 
-def _add_sums(responses: dict, head: tuple[int, date, int], by_hour: Mapping[str, Sequence[int]]) -> None:
-    """Add ``{hour: [7 sums]}`` to ``responses`` under (unit, month, weekday, hour)."""
-    unit_id, month, weekday = head
-    for hour, sums in by_hour.items():
-        add_into(responses, (unit_id, month, weekday, _HOURS.get(hour) if type(hour) is str else int(hour)), sums)
+def _sum_arrays(sums: Sequence[Sequence[int]], cross: Sequence[Sequence[Sequence[int]]]
+                ) -> tuple[list[int], list[list[int]]]:
+    """Element-wise sums of factor rows' Σx vectors and Σxxᵀ matrices (exact integers:
+    int64 when no sum can overflow, Python integers otherwise)."""
+    try:
+        s_arr, c_arr = np.array(sums, dtype=np.int64), np.array(cross, dtype=np.int64)
+        big = max(int(np.abs(s_arr).max(initial=0)), int(np.abs(c_arr).max(initial=0)))
+        if s_arr.ndim == 2 and c_arr.ndim == 3 and big * max(1, len(sums)) < 2**62:
+            return s_arr.sum(axis=0).tolist(), c_arr.sum(axis=0).tolist()
+    except (ValueError, OverflowError):  # ragged rows or numbers beyond int64
+        pass
+    total_s = [sum(col) for col in zip(*sums)]
+    total_c = [[sum(col) for col in zip(*rows)] for rows in zip(*cross)]
+    return total_s, total_c
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        import json
-
-        return json.loads(value)
+def _loads(value: Any) -> Any:
+    """A JSON column read as text (``CAST(… AS TEXT)``), decoded; already-decoded values pass."""
+    if isinstance(value, (str, bytes)):
+        return orjson.loads(value)
     return value
 
 
@@ -364,11 +441,13 @@ def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scori
         vector = rl.respondent_features(scorings[version_id], given, layouts[version_id])
         features[(unit_id, day.replace(day=1), version_id)].append(vector)
         if filters.date_from <= day <= filters.date_to:
+            mc = out.month(unit_id, day.replace(day=1))
             for key, vi, vt in given:
                 if key in counted[version_id]:
-                    ck = (unit_id, day.replace(day=1), key, value_key(vi, vt))
-                    out.cells[ck] = out.cells.get(ck, 0) + 1
-            acc = out.responses.setdefault((unit_id, day.replace(day=1), day.weekday(), hour), [0] * 7)
+                    values = mc.cells.setdefault(key, {})
+                    vk = value_key(vi, vt)
+                    values[vk] = values.get(vk, 0) + 1
+            acc = mc.hours.setdefault(str(day.weekday()), {}).setdefault(str(hour), [0] * 7)
             acc[0] += 1
             acc[1] += summary.scored
             acc[2] += summary.satisfied
@@ -377,16 +456,17 @@ def from_raw(conn: sa.Connection, filters: Filters, scorings: Mapping[int, Scori
                 acc[4] += 1
                 acc[5] += summary.points
                 acc[6] += summary.points ** 2
-        month = day.replace(day=1)
         for factor, vector in summary.factor_vectors.items():
-            fk = (unit_id, month, factor)
+            fk = factor
             k = len(vector)
             n, sums, cross = out.factors.get(fk, (0, [0] * k, [[0] * k for _ in range(k)]))
             sums = [s + x for s, x in zip(sums, vector)]
             cross = [[c + xi * xj for c, xj in zip(row, vector)] for row, xi in zip(cross, vector)]
             out.factors[fk] = (n + 1, sums, cross)
     for (unit_id, month, version_id), rows in sorted(features.items()):
-        out.add_moments(unit_id, month, layouts[version_id].items, rl.Moments.of(rows))
+        doc = rl.Moments.of(rows).to_json()
+        out.month(unit_id, month).moments.append((tuple(layouts[version_id].items), doc["n"], doc["sums"],
+                                                  doc["cross"]))
     return out
 
 

@@ -20,18 +20,19 @@ labelled, and never used for the change or the trend test. Periods with fewer th
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from . import respondent as rl
 from .compare import compare_units
 from ._common import z_value
-from .counts import CountTables, UnitInfo
+from .counts import CountTables, UnitInfo, stored_moments
 from .instrument import Scoring, scoring_of
 from .patterns import hour_weekday_pattern
 from .reliability import cronbach_alpha
@@ -124,44 +125,120 @@ class _Slice:
         return cls(defaultdict(int), [0] * 7)
 
 
-def _base_slices(tables: CountTables, layout: rl.FeatureLayout) -> dict[tuple[Any, Any], _Slice]:
-    """One pass over the count tables: a slice per (unit, day-or-month key) as they hold it.
+def _int_matrix(values: list, columns: int) -> np.ndarray:
+    """A rows × ``columns`` matrix of the whole numbers ``values`` (row by row): int64
+    when sums of all of them cannot overflow, Python integers otherwise (exact either way)."""
+    try:
+        arr = np.array(values, dtype=np.int64)
+    except OverflowError:
+        arr = np.array(values, dtype=object)
+    if arr.dtype != object and arr.size and int(np.abs(arr).max()) * max(1, arr.size) >= 2**62:
+        arr = np.array(values, dtype=object)
+    return arr.reshape(-1, columns)
 
-    Every grouping a report needs (the whole window, a period, a child unit) is a union of
-    these, so the cells and the weekday × hour entries (hundreds of thousands for a town over
-    two years) are read once, and the groupings add up a few thousand slices instead."""
-    out: dict[tuple[Any, Any], _Slice] = defaultdict(_Slice.empty)
-    for (unit_id, day, q, v), n in tables.cells.items():
-        out[(unit_id, day)].cells[(q, v)] += n
-    for (unit_id, month, _weekday, _hour), values in tables.responses.items():
-        acc = out[(unit_id, month)].responses
-        acc[:] = [a + b for a, b in zip(acc, values)]
-    for (unit_id, month), (keys, moments) in tables.moments.items():
-        k = (unit_id, month)
-        m = rl.remap_items(moments, keys, layout.items)
-        out[k].moments = m if out[k].moments is None else out[k].moments + m
+
+def _group_rows(matrix: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row sums of ``matrix`` by group (``groups[i]`` < 0 leaves row i out)."""
+    out = np.zeros((n_groups, matrix.shape[1]), dtype=matrix.dtype)
+    keep = groups >= 0
+    if not keep.any():
+        return out
+    order = np.argsort(groups[keep], kind="stable")
+    g_sorted = groups[keep][order]
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    out[g_sorted[starts]] = np.add.reduceat(matrix[keep][order], starts, axis=0)
     return out
 
 
-def _slices(base: Mapping[tuple[Any, Any], _Slice], key_of_unit, key_of_day) -> dict[Any, _Slice]:
-    """The base slices grouped by (``key_of_unit(unit)``, ``key_of_day(day)``), each group
-    summed (exact: counts and moments are integers)."""
-    groups: dict[Any, list[_Slice]] = defaultdict(list)
-    for (unit_id, day), piece in base.items():
-        groups[(key_of_unit(unit_id), key_of_day(day))].append(piece)
-    return {k: _merge(pieces) for k, pieces in groups.items()}
+# Row of (weekday, hour) in a 168-row grid, by the string keys of the JSON documents.
+_GRID_AT = {str(w): {str(h): w * 24 + h for h in range(24)} for w in range(7)}
 
 
-def _merge(slices: Iterable[_Slice]) -> _Slice:
-    total = _Slice.empty()
-    for s in slices:
-        for k, n in s.cells.items():
-            total.cells[k] += n
-        for i, value in enumerate(s.responses):
-            total.responses[i] += value
-        if s.moments is not None:
-            total.moments = s.moments if total.moments is None else total.moments + s.moments
-    return total
+def _grouped_slices(tables: CountTables, layout: rl.FeatureLayout,
+                    groupings: Sequence[Callable[[int, date], Any]]
+                    ) -> tuple[list[dict[Any, _Slice]], np.ndarray]:
+    """The (unit, month) counts of ``tables`` summed into slices, once per grouping.
+
+    A grouping maps (unit id, month) to a group key (``None``: left out). Every number
+    of every month is read once into a matrix (answers by question and value, the seven
+    per-response sums, the respondent moments in the report's layout) and each grouping
+    adds up rows of those matrices, so a town over two years (hundreds of thousands of
+    cells) costs a few matrix sums, not a Python operation per cell and grouping. Exact:
+    the counts and moments are integers. Also returns the seven per-response sums by
+    local weekday and hour over everything (a 7 × 24 × 7 array)."""
+    slots = list(tables.months.items())
+    S = len(slots)
+    names: list[tuple[str, str]] = []
+    index: dict[str, dict[str, int]] = {}
+    cell_slot, cell_col, cell_n = [], [], []
+    hour_slot, hour_at, hour_sums = [], [], []
+    m_slot, m_n, m_sums, m_upper = [], [], [], []
+    items = tuple(layout.items)
+    columns: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # the columns of a question's value keys
+    hour_rows: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # the grid rows of a weekday's hours
+    chain = itertools.chain.from_iterable
+    for i, (_key, mc) in enumerate(slots):
+        for q, values in mc.cells.items():
+            vkeys = tuple(values)
+            cols = columns.get((q, vkeys))
+            if cols is None:
+                qi = index.setdefault(q, {})
+                for v in vkeys:
+                    if v not in qi:
+                        qi[v] = len(names)
+                        names.append((q, v))
+                cols = columns[(q, vkeys)] = [qi[v] for v in vkeys]
+            cell_col.extend(cols)
+            cell_n.extend(values.values())
+            cell_slot.extend([i] * len(cols))
+        for weekday, by_hour in mc.hours.items():
+            hkeys = tuple(by_hour)
+            at = hour_rows.get((weekday, hkeys))
+            if at is None:
+                at = hour_rows[(weekday, hkeys)] = [_GRID_AT[weekday][h] for h in hkeys]
+            hour_sums.extend(chain(by_hour.values()))
+            hour_at.extend(at)
+            hour_slot.extend([i] * len(at))
+        for keys, n, sums, upper in mc.moments:
+            if not n:
+                continue
+            if tuple(keys) != items:
+                moved = rl.remap_items(stored_moments({"keys": keys, "n": n, "sums": sums, "cross": upper})[1],
+                                       keys, items).to_json()
+                n, sums, upper = moved["n"], moved["sums"], moved["cross"]
+            m_slot.append(i)
+            m_n.append(n)
+            m_sums.append(sums)
+            m_upper.append(upper)
+
+    cells = np.zeros((S, len(names)), dtype=np.int64)
+    if cell_n:
+        values = _int_matrix(cell_n, 1)[:, 0]
+        if values.dtype == object:
+            cells = cells.astype(object)
+        cells[np.asarray(cell_slot), np.asarray(cell_col)] = values  # one entry per (month, question, value)
+    per_hour = _int_matrix(hour_sums, 7)
+    responses = _group_rows(per_hour, np.asarray(hour_slot, dtype=np.int64), S)
+    grid = _group_rows(per_hour, np.asarray(hour_at, dtype=np.int64), 7 * 24).reshape(7, 24, 7)
+    slot_keys = [key for key, _mc in slots]
+    out = []
+    for grouping in groupings:
+        keys_of = [grouping(u, m) for u, m in slot_keys]
+        labels = list(dict.fromkeys(k for k in keys_of if k is not None))
+        at = {k: gi for gi, k in enumerate(labels)}
+        groups = np.array([at[k] if k is not None else -1 for k in keys_of], dtype=np.int64)
+        g_cells = _group_rows(cells, groups, len(labels))
+        g_resp = _group_rows(responses, groups, len(labels))
+        moments = rl.group_stored_moments(m_n, m_sums, m_upper, groups[np.asarray(m_slot, dtype=np.int64)]
+                                          if m_slot else [], len(labels))
+        slices = {}
+        for gi, label in enumerate(labels):
+            row = g_cells[gi]
+            nz = np.flatnonzero(row)
+            slices[label] = _Slice({names[j]: int(c) for j, c in zip(nz.tolist(), row[nz].tolist())},
+                                   [int(v) for v in g_resp[gi].tolist()], moments[gi])
+        out.append(slices)
+    return out, grid
 
 
 def _level_counts(s: _Slice, key: str, levels: Sequence[int]) -> list[int]:
@@ -504,11 +581,9 @@ def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[
     layout = rl.feature_layout(scoring)
     children, child_of = _children(root, units)
 
-    base = _base_slices(tables, layout)
-    whole = _merge(base.values())
-    by_period = {k[1]: v for k, v in _slices(base, lambda _u: None, lambda d: period_of(d, period)).items()}
-    by_child = {k[0]: v for k, v in _slices(base, lambda u: child_of.get(u), lambda _d: None).items()
-                if k[0] is not None}
+    (whole_, by_period, by_child), grid = _grouped_slices(tables, layout, (
+        lambda _u, _m: "all", lambda _u, m: period_of(m, period), lambda u, _m: child_of.get(u)))
+    whole = whole_.get("all") or _Slice.empty()
 
     index = _index(scoring, layout, whole).as_dict()
     report: dict[str, Any] = {
@@ -537,40 +612,32 @@ def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[
     report["units"], report["comparison"] = _units_block(scoring, definition, layout, children, by_child, low_n)
 
     # Reliability per factor, from the factor moments of the window's months.
-    moments: dict[str, list[Any]] = {}
-    for (_u, _month, fkey), (n, sums, cross) in tables.factors.items():
-        if fkey not in moments:
-            moments[fkey] = [0, np.zeros(len(sums)), np.zeros((len(sums), len(sums)))]
-        moments[fkey][0] += n
-        moments[fkey][1] += np.asarray(sums, dtype=float)
-        moments[fkey][2] += np.asarray(cross, dtype=float)
     reliability = []
     for fkey in scoring.factors:
-        n, sums, cross = moments.get(fkey, [0, None, None])
+        n, sums, cross = tables.factors.get(fkey, (0, None, None))
         entry = {"factor": fkey, "alpha": None, "n": int(n)}
         if n >= 3 and len(scoring.factors[fkey]) >= 2:
             try:
-                entry["alpha"] = _num(cronbach_alpha(int(n), sums, cross).alpha)
+                entry["alpha"] = _num(cronbach_alpha(int(n), np.asarray(sums, dtype=float),
+                                                     np.asarray(cross, dtype=float)).alpha)
             except ValueError:
                 entry["alpha"] = None
         reliability.append(entry)
     report["reliability"] = reliability
 
-    # Hour × weekday (local time; weekday 0 = Monday).
+    # Hour × weekday (local time; weekday 0 = Monday), summed over the units and months.
     wk, hr, sat_flags, cnt = [], [], [], []
-    for (_unit, _month, weekday, hour), values in tables.responses.items():
-        responses, scored, satisfied = values[0], values[1], values[2]
-        if responses:
-            wk += [weekday, weekday]
-            hr += [hour, hour]
-            sat_flags += [True, False]
-            cnt += [satisfied, scored - satisfied]
+    for weekday in range(7):
+        for hour in range(24):
+            responses, scored, satisfied = (int(v) for v in grid[weekday, hour, :3])
+            if responses:
+                wk += [weekday, weekday]
+                hr += [hour, hour]
+                sat_flags += [True, False]
+                cnt += [satisfied, scored - satisfied]
     if wk and sum(cnt):
         pattern = hour_weekday_pattern(wk, hr, sat_flags, cnt)
-        responses_grid = np.zeros((7, 24), dtype=int)
-        for (_unit, _month, weekday, hour), values in tables.responses.items():
-            responses_grid[weekday, hour] += values[0]
-        report["pattern"] = {"responses": responses_grid.tolist(),
+        report["pattern"] = {"responses": [[int(v) for v in row] for row in grid[:, :, 0].tolist()],
                              "share": [[_num(v) for v in row] for row in pattern.share]}
     else:
         report["pattern"] = None

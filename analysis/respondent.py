@@ -51,6 +51,7 @@ from .instrument import Scoring
 __all__ = [
     "FeatureLayout",
     "Moments",
+    "group_stored_moments",
     "Estimate",
     "FactorEstimate",
     "ShareIndex",
@@ -557,6 +558,123 @@ class Moments:
     @cached_property
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return _exact_array(self.sums), _exact_array(self.cross)
+
+
+def group_stored_moments(n: Sequence[int], sums: Sequence[Sequence[int]], upper: Sequence[Sequence[int]],
+                         groups: Sequence[int], n_groups: int) -> list["Moments | None"]:
+    """Sum stored moments rows by group, exactly.
+
+    Parameters
+    ----------
+    n, sums, upper : sequences
+        One entry per stored row, in :meth:`Moments.to_json` form: the respondent
+        count, the m feature sums, and the upper triangle of the cross-products (row
+        by row, m(m+1)/2 numbers).
+    groups : sequence of int
+        The group of each row, 0 ≤ group < ``n_groups``; a negative group leaves the
+        row out.
+    n_groups : int
+        How many groups.
+
+    Returns
+    -------
+    list of Moments or None
+        Per group, the sum of its rows' moments (``None`` for a group without rows).
+
+    Raises
+    ------
+    ValueError
+        If a row is not valid stored moments (the error of :meth:`Moments.from_json`),
+        or the rows do not all have the same number of features.
+
+    Notes
+    -----
+    Moments add: (n, Σf, Σffᵀ) of a union of disjoint sets of respondents is the sum of
+    theirs. Rows of plain integers below 2³¹ (what a catch-up stores for a month) are
+    checked and summed as one int64 matrix per group (exact: at most 2³¹ rows of
+    values below 2³¹ stay below 2⁶²), which is what lets a report over thousands of
+    (unit, month) rows stay fast; any other row goes through :meth:`Moments.from_json`
+    and Python integers.
+
+    References
+    ----------
+    Chan, Golub & LeVeque (1979), "Updating formulae and a pairwise algorithm for
+    computing sample variances" (combining sums of disjoint samples).
+
+    Examples
+    --------
+    >>> a, b = Moments.of([[1, 2]]).to_json(), Moments.of([[3, 4], [0, 1]]).to_json()
+    >>> [m.sums for m in group_stored_moments([a["n"], b["n"]], [a["sums"], b["sums"]],
+    ...                                        [a["cross"], b["cross"]], [0, 0], 1)]
+    [(4, 7)]
+    """
+    rows = len(n)
+    if not (len(sums) == len(upper) == len(groups) == rows):
+        raise ValueError("n, sums, upper and groups must have one entry per row.")
+    out: list[Moments | None] = [None] * n_groups
+    if rows == 0:
+        return out
+    g = np.asarray(groups, dtype=np.int64)
+    if g.ndim != 1 or (g.size and int(g.max()) >= n_groups):
+        raise ValueError("every group must be below n_groups.")
+    fast = _stacked(n, sums, upper)
+    if fast is None:  # anything unusual: the precise, general path
+        for i in range(rows):
+            if g[i] < 0:
+                continue
+            m = Moments.from_json({"n": n[i], "sums": sums[i], "cross": upper[i]})
+            out[g[i]] = m if out[g[i]] is None else out[g[i]] + m
+        return out
+    n_arr, s_arr, u_arr, mm = fast
+    keep = g >= 0
+    order = np.argsort(g[keep], kind="stable")
+    g_sorted = g[keep][order]
+    if g_sorted.size == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    ns = np.add.reduceat(n_arr[keep][order], starts)
+    ss = np.add.reduceat(s_arr[keep][order], starts, axis=0)
+    us = np.add.reduceat(u_arr[keep][order], starts, axis=0)
+    iu = np.triu_indices(mm)
+    for gi, nn, sv, uv in zip(g_sorted[starts].tolist(), ns.tolist(), ss, us):
+        full = np.zeros((mm, mm), dtype=np.int64)
+        full[iu] = uv
+        full.T[iu] = uv
+        obj = Moments._trusted(int(nn), tuple(sv.tolist()), tuple(map(tuple, full.tolist())))
+        obj.__dict__["_arrays"] = (sv, full)
+        out[gi] = obj
+    return out
+
+
+def _stacked(n, sums, upper):
+    """``(n, sums, upper, m)`` as int64 arrays when every row is plain whole numbers below
+    2³¹ that pass :meth:`Moments.from_json`'s checks; ``None`` otherwise."""
+    try:
+        s_arr = np.array(sums)
+        u_arr = np.array(upper)
+        n_arr = np.array(n)
+    except (ValueError, OverflowError):
+        return None
+    if s_arr.ndim != 2 or u_arr.ndim != 2 or n_arr.ndim != 1 or s_arr.shape[1] == 0:
+        return None
+    if any(a.dtype.kind != "i" for a in (s_arr, u_arr, n_arr)):
+        return None
+    mm = s_arr.shape[1]
+    if u_arr.shape[1] != mm * (mm + 1) // 2:
+        return None
+    bound = 2**31
+    if (n_arr.size and (int(n_arr.min()) < 0 or int(n_arr.max()) >= bound)) or int(np.abs(s_arr).max()) >= bound \
+            or int(np.abs(u_arr).max()) >= bound:
+        return None
+    s_arr, u_arr, n_arr = s_arr.astype(np.int64), u_arr.astype(np.int64), n_arr.astype(np.int64)
+    diag_at = np.array([i * mm - i * (i - 1) // 2 for i in range(mm)])  # (i, i) in the row-major upper triangle
+    diag = u_arr[:, diag_at]
+    if np.any(diag < 0) or np.any(n_arr[:, None] * diag < s_arr * s_arr):
+        return None
+    empty = n_arr == 0
+    if np.any(empty) and (np.any(s_arr[empty] != 0) or np.any(u_arr[empty] != 0)):
+        return None
+    return n_arr, s_arr, u_arr, mm
 
 
 # --------------------------------------------------------------------------- results

@@ -97,8 +97,12 @@ def test_factor_moments_and_points(demo_app):
     assert values[4:] == [2, (18 + 9) * 280, (18 * 280) ** 2 + (9 * 280) ** 2]
     # only the complete respondent enters the factor moments
     [(fkey, (n, sums, cross))] = tables.factors.items()
-    assert fkey == (unit.id, date(2026, 3, 1), "handling") and n == 1
+    assert fkey == "handling" and n == 1
     assert sums == [3] * 9 and cross == [[9] * 9 for _ in range(9)]
+    # stored under its unit and month: a window of the next month, or the other unit, has none
+    assert rolled(filters_for("one-stop", version_ids=(one_stop.id,), date_from=date(2026, 4, 1))).factors == {}
+    assert rolled(filters_for("one-stop", version_ids=(one_stop.id,), unit_path=unit.path + "x/")).factors == {}
+    assert rolled(filters_for("one-stop", version_ids=(one_stop.id,), unit_path=unit.path)).factors["handling"][0] == 1
     assert tables == raw(f)
 
 
