@@ -368,7 +368,8 @@ def run(backend: str, args: argparse.Namespace) -> Result:
                     result.profile = profile_report(request)
                 filters = counts.Filters(unit_path=TOWN, version_ids=(plan.version_id,), date_from=request.date_from,
                                          date_to=request.date_to)
-                result.count_query_s, tables = timed(lambda: counts.from_rollups(db.session.connection(), filters))
+                with reports.gc_paused():  # as report_tables reads them
+                    result.count_query_s, tables = timed(lambda: counts.from_rollups(db.session.connection(), filters))
                 result.count_cells = len(tables.cells)
                 result.count_buckets = len(tables.responses)
                 db.session.commit()
