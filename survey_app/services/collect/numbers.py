@@ -21,7 +21,7 @@ __all__ = ["NumberRefused", "read", "written", "MAX_TYPED"]
 
 #: The longest answer read at all (10000,0000 is ten characters).
 MAX_TYPED = 16
-_TYPED = re.compile(r"^([+-]?)(\d*)(?:[.,](\d*))?$")
+_TYPED = re.compile(r"^([+-]?)([0-9]*)(?:[.,]([0-9]*))?$")
 
 
 class NumberRefused(ValueError):
