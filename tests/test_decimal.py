@@ -343,3 +343,34 @@ def test_demo_history_draws_decimal_answers_inside_the_scaled_range(app):
               for a in demo_history._answers(rng, definition, 1, 0.0) if a.question_key == "distance_km"]
     assert len(values) == 200 and all(0 <= v <= 1005 for v in values)
     assert max(values) > 100, "drawn on the scaled range (tenths of a km), not on 0–100"
+
+
+def test_a_new_version_may_not_change_the_decimals_of_a_question(demo_app, tmp_path):
+    """35 stored under one decimal (3,5 km) and 35 stored as a whole number (35 km) are not
+    the same answer, and reports add a question up over versions: the new version is
+    refused, naming the question, before anything is written."""
+    from sqlalchemy import func
+
+    from survey_app.models import InstrumentVersion
+
+    open_distance_survey()
+    count = lambda: db.session.scalar(select(func.count(InstrumentVersion.id)))  # noqa: E731
+    before = count()
+    two = read(decimal_form("2"))
+    with pytest.raises(instruments.InstrumentError) as caught:
+        instruments.store(db.session, two, "xlsform/two.xlsx")
+    assert caught.value.problems == [
+        "xlsform/two.xlsx: questions[7].decimals: 2, but 1 in version 1; answers are stored as value × 10^decimals, "
+        "so give the question a new key to change its decimals"]
+    db.session.rollback()
+    form = tmp_path / "two.xlsx"
+    form.write_bytes(workbook(decimal_form("2")))
+    result = demo_app.test_cli_runner().invoke(args=["instruments", "import-xlsform", str(form)])
+    assert result.exit_code == 1 and "questions[7].decimals" in result.output and "nothing was loaded" in result.output
+    assert count() == before
+    # another change to the same question (its label) is a new version as usual
+    sheets = decimal_form()
+    sheets["survey"][DISTANCE_ROW - 1][3] = "Distance from home to the office (km)?"
+    assert instruments.store(db.session, read(sheets), "xlsform/label.xlsx").created
+    db.session.commit()
+    assert count() == before + 1

@@ -549,8 +549,39 @@ class LoadOutcome:
     created: bool
 
 
+def decimals_changes(session: Session, definition: dict[str, Any], source_name: str) -> list[str]:
+    """The number questions whose ``decimals`` differ from an earlier version's under the
+    same key. Answers are stored as value × 10^decimals, and reports add up a question's
+    answers over the versions they include: 35 stored under one decimal and 35 stored as a
+    whole number are not the same answer, so such a question needs a new key."""
+    wanted = {(i, q["key"]): q.get("decimals", 0) for i, q in enumerate(definition["questions"])
+              if q["type"] == "number"}
+    if not wanted:
+        return []
+    earlier = session.execute(
+        select(InstrumentVersion.number, InstrumentVersion.snapshot).join(Instrument)
+        .where(Instrument.key == definition["key"]).order_by(InstrumentVersion.number)
+    ).all()
+    problems: list[str] = []
+    for (i, key), decimals in wanted.items():
+        for number, snapshot in earlier:
+            before = next((q for q in snapshot["questions"] if q["key"] == key and q["type"] == "number"), None)
+            if before is not None and before.get("decimals", 0) != decimals:
+                problems.append(f"{source_name}: questions[{i}].decimals: {decimals}, but {before.get('decimals', 0)} "
+                                f"in version {number}; answers are stored as value × 10^decimals, so give the "
+                                f"question a new key to change its decimals")
+                break
+    return problems
+
+
 def store(session: Session, definition: dict[str, Any], source_name: str) -> LoadOutcome:
-    """Store a validated definition as a new version unless an identical one exists."""
+    """Store a validated definition as a new version unless an identical one exists.
+
+    Raises :class:`InstrumentError`, before writing anything, when a number question
+    changes its ``decimals`` from an earlier version (:func:`decimals_changes`)."""
+    changed = decimals_changes(session, definition, source_name)
+    if changed:
+        raise InstrumentError(changed)
     digest = content_hash(definition)
     instrument = session.scalar(select(Instrument).where(Instrument.key == definition["key"]))
     if instrument is None:
@@ -601,6 +632,7 @@ def load_directory(session: Session, directory: Path) -> list[LoadOutcome]:
             problems.append(f"{name}: key: {definition['key']!r} is also the key of {seen[definition['key']]}")
             continue
         seen[definition["key"]] = name
+        problems.extend(decimals_changes(session, definition, name))
         definitions.append((definition, name))
     if problems:
         raise InstrumentError(problems)
