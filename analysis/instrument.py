@@ -7,9 +7,66 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-__all__ = ["ScoredQuestion", "Scoring", "scoring_of", "ResponseSummary", "summarise_response", "value_key"]
+__all__ = ["ScoredQuestion", "Scoring", "scoring_of", "ResponseSummary", "summarise_response", "value_key",
+           "MAX_DECIMALS", "decimals_of", "scaled", "unscale", "plain"]
+
+#: The most digits after the decimal point a ``number`` question may declare.
+MAX_DECIMALS = 4
+
+
+def decimals_of(question: Mapping[str, Any]) -> int:
+    """Digits after the decimal point of a question's answers: its ``decimals`` for a
+    ``number`` question (0, the default, is a whole number), 0 for every other type.
+
+    A number answer is stored as the whole number value × 10^decimals (3,5 with one
+    decimal is stored as 35), so counts, rollups and sums stay exact integers; every
+    reader divides by 10^decimals (:func:`unscale`).
+
+    >>> decimals_of({"type": "number", "decimals": 2}), decimals_of({"type": "percent"})
+    (2, 0)
+    """
+    if question.get("type") != "number":
+        return 0
+    return int(question.get("decimals") or 0)
+
+
+def scaled(value: int | float | Decimal | str, decimals: int) -> int:
+    """The stored whole number for ``value`` (a bound of the file, an answer):
+    value × 10^decimals, exact. Raises ``ValueError`` if that is not a whole number
+    (``value`` has more digits after the point than ``decimals``).
+
+    >>> scaled(100.5, 1), scaled(0, 2), scaled("3.25", 2)
+    (1005, 0, 325)
+    """
+    exact = Decimal(str(value)).scaleb(decimals)
+    if exact != exact.to_integral_value():
+        raise ValueError(f"{value} has more than {decimals} digits after the decimal point.")
+    return int(exact)
+
+
+def unscale(value_int: int, decimals: int) -> Decimal:
+    """The answer a stored value stands for: value_int ÷ 10^decimals, exactly, written
+    with ``decimals`` digits after the point.
+
+    >>> unscale(35, 1), unscale(350, 2), unscale(7, 0)
+    (Decimal('3.5'), Decimal('3.50'), Decimal('7'))
+    """
+    return Decimal(int(value_int)).scaleb(-decimals)
+
+
+def plain(value: int | float | Decimal) -> str:
+    """A number as people write it: no exponent, no trailing zeros after the point.
+
+    >>> plain(Decimal("100.50")), plain(1000), plain(Decimal("1E+3")), plain(0.25)
+    ('100.5', '1000', '1000', '0.25')
+    """
+    text = format(Decimal(str(value)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def value_key(value_int: int | None, value_text: str | None) -> str:

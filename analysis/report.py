@@ -33,7 +33,7 @@ from . import respondent as rl
 from .compare import compare_units
 from ._common import z_value
 from .counts import CountTables, UnitInfo, stored_moments
-from .instrument import Scoring, scoring_of
+from .instrument import Scoring, decimals_of, plain, scoring_of, unscale
 from .patterns import hour_weekday_pattern
 from .reliability import cronbach_alpha
 from .scores import (grade_for, level_summary, mean_from_counts, mean_from_moments, moh_comprehensive_satisfaction,
@@ -391,6 +391,8 @@ def _questions(definition: Mapping[str, Any], s: _Slice, low_n: int) -> list[dic
                 entry.update(n=ls.n, mean=_num(ls.mean), mean_low=_num(ls.mean_low), mean_high=_num(ls.mean_high),
                              satisfied=_num(ls.satisfied), satisfied_low=_num(ls.satisfied_low),
                              satisfied_high=_num(ls.satisfied_high))
+        elif qtype == "number" and decimals_of(q):
+            entry.update(_decimal_entry(q, s))
         elif qtype in ("rating", "percent", "number", "yesno"):
             lo, hi = (0, 1) if qtype == "yesno" else (q["min"], q["max"])
             values = list(range(lo, hi + 1))
@@ -405,6 +407,25 @@ def _questions(definition: Mapping[str, Any], s: _Slice, low_n: int) -> list[dic
             entry.update(counts=counts, n=sum(counts.values()))
         entry["low_n"] = entry["n"] < low_n
         out.append(entry)
+    return out
+
+
+def _decimal_entry(q: Mapping[str, Any], s: _Slice) -> dict[str, Any]:
+    """Counts and mean of a ``number`` question with decimals. Its answers are stored as
+    whole numbers x = value × 10^d (``instrument.decimals_of``); the counts are read by
+    those exact values and keyed by the value written out (``"3.5"``), and since the mean
+    and its t interval are linear in the values, they are computed on x and divided by
+    10^d: x̄/10^d ± t·(s_x/10^d)/√n, the same numbers as on the values themselves."""
+    d = decimals_of(q)
+    prefix = "i:"
+    found = sorted((int(v[len(prefix):]), c) for (key, v), c in s.cells.items()
+                   if key == q["key"] and c and v.startswith(prefix))
+    out: dict[str, Any] = {"counts": {plain(unscale(v, d)): c for v, c in found}}
+    n = sum(c for _v, c in found)
+    if n:
+        m = mean_from_counts([v for v, _c in found], [c for _v, c in found])
+        factor = 10 ** d
+        out.update(n=n, mean=_num(m.mean / factor), mean_low=_num(m.low / factor), mean_high=_num(m.high / factor))
     return out
 
 

@@ -526,7 +526,11 @@ def instrument_upload():
             problems = exc.lines(name)
             status = 422
         else:
-            outcome = instruments.store(db.session, definition, name)
+            try:
+                outcome = instruments.store(db.session, definition, name)
+            except instruments.InstrumentError as exc:  # refused before anything was written
+                db.session.rollback()
+                return render_template("admin/instrument_upload.html", form=form, problems=exc.problems), 422
             if outcome.created:
                 audit.record(db.session, "instrument.uploaded", actor=_actor(),
                              unit=scope.acting_unit("admin"), target=f"instrument:{outcome.key}",

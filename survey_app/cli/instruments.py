@@ -48,7 +48,13 @@ def import_xlsform(path: Path, toml_out: Path | None) -> None:
         for line in exc.lines(path.name):
             click.echo(line, err=True)
         raise click.ClickException(f"{len(exc.problems)} problem(s); nothing was loaded") from None
-    outcome = instrument_service.store(db.session, definition, f"xlsform/{path.name}")
+    try:
+        outcome = instrument_service.store(db.session, definition, f"xlsform/{path.name}")
+    except instrument_service.InstrumentError as exc:  # refused before anything was written
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s); nothing was loaded") from None
     db.session.commit()
     if toml_out is not None:
         toml_out.write_text(xlsform.to_toml(definition), encoding="utf-8")

@@ -20,7 +20,8 @@
     });
     return out;
   }
-  function num(v) { return v.trim() === "" ? NaN : Number(v); }
+  /* a number with decimals may be typed with the Vietnamese comma: 3,5 is 3.5 */
+  function num(v) { return v.trim() === "" ? NaN : Number(v.trim().replace(",", ".")); }
   function test(n) {
     if (n[0] === "or") { return test(n[1]) || test(n[2]); }
     if (n[0] === "and") { return test(n[1]) && test(n[2]); }

@@ -19,11 +19,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis.instrument import MAX_DECIMALS, plain, scaled
+
 from ...models import UNIT_KINDS, Instrument, InstrumentVersion
 from . import relevance
 
 SCHEMA_VERSION = 1
-# A whole-number answer (minutes waited, visits): bounded so its count table stays small.
+# A number answer (minutes waited, visits, a weight): bounded so its count table stays
+# small. With ``decimals`` (0–4) it is stored as a whole number, value × 10^decimals
+# (``analysis.instrument.scaled``), at most 10,000 × 10^4, well inside a 32-bit integer.
 NUMBER_MAX = 10_000
 QUESTION_TYPES = ("scale", "single", "multi", "yesno", "rating", "percent", "number", "text", "longtext")
 SCORING_METHODS = ("satisfied_share", "moh", "points")
@@ -222,7 +226,8 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
         if not isinstance(q, dict):
             c.fail(path, "must be a table")
             continue
-        c.unknown_keys(path, q, {"key", "type", "scale", "factor", "required", "text", "help", "options", "max_choices", "min", "max", "max_length", "relevant"})
+        c.unknown_keys(path, q, {"key", "type", "scale", "factor", "required", "text", "help", "options", "max_choices", "min", "max", "max_length", "relevant",
+                                 "decimals"})
         qkey = q.get("key")
         if not isinstance(qkey, str) or not KEY_RE.match(qkey):
             c.fail(f"{path}.key", "must be lowercase letters, digits and '_', starting with a letter, at most 32 characters")
@@ -252,10 +257,10 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
                 out["factor"] = q["factor"]
         allowed_extra = {
             "scale": {"scale"}, "single": {"options"}, "multi": {"options", "max_choices"},
-            "yesno": set(), "rating": set(), "percent": {"min", "max"}, "number": {"min", "max"},
+            "yesno": set(), "rating": set(), "percent": {"min", "max"}, "number": {"min", "max", "decimals"},
             "text": {"max_length"}, "longtext": {"max_length"},
         }[qtype]
-        for extra in ("scale", "options", "max_choices", "min", "max", "max_length"):
+        for extra in ("scale", "options", "max_choices", "min", "max", "max_length", "decimals"):
             if extra in q and extra not in allowed_extra:
                 c.fail(f"{path}.{extra}", f"does not apply to type {qtype!r}")
         if qtype == "scale":
@@ -300,10 +305,24 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
                 c.fail(f"{path}.max", "min and max must be whole numbers with 0 <= min < max <= 200")
             out["min"], out["max"] = lo, hi
         if qtype == "number":
+            decimals = q.get("decimals", 0)
+            if not _is_int(decimals) or not 0 <= decimals <= MAX_DECIMALS:
+                c.fail(f"{path}.decimals", f"must be a whole number from 0 to {MAX_DECIMALS} (digits after the point)")
+                decimals = 0
             lo, hi = q.get("min"), q.get("max")
-            if not _is_int(lo) or not _is_int(hi) or not 0 <= lo < hi <= NUMBER_MAX:
-                c.fail(f"{path}.max", f"a number needs min and max, whole numbers with 0 <= min < max <= {NUMBER_MAX}")
-            out["min"], out["max"] = lo, hi
+            if not decimals:
+                if not _is_int(lo) or not _is_int(hi) or not 0 <= lo < hi <= NUMBER_MAX:
+                    c.fail(f"{path}.max", f"a number needs min and max, whole numbers with 0 <= min < max <= {NUMBER_MAX}")
+                out["min"], out["max"] = lo, hi
+            else:
+                # Only a number with decimals carries the field: files without it keep
+                # their snapshots, and so their content hashes.
+                out["decimals"] = decimals
+                out["min"], out["max"] = _decimal_bound(c, f"{path}.min", lo, decimals), \
+                    _decimal_bound(c, f"{path}.max", hi, decimals)
+                if (out["min"] is not None and out["max"] is not None
+                        and not 0 <= out["min"] < out["max"] <= NUMBER_MAX):
+                    c.fail(f"{path}.max", f"min and max must hold 0 <= min < max <= {NUMBER_MAX}")
         if qtype == "rating":
             out["min"], out["max"] = 0, 10
         if qtype in TEXT_LIMITS:
@@ -418,6 +437,21 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
     }
 
 
+def _decimal_bound(c: _Checker, path: str, value: Any, decimals: int) -> int | float | None:
+    """A bound of a number with decimals: a number with at most ``decimals`` digits after
+    the point, kept as an integer when it is whole (``100.0`` and ``100`` are one bound)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value or value in (
+            float("inf"), float("-inf")):
+        c.fail(path, "a number with decimals needs min and max, numbers")
+        return None
+    try:
+        scaled(value, decimals)
+    except ValueError:
+        c.fail(path, f"{plain(value)} has more digits after the point than decimals = {decimals}")
+        return None
+    return int(value) if float(value).is_integer() else float(value)
+
+
 def _check_relevant(c: _Checker, path: str, value: Any, earlier: list[dict[str, Any]],
                     scales: dict[str, Any]) -> str | None:
     """A question's skip condition: it parses (``services/collect/relevance.py``), reads
@@ -449,9 +483,25 @@ def _check_relevant(c: _Checker, path: str, value: Any, earlier: list[dict[str, 
             allowed = {str(lv["value"]) for lv in scales.get(q.get("scale") or "", {}).get("levels", [])}
         elif qtype == "yesno":
             allowed = {"0", "1"}
+        elif q.get("decimals"):
+            allowed = None  # checked below: a number, in range, with no more digits than the answers
         else:
             allowed = {str(v) for v in range(q.get("min", 0), q.get("max", 0) + 1)}
         numeric_op = atom[0] == "cmp" and atom[1] in (">=", "<=", ">", "<")
+        if q.get("decimals") and atom[0] == "cmp" and not numeric_op:
+            if isinstance(literal, str):
+                c.fail(path, f"${{{key}}} is a number with decimals: compare it with a number without quotes, "
+                             f"e.g. ${{{key}}} = {plain(q.get('min') or 0)}")
+                ok = False
+                continue
+            try:
+                fits = q["min"] <= literal <= q["max"] and scaled(literal, q["decimals"]) is not None
+            except (TypeError, ValueError):
+                fits = False
+            if not fits:
+                c.fail(path, f"{plain(literal)!r} is not an answer of ${{{key}}}")
+                ok = False
+            continue
         if numeric_op and qtype not in ("scale", "yesno", "rating", "percent", "number"):
             c.fail(path, f"${{{key}}} is not a number: compare it with = or != only")
             ok = False
@@ -499,8 +549,39 @@ class LoadOutcome:
     created: bool
 
 
+def decimals_changes(session: Session, definition: dict[str, Any], source_name: str) -> list[str]:
+    """The number questions whose ``decimals`` differ from an earlier version's under the
+    same key. Answers are stored as value × 10^decimals, and reports add up a question's
+    answers over the versions they include: 35 stored under one decimal and 35 stored as a
+    whole number are not the same answer, so such a question needs a new key."""
+    wanted = {(i, q["key"]): q.get("decimals", 0) for i, q in enumerate(definition["questions"])
+              if q["type"] == "number"}
+    if not wanted:
+        return []
+    earlier = session.execute(
+        select(InstrumentVersion.number, InstrumentVersion.snapshot).join(Instrument)
+        .where(Instrument.key == definition["key"]).order_by(InstrumentVersion.number)
+    ).all()
+    problems: list[str] = []
+    for (i, key), decimals in wanted.items():
+        for number, snapshot in earlier:
+            before = next((q for q in snapshot["questions"] if q["key"] == key and q["type"] == "number"), None)
+            if before is not None and before.get("decimals", 0) != decimals:
+                problems.append(f"{source_name}: questions[{i}].decimals: {decimals}, but {before.get('decimals', 0)} "
+                                f"in version {number}; answers are stored as value × 10^decimals, so give the "
+                                f"question a new key to change its decimals")
+                break
+    return problems
+
+
 def store(session: Session, definition: dict[str, Any], source_name: str) -> LoadOutcome:
-    """Store a validated definition as a new version unless an identical one exists."""
+    """Store a validated definition as a new version unless an identical one exists.
+
+    Raises :class:`InstrumentError`, before writing anything, when a number question
+    changes its ``decimals`` from an earlier version (:func:`decimals_changes`)."""
+    changed = decimals_changes(session, definition, source_name)
+    if changed:
+        raise InstrumentError(changed)
     digest = content_hash(definition)
     instrument = session.scalar(select(Instrument).where(Instrument.key == definition["key"]))
     if instrument is None:
@@ -551,6 +632,7 @@ def load_directory(session: Session, directory: Path) -> list[LoadOutcome]:
             problems.append(f"{name}: key: {definition['key']!r} is also the key of {seen[definition['key']]}")
             continue
         seen[definition["key"]] = name
+        problems.extend(decimals_changes(session, definition, name))
         definitions.append((definition, name))
     if problems:
         raise InstrumentError(problems)

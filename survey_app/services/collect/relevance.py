@@ -30,6 +30,8 @@ from typing import Any, Mapping, Sequence, Union
 
 from flask_babel import gettext as _
 
+from .numbers import written
+
 MAX_LENGTH = 500
 COMPARISONS = ("=", "!=", ">=", "<=", ">", "<")
 
@@ -216,6 +218,8 @@ def _answer_label(definition: Mapping[str, Any], question: Mapping[str, Any], li
                 return lv.get(lang) or lv["vi"]
     if question.get("type") == "yesno" and str(literal) in ("0", "1"):
         return _("Yes") if str(literal) == "1" else _("No")
+    if question.get("decimals") and not isinstance(literal, str):
+        return written(literal, lang)  # 2,5 on a Vietnamese page
     return str(literal)
 
 

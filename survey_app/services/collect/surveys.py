@@ -10,15 +10,17 @@ from datetime import datetime, time, timezone
 from typing import Any, Mapping, Sequence
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 from sqlalchemy import Executable, and_, bindparam, insert, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from analysis.instrument import scaled, unscale
+
 from ...models import (Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, answer_digest, campaign_unit,
                        utcnow)
-from . import formtoken, relevance
+from . import formtoken, numbers, relevance
 from .formtoken import FormToken
 from .text import clean_text
 
@@ -218,6 +220,30 @@ def _int_or_none(raw: str) -> int | None:
         return None
 
 
+def _decimal_answer(q: Mapping[str, Any], typed: str, errors: dict[str, str]) -> int | None:
+    """A number with decimals (``services/collect/numbers.py``): its stored whole number,
+    or ``None`` with the reason in ``errors``, in the page's language (3,5 in Vietnamese)."""
+    decimals, lo, hi = q["decimals"], q["min"], q["max"]
+    try:
+        return numbers.read(typed, decimals, lo, hi)
+    except numbers.NumberRefused as exc:
+        locale = get_locale()
+        lang = locale.language if locale is not None else "vi"
+        low, high = numbers.written(lo, lang), numbers.written(hi, lang)
+        if exc.reason == "too_many_decimals":
+            errors[q["key"]] = ngettext(
+                "Please give at most %(num)d digit after the decimal point (a number from %(low)s to %(high)s).",
+                "Please give at most %(num)d digits after the decimal point (a number from %(low)s to %(high)s).",
+                decimals, low=low, high=high)
+        elif exc.reason == "out_of_range":
+            errors[q["key"]] = _("Please give a number from %(low)s to %(high)s.", low=low, high=high)
+        else:
+            example = numbers.written(unscale((scaled(lo, decimals) + scaled(hi, decimals)) // 2, decimals), lang)
+            errors[q["key"]] = _("Please write the number in digits, with a comma or a point before the decimals, "
+                                 "e.g. %(example)s.", example=example)
+        return None
+
+
 def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
     """Check a submitted form (a werkzeug ``MultiDict``) against an instrument definition.
 
@@ -259,6 +285,11 @@ def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
             value = {"1": 1, "0": 0}.get(present[0].strip())
             if value is None:
                 result.errors[key] = _("Please choose yes or no.")
+                continue
+            result.answers.append((key, value, None))
+        elif qtype == "number" and q.get("decimals"):
+            value = _decimal_answer(q, present[0], result.errors)
+            if value is None:
                 continue
             result.answers.append((key, value, None))
         elif qtype in ("rating", "percent", "number"):
@@ -303,7 +334,9 @@ def validate_answers(definition: Mapping[str, Any], form: Any) -> Validation:
                 continue
             result.answers.append((key, None, text))
         if len(result.answers) > before:
-            accepted[key] = [str(vi if vt is None else vt) for _k, vi, vt in result.answers[before:]]
+            decimals = q.get("decimals") if qtype == "number" else 0
+            accepted[key] = [str(vt if vi is None else unscale(vi, decimals) if decimals else vi)
+                             for _k, vi, vt in result.answers[before:]]
     if not result.ok:
         result.answers = []
     return result

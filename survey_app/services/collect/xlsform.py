@@ -27,6 +27,8 @@ from flask import current_app, has_app_context, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from analysis.instrument import plain
+
 from ..data import workbooks
 from . import instruments
 
@@ -44,12 +46,14 @@ IGNORED_TYPES = ("start", "end", "today")
 _LANG_COLUMN = re.compile(r"^(?P<base>[a-z_]+)::(?P<name>.*?)\s*\((?P<code>[A-Za-z-]+)\)\s*$")
 _RANGE = re.compile(r"^\.\s*>=\s*(-?\d+)\s+and\s+\.\s*<=\s*(-?\d+)$")
 _RANGE_REVERSED = re.compile(r"^\.\s*<=\s*(-?\d+)\s+and\s+\.\s*>=\s*(-?\d+)$")
+_DECIMAL_RANGE = re.compile(r"^\.\s*>=\s*(-?\d+(?:\.\d+)?)\s+and\s+\.\s*<=\s*(-?\d+(?:\.\d+)?)$")
+_DECIMAL_RANGE_REVERSED = re.compile(r"^\.\s*<=\s*(-?\d+(?:\.\d+)?)\s+and\s+\.\s*>=\s*(-?\d+(?:\.\d+)?)$")
 _LENGTH = re.compile(r"^string-length\(\s*\.\s*\)\s*<=\s*(\d+)$")
 _COUNT = re.compile(r"^count-selected\(\s*\.\s*\)\s*<=\s*(\d+)$")
 _TRUE = ("yes", "true", "true()", "1", "x")
 _FALSE = ("", "no", "false", "false()", "0")
 
-SURVEY_COLUMNS = ("type", "name", "required", "relevant", "constraint", "appearance", "hl_type")
+SURVEY_COLUMNS = ("type", "name", "required", "relevant", "constraint", "appearance", "hl_type", "hl_decimals")
 IGNORED_SURVEY_COLUMNS = ("constraint_message", "required_message")
 CHOICES_COLUMNS = ("list_name", "name", "hl_satisfied", "hl_points", "hl_display")
 SETTINGS_COLUMNS = ("form_id", "form_title", "version", "default_language", "hl_kind", "hl_source", "hl_method",
@@ -390,7 +394,7 @@ class _Converter:
                 if group is not None:
                     self.fail(sheet, number, "type", _("a group inside a group is not supported"))
                     continue
-                for key in ("relevant", "required", "constraint", "appearance", "hl_type"):
+                for key in ("relevant", "required", "constraint", "appearance", "hl_type", "hl_decimals"):
                     if values.get(key):
                         self.fail(sheet, number, key, _("not supported on a group"))
                 i = len(factors)
@@ -410,7 +414,7 @@ class _Converter:
             for sub, key in (("", "type"), (".key", "name"), (".type", "type"), (".scale", "type"),
                              (".options", "type"), (".factor", "type"), (".required", "required"),
                              (".relevant", "relevant"), (".max_choices", "constraint"), (".min", "constraint"),
-                             (".max", "constraint"), (".max_length", "constraint")):
+                             (".max", "constraint"), (".max_length", "constraint"), (".decimals", "hl_decimals")):
                 self.mark(path + sub, sheet, number, key)
             q: dict[str, Any] = {"key": values.get("name", "")}
             if not q["key"]:
@@ -443,6 +447,9 @@ class _Converter:
         hl_type = values.get("hl_type", "").strip().lower()
         if hl_type and not (hl_type in ("rating", "percent") and parts[0] == "integer"):
             self.fail(sheet, number, "hl_type", _("only “rating” or “percent”, on an integer question, is understood here"))
+            return None
+        if values.get("hl_decimals") and qtype != "decimal":
+            self.fail(sheet, number, "hl_decimals", _("only a decimal question has decimals"))
             return None
         if parts[0] in ("select_one", "select_multiple"):
             if len(parts) != 2:
@@ -513,8 +520,25 @@ class _Converter:
             q.update(type=qtype, min=lo_hi[0], max=lo_hi[1])
             return qtype
         if qtype == "decimal":
-            self.fail(sheet, number, "type", _("decimal numbers are not supported; use integer"))
-            return None
+            m = _DECIMAL_RANGE.match(constraint)
+            bounds = (m.group(1), m.group(2)) if m else None
+            if bounds is None:
+                m = _DECIMAL_RANGE_REVERSED.match(constraint)
+                bounds = (m.group(2), m.group(1)) if m else None
+            if bounds is None:
+                self.fail(sheet, number, "constraint", _("a decimal needs its range, e.g. “. >= 0 and . <= 100.5”"))
+                return None
+            # Digits after the point: hl_decimals, else those the bounds show, at least 1.
+            shown = max(len(b.partition(".")[2]) for b in bounds)
+            decimals: Any = max(1, shown)
+            if values.get("hl_decimals"):
+                decimals = _number(values["hl_decimals"])
+                if not isinstance(decimals, int) or not 1 <= decimals <= instruments.MAX_DECIMALS:
+                    self.fail(sheet, number, "hl_decimals", _("write how many digits may follow the decimal point, "
+                                                              "from 1 to %(most)d", most=instruments.MAX_DECIMALS))
+                    return None
+            q.update(type="number", decimals=decimals, min=_number(bounds[0]), max=_number(bounds[1]))
+            return "number"
         self.fail(sheet, number, "type", _("the type “%(type)s” is not supported", type=values.get("type", "")))
         return None
 
@@ -699,7 +723,8 @@ def write_workbook(definition: Mapping[str, Any]) -> bytes:
     yesno_list = None
 
     survey = [["type", "name", *_label_headers("label"), *_label_headers("hint"), "required", "relevant",
-               "constraint", "appearance", "hl_type"]]
+               "constraint", "appearance", "hl_type", "hl_decimals"]]
+    blank = [""] * (len(survey[0]) - 1)
     choices = [["list_name", "name", *_label_headers("label"), "hl_satisfied", "hl_points", "hl_display"]]
     for name, scale in definition["scales"].items():
         for lv in scale["levels"]:
@@ -717,16 +742,16 @@ def write_workbook(definition: Mapping[str, Any]) -> bytes:
         if open_group is not None and factor != open_group:
             upcoming = next((x.get("factor") for x in questions[i:] if x.get("factor")), None)
             if factor is not None or q["type"] == "scale" or upcoming != open_group:
-                survey.append(["end_group"] + [""] * 10)
+                survey.append(["end_group", *blank])
                 closed.add(open_group)
                 open_group = None
         if factor is not None and open_group is None:
             if factor in closed:
                 raise ValueError(f"the questions of factor {factor!r} are not next to each other")
             f = factors[factor]
-            survey.append(["begin_group", factor, f["vi"], f["en"], "", "", "", "", "", "", ""])
+            survey.append(["begin_group", factor, f["vi"], f["en"], *blank[3:]])
             open_group = factor
-        qtype, constraint, appearance, hl_type = q["type"], "", "", ""
+        qtype, constraint, appearance, hl_type, decimals = q["type"], "", "", "", ""
         if qtype == "scale":
             xtype = f"select_one {q['scale']}"
         elif qtype in ("single", "multi"):
@@ -742,6 +767,9 @@ def write_workbook(definition: Mapping[str, Any]) -> bytes:
                 choices.append([yesno_list, "1", "Có", "Yes", "", "", ""])
                 choices.append([yesno_list, "0", "Không", "No", "", "", ""])
             xtype = f"select_one {yesno_list}"
+        elif qtype == "number" and q.get("decimals"):
+            xtype, decimals = "decimal", q["decimals"]
+            constraint = f". >= {plain(q['min'])} and . <= {plain(q['max'])}"
         elif qtype in ("rating", "percent", "number"):
             xtype = "integer"
             constraint = f". >= {q['min']} and . <= {q['max']}"
@@ -752,9 +780,10 @@ def write_workbook(definition: Mapping[str, Any]) -> bytes:
             appearance = "multiline" if qtype == "longtext" else ""
         help_ = q.get("help") or {}
         survey.append([xtype, q["key"], q["text"]["vi"], q["text"]["en"], help_.get("vi", ""), help_.get("en", ""),
-                       "yes" if q["required"] else "no", q.get("relevant", ""), constraint, appearance, hl_type])
+                       "yes" if q["required"] else "no", q.get("relevant", ""), constraint, appearance, hl_type,
+                       decimals])
     if open_group is not None:
-        survey.append(["end_group"] + [""] * 10)
+        survey.append(["end_group", *blank])
 
     intro = definition.get("intro") or {}
     scoring = dict(definition["scoring"])
@@ -847,8 +876,10 @@ def to_toml(definition: Mapping[str, Any]) -> str:
                     "max_length"):
             if q.get(key) is not None:
                 lines.append(f"{key} = {_toml_value(q[key])}")
+        if q.get("decimals"):
+            lines.append(f"decimals = {q['decimals']}")
         if q["type"] in ("percent", "number"):
-            lines += [f"min = {q['min']}", f"max = {q['max']}"]
+            lines += [f"min = {q['min']!r}", f"max = {q['max']!r}"]
         if q.get("options"):
             lines.append("options = [")
             lines += [f"  {_toml_value(o)}," for o in q["options"]]

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.instrument import decimals_of, scaled
+
 from ...models import Answer, Campaign, Response, Unit, campaign_unit
 
 # How well each demo point does, on average (a level shift on the 5-point scale).
@@ -80,7 +82,9 @@ def _answers(rng: random.Random, definition, response_id: int, shift: float) -> 
         elif qtype == "yesno":
             rows.append(Answer(response_id=response_id, question_key=key, value_int=int(rng.random() < 0.6)))
         elif qtype in ("rating", "percent", "number"):
-            lo, hi = q["min"], q["max"]
+            # a number with decimals is stored as value × 10^decimals: drawn on that scale
+            d = decimals_of(q)
+            lo, hi = scaled(q["min"], d), scaled(q["max"], d)
             value = round(min(hi, max(lo, rng.gauss(lo + (hi - lo) * (0.7 + shift / 10), (hi - lo) * 0.15))))
             rows.append(Answer(response_id=response_id, question_key=key, value_int=value))
     return rows

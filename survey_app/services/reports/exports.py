@@ -16,7 +16,9 @@ per question in the survey's order:
 * a scale, single-choice or yes/no question: ``<key>`` holds the code (the level's value,
   the option key, 1/0) and ``<key>_label`` its wording; a multiple-choice question: codes
   and wordings joined by ``;``; a rating or percentage: ``<key>`` with the number; an open
-  question: ``<key>`` with the text (empty when a manager has hidden it).
+  question: ``<key>`` with the text (empty when a manager has hidden it); a number:
+  ``<key>`` with the number, a number with decimals written with its declared digits after
+  the decimal point (``3.50``; it is stored as 350, see ``analysis.instrument.unscale``).
 
 An unanswered question is an empty cell. The CSV is UTF-8 with a byte-order mark (so
 Excel reads Vietnamese correctly), comma-separated, CRLF line ends; where Excel expects
@@ -38,8 +40,11 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from analysis.instrument import decimals_of, plain, unscale
 
 from ...models import Answer, Campaign, InstrumentVersion, Response, Unit, User
 from ..data.spreadsheet import csv_writer, text_safe_workbook
@@ -100,6 +105,12 @@ def response_columns(versions: Sequence[InstrumentVersion], include_trust: bool)
             columns.append(Column(q["key"] + "_label", "label", q, _("wording of the code")))
         elif qtype in TEXT_TYPES:
             columns.append(Column(q["key"], "text", q, _("text (empty if hidden by a manager)")))
+        elif decimals_of(q):
+            d = decimals_of(q)
+            columns.append(Column(q["key"], "number", q, ngettext(
+                "number, %(low)s to %(high)s, with up to %(num)d digit after the decimal point",
+                "number, %(low)s to %(high)s, with up to %(num)d digits after the decimal point", d,
+                low=plain(q["min"]), high=plain(q["max"]))))
         else:
             columns.append(Column(q["key"], "number", q, _("number")))
     return columns
@@ -125,6 +136,8 @@ def response_rows(session: Session, scope: Scope, view: ReportView, lang: str = 
     by_version = {v.id: v for v in versions}
     labels = {v.id: _labels(v.snapshot, lang) for v in versions}
     types = {v.id: {q["key"]: q["type"] for q in v.snapshot["questions"]} for v in versions}
+    # a number with decimals is stored as value × 10^decimals: written back as the value
+    places = {v.id: {q["key"]: decimals_of(q) for q in v.snapshot["questions"] if decimals_of(q)} for v in versions}
     include_trust = view.filters.include_suspect
     open_keys = {q["key"] for v in versions for q in v.snapshot["questions"] if q["type"] in TEXT_TYPES}
     query = (
@@ -166,6 +179,7 @@ def response_rows(session: Session, scope: Scope, view: ReportView, lang: str = 
             if include_trust:
                 row["trust"], row["trust_reason"] = r.trust, r.trust_reason or ""
             kinds = types[r.instrument_version_id]
+            decimals = places[r.instrument_version_id]
             wording = labels[r.instrument_version_id]
             multi: dict[str, list[str]] = {}
             for key, vint, vtext, answer_id in answers[r.id]:
@@ -180,6 +194,8 @@ def response_rows(session: Session, scope: Scope, view: ReportView, lang: str = 
                 elif qtype in ("scale", "single", "yesno"):
                     row[key] = vint if vint is not None else vtext
                     row[key + "_label"] = wording.get(key, {}).get(code, "")
+                elif key in decimals and vint is not None:
+                    row[key] = unscale(vint, decimals[key])
                 else:
                     row[key] = vint
             for key, codes in multi.items():
