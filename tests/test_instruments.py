@@ -45,7 +45,8 @@ method = "satisfied_share"
 
 def test_every_shipped_instrument_is_valid():
     files = sorted(SURVEYS.glob("*.toml"))
-    assert {f.stem for f in files} == {"sipas", "one-stop", "health-outpatient", "education-parents", "quick-feedback"}
+    assert {f.stem for f in files} == {"sipas", "one-stop", "health-outpatient", "education-parents", "quick-feedback",
+                                       "papi-mirror"}
     for path in files:
         definition = instruments.parse_file(path)
         assert definition["title"]["vi"] and definition["title"]["en"]
@@ -179,3 +180,42 @@ def test_cli_loads_reports_and_refuses(app, tmp_path):
     assert result.exit_code != 0
     assert "bad.toml: kind: unknown kind 'market'" in result.output
     assert "nothing was loaded" in result.output
+
+
+# ------------------------------------------------------------------ rescale (the PAPI mirror)
+
+FACTORED = (MINIMAL.replace('[[questions]]\nkey = "q1"', '[[factors]]\nkey = "f"\nvi = "Nhóm"\nen = "Group"\n'
+                                                        '[[questions]]\nkey = "q1"')
+            .replace('scale = "likert5"\ntext', 'scale = "likert5"\nfactor = "f"\ntext'))
+RESCALED = FACTORED.replace('method = "satisfied_share"', 'method = "satisfied_share"\nrescale = { min = 1, max = 10, total = "sum" }')
+
+
+def test_a_declared_range_is_kept_in_the_snapshot_and_absent_otherwise():
+    assert instruments.parse_bytes(RESCALED.encode(), "x.toml")["scoring"]["rescale"] == {"min": 1, "max": 10,
+                                                                                         "total": "sum"}
+    assert "rescale" not in instruments.parse_bytes(FACTORED.encode(), "x.toml")["scoring"]
+    mirror = instruments.parse_file(SURVEYS / "papi-mirror.toml")
+    assert mirror["scoring"] == {"method": "satisfied_share", "rescale": {"min": 1, "max": 10, "total": "sum"}}
+    assert len(mirror["factors"]) == 8 and all(q["factor"] for q in mirror["questions"])
+
+
+@pytest.mark.parametrize(("rescale", "expected"), [
+    ('{ min = 10, max = 1 }', "x.toml: scoring.rescale.max: must be larger than min"),
+    ('{ min = "1", max = 10 }', "x.toml: scoring.rescale.min: must be a number from -1000 to 1000"),
+    ('{ min = 1, max = 10, total = "median" }', "x.toml: scoring.rescale.total: unknown total 'median'"),
+    ('{ min = 1, max = 10, step = 1 }', "x.toml: scoring.rescale.step: unknown field"),
+    ('[1, 10]', "x.toml: scoring.rescale: must be a table"),
+])
+def test_a_bad_range_is_named(rescale, expected):
+    text = FACTORED.replace('method = "satisfied_share"', f'method = "satisfied_share"\nrescale = {rescale}')
+    with pytest.raises(instruments.InstrumentError) as caught:
+        instruments.parse_bytes(text.encode(), "x.toml")
+    assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_sum_needs_factors():
+    no_factors = MINIMAL.replace('method = "satisfied_share"',
+                                 'method = "satisfied_share"\nrescale = { min = 1, max = 10, total = "sum" }')
+    with pytest.raises(instruments.InstrumentError) as caught:
+        instruments.parse_bytes(no_factors.encode(), "x.toml")
+    assert "x.toml: scoring.rescale.total: a sum of factors needs [[factors]]" in caught.value.problems

@@ -13,6 +13,7 @@ from .petition import (PETITION_CATEGORIES, PETITION_EVENT_KINDS, PETITION_STATU
 from .publication import PUBLICATION_PERIODS, Publication  # report periods published at /p/<unit>
 from .comment_flag import CommentFlag
 from .apikey import API_SCOPES, ApiKey
+from .papi import PAPI_DIMENSIONS, PapiPublished
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
@@ -23,4 +24,5 @@ __all__ = [
     "PETITION_CATEGORIES", "PETITION_EVENT_KINDS", "PETITION_STATUSES", "PUBLIC_EVENT_KINDS",
     "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto",
     "API_SCOPES", "ApiKey", "CommentFlag", "PUBLICATION_PERIODS", "Publication",
+    "PAPI_DIMENSIONS", "PapiPublished",
 ]

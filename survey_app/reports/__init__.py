@@ -8,3 +8,4 @@ from ..guard import OfficialBlueprint
 bp = OfficialBlueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
 
 from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+from . import papi  # noqa: E402,F401  (the PAPI mirror's pages)

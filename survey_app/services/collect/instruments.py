@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tomllib
 import unicodedata
@@ -352,7 +353,11 @@ def validate(raw: dict[str, Any], source: str) -> dict[str, Any]:
         if method in SCORING_METHODS and not scored:
             c.fail("scoring", "no scale question counts towards the index")
         if method == "satisfied_share":
-            c.unknown_keys("scoring", scoring, {"method"})
+            c.unknown_keys("scoring", scoring, {"method", "rescale"})
+            if "rescale" in scoring:
+                rescale = _check_rescale(c, scoring["rescale"], bool(factors))
+                if rescale is not None:
+                    scoring_out["rescale"] = rescale
         elif method == "moh":
             c.unknown_keys("scoring", scoring, {"method", "expectation_question", "return_question", "return_options",
                                                 "return_exclude"})
@@ -450,6 +455,40 @@ def _decimal_bound(c: _Checker, path: str, value: Any, decimals: int) -> int | f
         c.fail(path, f"{plain(value)} has more digits after the point than decimals = {decimals}")
         return None
     return int(value) if float(value).is_integer() else float(value)
+
+
+RESCALE_TOTALS = ("sum", "mean")
+RESCALE_LIMIT = 1000
+
+
+def _check_rescale(c: _Checker, value: Any, has_factors: bool) -> dict[str, Any] | None:
+    """``rescale = { min, max, total }``: each factor's share (0–1) is shown as
+    ``min + (max − min) × share`` and the overall index as the ``sum`` of the rescaled
+    factors (``F × min`` to ``F × max``) or their ``mean`` (``min`` to ``max``). A linear
+    change of unit: the estimates and their intervals are the shares', rescaled."""
+    path = "scoring.rescale"
+    if not isinstance(value, dict):
+        c.fail(path, "must be a table { min = …, max = …, total = 'sum' | 'mean' }")
+        return None
+    c.unknown_keys(path, value, {"min", "max", "total"})
+    lo, hi = value.get("min"), value.get("max")
+    ok = True
+    for name, number in (("min", lo), ("max", hi)):
+        if not isinstance(number, (int, float)) or isinstance(number, bool) or not math.isfinite(number) \
+                or abs(number) > RESCALE_LIMIT:
+            c.fail(f"{path}.{name}", f"must be a number from -{RESCALE_LIMIT} to {RESCALE_LIMIT}")
+            ok = False
+    if ok and not lo < hi:
+        c.fail(f"{path}.max", "must be larger than min")
+        ok = False
+    total = value.get("total", "mean")
+    if total not in RESCALE_TOTALS:
+        c.fail(f"{path}.total", f"unknown total {total!r} (expected 'sum' or 'mean')")
+        ok = False
+    elif total == "sum" and not has_factors:
+        c.fail(f"{path}.total", "a sum of factors needs [[factors]]")
+        ok = False
+    return {"min": lo, "max": hi, "total": total} if ok else None
 
 
 def _check_relevant(c: _Checker, path: str, value: Any, earlier: list[dict[str, Any]],

@@ -58,7 +58,7 @@ IGNORED_SURVEY_COLUMNS = ("constraint_message", "required_message")
 CHOICES_COLUMNS = ("list_name", "name", "hl_satisfied", "hl_points", "hl_display")
 SETTINGS_COLUMNS = ("form_id", "form_title", "version", "default_language", "hl_kind", "hl_source", "hl_method",
                     "hl_expectation_question", "hl_return_question", "hl_return_options", "hl_return_exclude",
-                    "hl_max_total", "hl_scale_to_answered")
+                    "hl_max_total", "hl_scale_to_answered", "hl_rescale_min", "hl_rescale_max", "hl_rescale_total")
 GRADES_COLUMNS = ("min", "strict")
 
 
@@ -561,7 +561,9 @@ class _Converter:
                           ("scoring.expectation_question", "hl_expectation_question"),
                           ("scoring.return_question", "hl_return_question"),
                           ("scoring.return_options", "hl_return_options"),
-                          ("scoring.return_exclude", "hl_return_exclude")):
+                          ("scoring.return_exclude", "hl_return_exclude"),
+                          ("scoring.rescale", "hl_rescale_min"), ("scoring.rescale.min", "hl_rescale_min"),
+                          ("scoring.rescale.max", "hl_rescale_max"), ("scoring.rescale.total", "hl_rescale_total")):
             self.mark(path, sheet, row, key)
         raw: dict[str, Any] = {"schema": instruments.SCHEMA_VERSION, "key": values.get("form_id")}
         if not values.get("form_id"):
@@ -590,6 +592,14 @@ class _Converter:
             if flag is None:
                 self.fail(sheet, row, "hl_scale_to_answered", _("write yes or no"))
             scoring["scale_to_answered"] = bool(flag)
+        if any(values.get(f"hl_rescale_{key}") for key in ("min", "max", "total")):
+            rescale: dict[str, Any] = {}
+            for key in ("min", "max"):
+                number = _number(values.get(f"hl_rescale_{key}", ""))
+                rescale[key] = number if number is not None else values.get(f"hl_rescale_{key}")
+            if values.get("hl_rescale_total"):
+                rescale["total"] = values["hl_rescale_total"].strip()
+            scoring["rescale"] = rescale
         grades = self.grades()
         if grades is not None:
             scoring["grades"] = grades
@@ -803,6 +813,11 @@ def write_workbook(definition: Mapping[str, Any]) -> bytes:
                 value = "yes" if value else "no"
             settings_head.append(f"hl_{key}")
             settings_row.append(value)
+    rescale = scoring.pop("rescale", None)
+    if rescale is not None:
+        for key in ("min", "max", "total"):
+            settings_head.append(f"hl_rescale_{key}")
+            settings_row.append(rescale[key])
     if scoring:
         raise ValueError(f"scoring fields XLSForm cannot carry: {sorted(scoring)}")
 

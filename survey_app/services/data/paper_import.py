@@ -6,6 +6,12 @@ Vietnam time) and then one column per question key of the campaign's instrument.
 holds a level number, an option key, several option keys separated by ``;`` (multiple
 choice), ``1``/``0`` (yes/no) or text; an empty cell leaves the question unanswered.
 
+A campaign with one code per respondent or visit (a household campaign) may add a
+``code`` column: the code printed on the slip the form came with. Each code must be one of
+the campaign's, issued for the row's unit, and unused; it is spent in the import's
+transaction, so a household answers once whether online, by phone or on paper, and the
+same code twice in a file, or a code already used online, is a problem of its row.
+
 Every row is checked with the very rules of the citizen form (:func:`validate_answers`
 gets the row as ``q_<key>`` fields), and the import is all or nothing: one bad row and
 no row is written. Each row's idempotency key is the SHA-256 of the campaign, the row's
@@ -31,20 +37,21 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from flask_babel import force_locale
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ...models import Answer, Campaign, Response, Unit, answer_digest, utcnow
+from ...models import TOKEN_ACCESS_MODES, Answer, Campaign, Response, Unit, VisitToken, answer_digest, utcnow
 from ..collect.surveys import FIELD_PREFIX, validate_answers
 from . import workbooks
 from ..reports.rollup import LOCAL_TZ
 
-__all__ = ["DATE_COLUMN", "ImportFailed", "ImportResult", "Sheet", "UNIT_COLUMN", "idempotency_key", "import_file",
+__all__ = ["CODE_COLUMN", "DATE_COLUMN", "ImportFailed", "ImportResult", "Sheet", "UNIT_COLUMN", "idempotency_key", "import_file",
            "import_rows", "read_csv", "read_file", "read_xlsx"]
 
 UNIT_COLUMN = "unit"
+CODE_COLUMN = "code"
 DATE_COLUMN = "submitted_at"
 CHANNEL = "paper"
 LANGUAGE = "vi"
@@ -308,13 +315,19 @@ class _Row:
     submitted_at: datetime
     answers: tuple[tuple[str, int | None, str | None], ...]
     content: str
+    token_id: int | None = None
+    code: str | None = None
+    row_number: int = 0
 
 
-def _content(unit_code: str, when: _When, answers: Sequence[tuple[str, int | None, str | None]]) -> str:
+def _content(unit_code: str, when: _When, answers: Sequence[tuple[str, int | None, str | None]],
+             code: str | None = None) -> str:
     """The row's normalised content: what the form says, independent of how it was typed
-    (05/03/2026 or 2026-03-05, ' 5' or 5, column order)."""
-    return json.dumps({"unit": unit_code, "when": when.canonical, "answers": sorted(answers, key=repr)},
-                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    (05/03/2026 or 2026-03-05, ' 5' or 5, column order); with its slip's code, if any."""
+    content: dict[str, Any] = {"unit": unit_code, "when": when.canonical, "answers": sorted(answers, key=repr)}
+    if code is not None:
+        content["code"] = code
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def idempotency_key(campaign_id: int, content: str, occurrence: int) -> str:
@@ -331,8 +344,11 @@ def _check_columns(columns: Sequence[str], definition: dict[str, Any], campaign:
         if required not in columns:
             problems.append(f"{source_name}: row 1: the column {required!r} is missing "
                             f"(the columns are {UNIT_COLUMN}, {DATE_COLUMN}, then the question keys)")
+    if CODE_COLUMN in columns and campaign.access_mode not in TOKEN_ACCESS_MODES:
+        problems.append(f"{source_name}: row 1, column {CODE_COLUMN}: campaign {campaign.id} is open to anyone and "
+                        f"takes no codes; delete the column")
     for name in columns:
-        if name not in (UNIT_COLUMN, DATE_COLUMN) and name not in questions:
+        if name not in (UNIT_COLUMN, DATE_COLUMN, CODE_COLUMN) and name not in questions:
             problems.append(f"{source_name}: row 1, column {name}: unknown column; the survey of campaign "
                             f"{campaign.id} ({definition['key']}) has no question {name!r}")
     missing = [key for key, q in questions.items() if q["required"] and key not in columns]
@@ -349,7 +365,7 @@ def _fields(columns: Sequence[str], row: dict[str, str], types: dict[str, str]) 
     question keys to their types; a multiple-choice cell becomes one field per choice)."""
     fields: list[tuple[str, str]] = []
     for name in columns:
-        if name in (UNIT_COLUMN, DATE_COLUMN):
+        if name in (UNIT_COLUMN, DATE_COLUMN, CODE_COLUMN):
             continue
         value = row.get(name, "").strip()
         if not value:
@@ -360,6 +376,49 @@ def _fields(columns: Sequence[str], row: dict[str, str], types: dict[str, str]) 
         else:
             fields.append((FIELD_PREFIX + name, value))
     return MultiDict(fields)
+
+
+class _CodeRace(Exception):
+    def __init__(self, item: _Row):
+        super().__init__(item.code)
+        self.item = item
+
+
+def _check_code(session: Session, raw: str, campaign: Campaign, unit: Unit | None, moment: datetime | None,
+                seen: dict[str, int], number: int) -> tuple[int | None, str | None, str | None]:
+    """(token id, formatted code, problem) of a row's slip code; whether it is already
+    spent is checked later, only for rows not imported before."""
+    from ..qr import tokens
+
+    code = tokens.normalize_code(raw)
+    if not raw.strip():
+        return None, None, "the code of the household's slip is missing"
+    if code is None:
+        return None, None, f"{raw[:30]!r} is not a code like K7QM-3XDA-9F2P-HW8T"
+    shown = tokens.format_code(code)
+    if code in seen:
+        return None, shown, f"the code {shown} is also on row {seen[code]}"
+    seen[code] = number
+    token = session.scalar(select(VisitToken).where(VisitToken.code_hash == tokens.code_hash(code)))
+    if token is None or token.campaign_id != campaign.id:
+        return None, shown, f"the code {shown} is not a code of campaign {campaign.id}"
+    if unit is not None and token.unit_id != unit.id:
+        return None, shown, f"the code {shown} was issued for another service point"
+    if token.expires_at is not None and moment is not None and moment >= token.expires_at:
+        return None, shown, f"the code {shown} had expired on the day written on the form"
+    return token.id, shown, None
+
+
+def _spent(session: Session, token_id: int) -> bool:
+    return session.scalar(select(VisitToken.spent_at).where(VisitToken.id == token_id)) is not None
+
+
+def _spend(session: Session, token_id: int, now: datetime) -> bool:
+    """Spend a code as the online form does (one conditional UPDATE, the day only)."""
+    day = datetime.combine(now.astimezone(timezone.utc).date(), time(), tzinfo=timezone.utc)
+    result = session.execute(update(VisitToken).where(VisitToken.id == token_id, VisitToken.spent_at.is_(None))
+                             .values(spent_at=day).execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, str]], source_name: str,
@@ -394,6 +453,7 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
     other_units: dict[str, bool] = {}
     valid: list[_Row] = []
     blank = 0
+    seen_codes: dict[str, int] = {}
     with force_locale("en"):
         for number, raw_row in enumerate(rows, start=2):
             row = {_normalise_header(k): (v or "").strip() for k, v in raw_row.items()}
@@ -434,10 +494,17 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
                 if q["key"] in checked.errors:
                     row_problems.append(f"{where}, column {q['key']}: {checked.errors[q['key']]}")
 
+            token_id, slip = None, None
+            if CODE_COLUMN in columns:
+                token_id, slip, problem = _check_code(session, row.get(CODE_COLUMN, ""), campaign, unit, moment,
+                                                      seen_codes, number)
+                if problem:
+                    row_problems.append(f"{where}, column {CODE_COLUMN}: {problem}")
             if row_problems or unit is None or moment is None or when is None:
                 problems.extend(row_problems)
                 continue
-            valid.append(_Row(unit.id, moment, tuple(checked.answers), _content(code, when, checked.answers)))
+            valid.append(_Row(unit.id, moment, tuple(checked.answers), _content(code, when, checked.answers, slip),
+                              token_id, slip, number))
 
     if problems:
         raise ImportFailed(problems)
@@ -458,6 +525,10 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
                                                    Response.idempotency_key.in_(all_keys[start:start + _KEY_CHUNK]))
         ))
     new = [(k, item) for k, item in keyed if k not in present]
+    used = [f"{source_name}: row {item.row_number}, column {CODE_COLUMN}: the code {item.code} was already used"
+            for _key, item in new if item.token_id is not None and _spent(session, item.token_id)]
+    if used:
+        raise ImportFailed(used)
     result = dict(source_name=source_name, campaign_id=campaign.id, rows_read=len(valid), imported=len(new),
                   already_present=len(keyed) - len(new), blank_rows=blank, dry_run=dry_run)
     if dry_run:
@@ -473,12 +544,19 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
         ]
         session.add_all(responses)
         session.flush()
+        for _key, item in new:
+            if item.token_id is not None and not _spend(session, item.token_id, now):
+                raise _CodeRace(item)
         response_ids = tuple(response.id for response in responses)
         answers = [dict(response_id=rid, question_key=k, value_int=vi, value_text=vt)
                    for rid, (_key, item) in zip(response_ids, new) for k, vi, vt in item.answers]
         if answers:
             session.execute(insert(Answer), answers)
         session.commit()
+    except _CodeRace as race:
+        session.rollback()
+        raise ImportFailed([f"{source_name}: row {race.item.row_number}, column {CODE_COLUMN}: the code "
+                            f"{race.item.code} was used while importing; nothing was imported"]) from None
     except IntegrityError:
         session.rollback()
         raise ImportFailed([f"{source_name}: another import of the same rows into campaign {campaign.id} "
