@@ -221,16 +221,19 @@ def _grouped_slices(tables: CountTables, layout: rl.FeatureLayout,
     responses = _group_rows(per_hour, np.asarray(hour_slot, dtype=np.int64), S)
     grid = _group_rows(per_hour, np.asarray(hour_at, dtype=np.int64), 7 * 24).reshape(7, 24, 7)
     slot_keys = [key for key, _mc in slots]
-    out = []
+    m_at = np.asarray(m_slot, dtype=np.int64)
+    plans = []
     for grouping in groupings:
         keys_of = [grouping(u, m) for u, m in slot_keys]
         labels = list(dict.fromkeys(k for k in keys_of if k is not None))
         at = {k: gi for gi, k in enumerate(labels)}
-        groups = np.array([at[k] if k is not None else -1 for k in keys_of], dtype=np.int64)
+        plans.append((labels, np.array([at[k] if k is not None else -1 for k in keys_of], dtype=np.int64)))
+    moments_by = rl.group_stored_moments_by(m_n, m_sums, m_upper,
+                                            [(groups[m_at] if m_slot else [], len(labels)) for labels, groups in plans])
+    out = []
+    for (labels, groups), moments in zip(plans, moments_by):
         g_cells = _group_rows(cells, groups, len(labels))
         g_resp = _group_rows(responses, groups, len(labels))
-        moments = rl.group_stored_moments(m_n, m_sums, m_upper, groups[np.asarray(m_slot, dtype=np.int64)]
-                                          if m_slot else [], len(labels))
         slices = {}
         for gi, label in enumerate(labels):
             row = g_cells[gi]

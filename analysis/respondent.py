@@ -52,6 +52,7 @@ __all__ = [
     "FeatureLayout",
     "Moments",
     "group_stored_moments",
+    "group_stored_moments_by",
     "Estimate",
     "FactorEstimate",
     "ShareIndex",
@@ -564,6 +565,9 @@ def group_stored_moments(n: Sequence[int], sums: Sequence[Sequence[int]], upper:
                          groups: Sequence[int], n_groups: int) -> list["Moments | None"]:
     """Sum stored moments rows by group, exactly.
 
+    (:func:`group_stored_moments_by` does the same for several groupings of the same rows,
+    reading the rows once.)
+
     Parameters
     ----------
     n, sums, upper : sequences
@@ -608,42 +612,87 @@ def group_stored_moments(n: Sequence[int], sums: Sequence[Sequence[int]], upper:
     ...                                        [a["cross"], b["cross"]], [0, 0], 1)]
     [(4, 7)]
     """
+    return group_stored_moments_by(n, sums, upper, [(groups, n_groups)])[0]
+
+
+def group_stored_moments_by(n: Sequence[int], sums: Sequence[Sequence[int]], upper: Sequence[Sequence[int]],
+                            groupings: Sequence[tuple[Sequence[int], int]]) -> list[list["Moments | None"]]:
+    """:func:`group_stored_moments` for several groupings ``(groups, n_groups)`` of the same
+    rows: the rows are checked and stacked once, then summed per grouping.
+
+    Parameters
+    ----------
+    n, sums, upper : sequences
+        The stored rows, as for :func:`group_stored_moments`.
+    groupings : sequence of (groups, n_groups)
+        Each a grouping of the rows, as for :func:`group_stored_moments`.
+
+    Returns
+    -------
+    list of list of Moments or None
+        Per grouping, per group, the sum of its rows (``None`` for an empty group).
+
+    Raises
+    ------
+    ValueError
+        As :func:`group_stored_moments`.
+
+    Notes
+    -----
+    Same sums as calling :func:`group_stored_moments` once per grouping.
+
+    References
+    ----------
+    As :func:`group_stored_moments`.
+
+    Examples
+    --------
+    >>> a, b = Moments.of([[1, 2]]).to_json(), Moments.of([[3, 4]]).to_json()
+    >>> whole, each = group_stored_moments_by([1, 1], [a["sums"], b["sums"]], [a["cross"], b["cross"]],
+    ...                                       [([0, 0], 1), ([0, 1], 2)])
+    >>> whole[0].sums, each[1].sums
+    ((4, 6), (3, 4))
+    """
     rows = len(n)
-    if not (len(sums) == len(upper) == len(groups) == rows):
+    if not (len(sums) == len(upper) == rows) or any(len(g) != rows for g, _k in groupings):
         raise ValueError("n, sums, upper and groups must have one entry per row.")
-    out: list[Moments | None] = [None] * n_groups
+    results: list[list[Moments | None]] = [[None] * k for _g, k in groupings]
     if rows == 0:
-        return out
-    g = np.asarray(groups, dtype=np.int64)
-    if g.ndim != 1 or (g.size and int(g.max()) >= n_groups):
-        raise ValueError("every group must be below n_groups.")
+        return results
+    arrays = []
+    for groups, n_groups in groupings:
+        g = np.asarray(groups, dtype=np.int64)
+        if g.ndim != 1 or (g.size and int(g.max()) >= n_groups):
+            raise ValueError("every group must be below n_groups.")
+        arrays.append(g)
     fast = _stacked(n, sums, upper)
     if fast is None:  # anything unusual: the precise, general path
-        for i in range(rows):
-            if g[i] < 0:
-                continue
-            m = Moments.from_json({"n": n[i], "sums": sums[i], "cross": upper[i]})
-            out[g[i]] = m if out[g[i]] is None else out[g[i]] + m
-        return out
+        checked = [Moments.from_json({"n": n[i], "sums": sums[i], "cross": upper[i]}) for i in range(rows)]
+        for out, g in zip(results, arrays):
+            for i in range(rows):
+                if g[i] >= 0:
+                    out[g[i]] = checked[i] if out[g[i]] is None else out[g[i]] + checked[i]
+        return results
     n_arr, s_arr, u_arr, mm = fast
-    keep = g >= 0
-    order = np.argsort(g[keep], kind="stable")
-    g_sorted = g[keep][order]
-    if g_sorted.size == 0:
-        return out
-    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-    ns = np.add.reduceat(n_arr[keep][order], starts)
-    ss = np.add.reduceat(s_arr[keep][order], starts, axis=0)
-    us = np.add.reduceat(u_arr[keep][order], starts, axis=0)
     iu = np.triu_indices(mm)
-    for gi, nn, sv, uv in zip(g_sorted[starts].tolist(), ns.tolist(), ss, us):
-        full = np.zeros((mm, mm), dtype=np.int64)
-        full[iu] = uv
-        full.T[iu] = uv
-        obj = Moments._trusted(int(nn), tuple(sv.tolist()), tuple(map(tuple, full.tolist())))
-        obj.__dict__["_arrays"] = (sv, full)
-        out[gi] = obj
-    return out
+    for out, g in zip(results, arrays):
+        keep = g >= 0
+        order = np.argsort(g[keep], kind="stable")
+        g_sorted = g[keep][order]
+        if g_sorted.size == 0:
+            continue
+        starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+        ns = np.add.reduceat(n_arr[keep][order], starts)
+        ss = np.add.reduceat(s_arr[keep][order], starts, axis=0)
+        us = np.add.reduceat(u_arr[keep][order], starts, axis=0)
+        for gi, nn, sv, uv in zip(g_sorted[starts].tolist(), ns.tolist(), ss, us):
+            full = np.zeros((mm, mm), dtype=np.int64)
+            full[iu] = uv
+            full.T[iu] = uv
+            obj = Moments._trusted(int(nn), tuple(sv.tolist()), tuple(map(tuple, full.tolist())))
+            obj.__dict__["_arrays"] = (sv, full)
+            out[gi] = obj
+    return results
 
 
 def _stacked(n, sums, upper):

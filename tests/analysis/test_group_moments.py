@@ -59,3 +59,13 @@ def test_the_int64_path_is_taken_for_a_months_worth_of_rows():
     for g in range(7):
         assert got[g] == Moments.of([x for i, r in enumerate(data) if i % 7 == g for x in r])
         assert got[g]._arrays[1].dtype == np.int64
+
+
+def test_several_groupings_at_once_equal_one_at_a_time():
+    from analysis.respondent import group_stored_moments_by
+
+    rng = np.random.default_rng(2)
+    stored = _rows([rng.integers(0, 6, size=(5, 3)).tolist() for _ in range(30)])
+    cols = ([s["n"] for s in stored], [s["sums"] for s in stored], [s["cross"] for s in stored])
+    groupings = [([0] * 30, 1), ([i % 4 for i in range(30)], 4), ([i // 10 if i % 3 else -1 for i in range(30)], 3)]
+    assert group_stored_moments_by(*cols, groupings) == [group_stored_moments(*cols, g, k) for g, k in groupings]
