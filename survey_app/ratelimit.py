@@ -11,14 +11,52 @@ reversed or linked across days:
   meets them.
 
 Each limit on a citizen form is set on both keys (``RATELIMIT_*`` and ``RATELIMIT_*_ADDRESS``).
+
+The in-process storage (the default, ``memory://``) is :class:`SweptMemoryStorage`.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import datetime, timezone
 
 from flask import current_app, request
+from limits.storage import MemoryStorage
+
+#: What ``RATELIMIT_STORAGE_URI=memory://`` (and no setting) becomes: :class:`SweptMemoryStorage`.
+MEMORY_URI = "hailong-memory://"
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """The ``limits`` memory storage, with its expired keys swept at most every
+    :attr:`SWEEP_SECONDS` by the request that finds the sweep due, instead of by a timer thread.
+
+    ``limits`` (5.8) starts a new ``threading.Timer`` 10 ms after any count whose timer has
+    ended, and the timer walks every key it holds: a thread per POST at a quiet worker,
+    and at a busy one a walk over every phone seen in the limits' windows (a day, for the
+    daily limits) a hundred times a second. The counts do not depend on it: reading a key
+    drops it when it has expired (``MemoryStorage.get``). The sweep only frees memory, so
+    here it runs inline, at most every ``SWEEP_SECONDS``: a key outlives its window by that
+    much at most. Everything else is the parent's."""
+
+    STORAGE_SCHEME = ["hailong-memory"]
+    SWEEP_SECONDS = 10.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()  # the parent starts one at once
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self.timer.cancel()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the parent's private timer start
+        now = time.time()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
 
 
 def _today() -> str:
