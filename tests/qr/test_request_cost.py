@@ -129,16 +129,18 @@ def test_the_signed_values_are_not_deflated_and_the_stock_ones_still_read(demo_a
     assert formtoken.serializer_for(secret, "s").dumps(big).startswith(".")  # large ones are deflated as before
 
 
-def test_the_memory_storage_counts_without_a_thread_and_sweeps_when_due():
+def test_the_memory_storage_counts_without_a_thread_and_sweeps_when_due(monkeypatch):
     storage = SweptMemoryStorage()
-    before = threading.active_count()
+    started = []
+    real_timer = threading.Timer
+    monkeypatch.setattr(threading, "Timer", lambda *a, **k: started.append(a) or real_timer(*a, **k))
     for i in range(50):
         assert storage.incr(f"phone-{i}", 1) == 1
     assert storage.incr("phone-0", 1) == 2
-    assert threading.active_count() == before, "no timer thread per count"
+    assert started == [], "no timer thread per count"
     time.sleep(1.05)
     assert storage.get("phone-1") == 0  # an expired key reads as zero at once
     assert len(storage.expirations) == 49  # the others are still held until a sweep
     storage._next_sweep = 0  # the sweep is due
     storage.incr("late", 60)
-    assert set(storage.expirations) == {"late"}
+    assert set(storage.expirations) == {"late"} and started == []
