@@ -8,7 +8,7 @@ transactions of a POST, the work a citizen's page skips, the signed values it ca
 - The session cookie, the CSRF token and the form token are signed without a deflated
   payload, and values signed the stock way (deflated or not) are still read.
 - The in-process rate-limit storage counts without starting a thread and sweeps expired
-  keys when a sweep is due.
+  keys when a sweep is due; only a request that no limit counts skips the limiter.
 """
 from __future__ import annotations
 
@@ -144,3 +144,23 @@ def test_the_memory_storage_counts_without_a_thread_and_sweeps_when_due(monkeypa
     storage._next_sweep = 0  # the sweep is due
     storage.incr("late", 60)
     assert set(storage.expirations) == {"late"} and started == []
+
+
+def test_only_requests_that_no_limit_counts_skip_the_limiter(demo_app):
+    from survey_app.ratelimit import no_limit_applies
+
+    def skips(endpoint: str, method: str, path: str) -> bool:
+        with demo_app.test_request_context(path, method=method):
+            from flask import request
+
+            assert request.endpoint == endpoint
+            return no_limit_applies()
+
+    assert skips("public.survey", "GET", POINT)
+    assert skips("public.index", "GET", "/")
+    assert skips("petitions.form", "GET", "/f/p2motcua")  # its limits are on the POST
+    for endpoint, method, path in (("public.submit", "POST", POINT), ("public.token_submit", "POST", "/v/ABCD"),
+                                   ("public.kiosk_submit", "POST", "/k/p2motcua"),
+                                   ("public.code_entry", "POST", "/v"), ("petitions.track", "GET", "/t"),
+                                   ("petitions.form", "POST", "/f/p2motcua"), ("auth.login", "POST", "/login")):
+        assert not skips(endpoint, method, path), (endpoint, method)
