@@ -18,7 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app.instance_path)
 
-    from . import cli, compression, errors, i18n, inputs, static_files
+    from . import cli, compression, errors, i18n, inputs, signing, static_files
     from .database import init_database
     from .extensions import csrf, db, limiter, migrate
 
@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
+    signing.init_app(app)  # after csrf: the session cookie and csrf_token() without the zlib attempt on small payloads
     limiter.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)

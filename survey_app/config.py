@@ -122,6 +122,10 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
             "SECRET_KEY must be set to a random string of at least 32 characters in production"
         )
     storage_uri = env.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if storage_uri == "memory://":  # in this process: the memory storage without its timer thread
+        from .ratelimit import MEMORY_URI
+
+        storage_uri = MEMORY_URI
     settings: dict[str, Any] = {
         "PRODUCTION": production,
         # Outside production a per-process random key: sessions do not survive a restart,

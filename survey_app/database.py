@@ -1,14 +1,17 @@
-"""Database setup: SQLite gets WAL, a busy timeout and foreign keys on every connection.
+"""Database setup: SQLite gets WAL, a busy timeout and foreign keys on every connection;
+PostgreSQL connections are checked on checkout without a round trip (:func:`_ping_if_spoken`).
 
 The request's session is closed at the end of the app context by :func:`_close_session`,
 which survives the database dying after the request's last statement (see there)."""
 from __future__ import annotations
 
 import os
+import select
 from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from .errors import OUTAGE_ERRORS, outage_log
@@ -21,6 +24,39 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _ping_if_spoken(engine: Engine):
+    """A pool ``checkout`` listener for PostgreSQL, in place of ``pool_pre_ping``: the same
+    outcome without a round trip for a healthy connection.
+
+    The pool's pre-ping sends ``SELECT 1`` at every checkout, one round trip per request
+    before any work (on a loaded machine, a wait for the server process to be scheduled).
+    But an idle connection that the server has dropped (a restart, a crash, a terminated
+    backend, an idle timeout) has had something sent to it: the server's last message and
+    the end of the stream, which the kernel delivers even when the server process was
+    killed. So a pooled connection whose socket has nothing to read is as the server left
+    it after the last request, and is used as it is; one that has something to read gets
+    the pre-ping's own check (``dialect.do_ping``, which also consumes an unsolicited
+    message such as a parameter change), and if that fails the pool is invalidated and a
+    fresh connection taken, exactly as the pre-ping does. The pre-ping's setting
+    (``pool_pre_ping``, on by default) turns this on instead."""
+    dialect = engine.dialect
+
+    def check(dbapi_connection, connection_record, connection_proxy) -> None:
+        try:
+            poller = select.poll()  # not select.select: no limit on the descriptor's number
+            poller.register(dbapi_connection.fileno(), select.POLLIN)
+            spoken = bool(poller.poll(0))  # readable, hung up or in error
+        except (OSError, ValueError, dialect.loaded_dbapi.Error):  # closed on our side
+            raise sa_exc.InvalidatePoolError("the connection is closed") from None
+        if spoken:
+            try:
+                dialect.do_ping(dbapi_connection)
+            except dialect.loaded_dbapi.Error as error:
+                raise sa_exc.InvalidatePoolError(f"the server closed the connection: {error}") from error
+
+    return check
 
 
 def _close_session(exc: BaseException | None) -> None:
@@ -62,3 +98,8 @@ def init_database(app: Flask) -> None:
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        if engine.dialect.name == "postgresql" and engine.pool._pre_ping:
+            # The pool's pre-ping setting stays what turns the check on; the pool (SQLAlchemy
+            # 2.1, pinned) keeps it in ``_pre_ping`` and has no public switch.
+            engine.pool._pre_ping = False
+            event.listen(engine, "checkout", _ping_if_spoken(engine))

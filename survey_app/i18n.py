@@ -4,9 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from flask import Flask, current_app, g, request, session
 
 from .extensions import babel
+
+_LOCALES: dict[str, Locale] = {}
 
 
 def select_locale() -> str:
@@ -23,6 +26,16 @@ def current_language() -> str:
     if lang is None:
         lang = g.lang = select_locale()
     return lang
+
+
+def babel_locale() -> Locale:
+    """Flask-Babel's locale selector: :func:`current_language` as a ``babel.Locale`` made once
+    per process (Flask-Babel parses a string selector into a new one every request)."""
+    lang = current_language()
+    locale = _LOCALES.get(lang)
+    if locale is None:
+        locale = _LOCALES[lang] = Locale.parse(lang)
+    return locale
 
 
 def local_time(value: datetime | None) -> datetime | None:
@@ -42,7 +55,7 @@ def language_switch_url(code: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=current_language,
+    babel.init_app(app, locale_selector=babel_locale,
                    default_translation_directories="translations")
 
     @app.before_request

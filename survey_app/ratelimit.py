@@ -11,14 +11,55 @@ reversed or linked across days:
   meets them.
 
 Each limit on a citizen form is set on both keys (``RATELIMIT_*`` and ``RATELIMIT_*_ADDRESS``).
+
+The in-process storage (the default, ``memory://``) is :class:`SweptMemoryStorage`.
+:func:`no_limit_applies` lets a request that no limit could count (the survey page, any GET
+of a view limited on POST only) skip Flask-Limiter's evaluation.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import datetime, timezone
 
 from flask import current_app, request
+from flask_limiter.util import get_qualified_name
+from limits.storage import MemoryStorage
+
+#: What ``RATELIMIT_STORAGE_URI=memory://`` (and no setting) becomes: :class:`SweptMemoryStorage`.
+MEMORY_URI = "hailong-memory://"
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """The ``limits`` memory storage, with its expired keys swept at most every
+    :attr:`SWEEP_SECONDS` by the request that finds the sweep due, instead of by a timer thread.
+
+    ``limits`` (5.8) starts a new ``threading.Timer`` 10 ms after any count whose timer has
+    ended, and the timer walks every key it holds: a thread per POST at a quiet worker,
+    and at a busy one a walk over every phone seen in the limits' windows (a day, for the
+    daily limits) a hundred times a second. The counts do not depend on it: reading a key
+    drops it when it has expired (``MemoryStorage.get``). The sweep only frees memory, so
+    here it runs inline, at most every ``SWEEP_SECONDS``: a key outlives its window by that
+    much at most. Everything else is the parent's."""
+
+    STORAGE_SCHEME = ["hailong-memory"]
+    SWEEP_SECONDS = 10.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()  # the parent starts one at once
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self.timer.cancel()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the parent's private timer start
+        now = time.time()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
 
 
 def _today() -> str:
@@ -73,3 +114,35 @@ def point_limit_key() -> str:
     """The limiter key of the service point in the URL (``<code>``; with ``RATELIMIT_KEY_PREFIX``)."""
     code = (request.view_args or {}).get("code") or "-"
     return f"{_prefix()}point:{str(code)[:16]}"
+
+
+def no_limit_applies() -> bool:
+    """Flask-Limiter's request filter (``extensions.py``): true when no limit of the app can
+    count this request, so the limiter skips resolving and evaluating its limits for it.
+
+    The app declares every limit on its view (``limiter.limit`` / ``shared_limit`` with
+    ``methods=``) and none for the whole app, a blueprint or by default. So a request whose
+    view has no limit for its method (the survey page: its limits are on the POST) is not
+    counted whatever Flask-Limiter decides, and deciding costs it a resolution of the
+    view's, the blueprint's and the default limits on every request. Worked out once per
+    (endpoint, method) and kept per app; if any limit is declared another way, never true.
+    """
+    key = (request.endpoint, request.method)
+    known = current_app.extensions.setdefault("hailong.unlimited", {})
+    answer = known.get(key)
+    if answer is None:
+        answer = known[key] = _no_limit_declared(*key)
+    return answer
+
+
+def _no_limit_declared(endpoint: str | None, method: str) -> bool:
+    from .extensions import limiter
+
+    view = current_app.view_functions.get(endpoint or "")
+    manager = limiter.limit_manager
+    # Flask-Limiter 4.1 (pinned) keeps blueprint and meta limits without a public accessor.
+    if (view is None or manager.default_limits or manager.application_limits or manager.has_hints(endpoint)
+            or getattr(manager, "_blueprint_limits", True) or getattr(limiter, "_meta_limits", True)):
+        return False
+    return all(limit.methods is not None and method.lower() not in limit.methods
+               for limit in manager.decorated_limits(get_qualified_name(view)))

@@ -59,7 +59,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    login.init_app(app)
+    login.init_app(app, add_context_processor=False)  # official_context below instead
     login.session_protection = "basic"
 
     @login.user_loader
@@ -90,13 +90,21 @@ def init_app(app: Flask) -> None:
             session[SEEN_KEY] = now
 
     @app.context_processor
-    def official_nav():
-        if not current_user.is_authenticated:
-            return {}
+    def official_context():
+        """``current_user`` for the templates (Flask-Login's own context processor is off),
+        and the official's ``nav_scope``. A session without Flask-Login's ``_user_id`` holds
+        no official: ``login_user`` sets it, ``logout_user`` removes it, and no remember
+        cookie, request or header loader is used. So a citizen's page gets the anonymous user
+        without Flask-Login loading one (its session-protection hash and signals, on every
+        page), and an official's page loads the official as before."""
+        if "_user_id" not in session:
+            return {"current_user": login.anonymous_user()}
+        user = current_user._get_current_object()
+        if not user.is_authenticated:
+            return {"current_user": user}
         from ..guard import current_scope
 
-        scope = current_scope()
-        return {"nav_scope": scope}
+        return {"current_user": user, "nav_scope": current_scope()}
 
 
 def mark_seen() -> None:

@@ -28,15 +28,20 @@ def _unavailable(exc: surveys.SurveyUnavailable):
     abort_with(404, _("There is no survey at this address. Please check the code on the poster."), _("Survey not found"))
 
 
-def open_target(code: str, *, read_only: bool = False) -> surveys.SurveyTarget:
+def open_target(code: str, *, autocommit: bool = False) -> surveys.SurveyTarget:
     """The open campaign behind a poster code, or the error page saying why there is none.
 
-    ``read_only``: the request only reads (the survey page, the thank-you page), so on
-    PostgreSQL the lookup runs on a connection in autocommit mode: one statement, without
-    the BEGIN and ROLLBACK round trips around it. Only when the request has not begun a
-    transaction yet; a request that writes keeps its one transaction. (On SQLite those are
-    calls inside the process, and switching the connection's mode costs more than it saves.)"""
-    if read_only and not db.session().in_transaction() and db.engine.dialect.name == "postgresql":
+    ``autocommit``: every statement of the request stands alone, so on PostgreSQL the
+    request's connection runs in autocommit mode, without the BEGIN and COMMIT (or
+    ROLLBACK) round trips around its statements: the survey page and the thank-you page
+    (one read), and the survey POST of a poster, whose only write is one
+    statement (``surveys.submit_response``; the reads before it are the lookup and the
+    trust counts, each its own snapshot under READ COMMITTED as inside a transaction). Not
+    for a POST that spends a one-time code: spending it and storing the answer are two
+    statements that must commit together. Only when the request has not begun a
+    transaction yet. (On SQLite those are calls inside the process, and switching the
+    connection's mode costs more than it saves.)"""
+    if autocommit and not db.session().in_transaction() and db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
         return surveys.resolve_open_campaign(db.session, code)
@@ -129,7 +134,7 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
         idempotency_key=token.nonce, trust=verdict.trust, trust_reason=verdict.reason,
         submitted_at=now, device_hash=device_hash, address_hash=address_hash,
         spend_token_id=spend_token_id,
-        also_flag=verdict.also_flag,
+        also_flag=verdict.also_flag, digest=verdict.digest,
     )
     # Stored: nothing below touches the database. A low score invites the citizen to leave
     # feedback (a petition) on the thank-you page.

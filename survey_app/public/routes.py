@@ -18,7 +18,7 @@ def _render_form(target: surveys.SurveyTarget, validation: surveys.Validation | 
 
 @bp.get("/s/<code>")
 def survey(code: str):
-    return _render_form(flow.open_target(code, read_only=True))
+    return _render_form(flow.open_target(code, autocommit=True))
 
 
 @bp.post("/s/<code>")
@@ -27,7 +27,7 @@ def survey(code: str):
 @limits.survey_address_limit
 @limits.survey_point_limit
 def submit(code: str):
-    target = flow.open_target(code)
+    target = flow.open_target(code, autocommit=True)
     return flow.submit_survey(
         target, channel="qr",
         action_url=url_for("public.submit", code=code, lang=current_language()),
@@ -37,7 +37,7 @@ def submit(code: str):
 
 @bp.get("/s/<code>/thanks")
 def thanks(code: str):
-    target = flow.open_target(code, read_only=True)
+    target = flow.open_target(code, autocommit=True)
     return render_template("public/thanks.html", target=target, definition=target.definition)
 
 

@@ -106,11 +106,14 @@ Flag = tuple[Update, dict[str, Any]]  # an UPDATE and its parameters
 class Verdict:
     """``also_flag``: the UPDATEs (with their parameters) that mark the earlier members of
     this submission's burst or run suspect (see :func:`_flag_earlier_statement`);
-    ``surveys.submit_response`` runs them in the transaction that stores the submission."""
+    ``surveys.submit_response`` runs them in the transaction that stores the submission.
+    ``digest``: the answer set's digest (:func:`answer_fingerprint`), computed once for the
+    checks and the row that stores it."""
 
     trust: str
     reason: str | None
     also_flag: tuple[Flag, ...] = ()
+    digest: str | None = None
 
 
 Answers = Sequence[tuple[str, int | None, str | None]]
@@ -147,8 +150,9 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
         wanted["device"] = (signals.device_hash, settings.burst_device)
     if signals.channel == "qr" and signals.address_hash:
         wanted["address"] = (signals.address_hash, settings.burst_address)
+    digest = answer_digest(answers)
     if signals.channel in ("qr", "kiosk"):
-        wanted["answers"] = (answer_digest(answers), settings.identical_min)
+        wanted["answers"] = (digest, settings.identical_min)
     # Each signal counts the responses alike in the window, up to what it needs to know;
     # all the counts come back from one statement (_count_alike).
     alike = _count_alike(session, point, {name: (value, minimum - 1) for name, (value, minimum) in wanted.items()})
@@ -168,13 +172,13 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
             reasons.append(SIGNALS[name][1])
 
     if not reasons:
-        return Verdict("ok", None)
+        return Verdict("ok", None, digest=digest)
     if not fired:
-        return Verdict("suspect", ",".join(reasons))
+        return Verdict("suspect", ",".join(reasons), digest=digest)
     names = tuple(fired)
     parameters = {**point, **{f"value_{name}": value for name, value in fired.items()}}
     return Verdict("suspect", ",".join(reasons),
-                   tuple((_flag_earlier_statement(name, names), parameters) for name in names))
+                   tuple((_flag_earlier_statement(name, names), parameters) for name in names), digest)
 
 
 # ----------------------------------------------------------------------------- statements

@@ -5,13 +5,16 @@ and :func:`submit_response`, and render what comes back.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Any, Mapping, Sequence
 
 from flask_babel import gettext as _
 from flask_babel import get_locale, ngettext
-from sqlalchemy import Executable, and_, bindparam, insert, or_, select, update
+from sqlalchemy import (Executable, Integer, Select, String, Text, and_, bindparam, func, insert, or_, select, true,
+                        update)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -386,6 +389,34 @@ def existing_response(session: Session, target: SurveyTarget, idempotency_key: s
 
 _INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
 _INSERT_ANSWER = insert(Answer.__table__)
+_RESPONSE_COLUMNS = [c for c in Response.__table__.c if c.key != "id"]
+
+
+@functools.cache
+def _store_in_one_statement(flags: tuple[Executable, ...]) -> Select:
+    """PostgreSQL: the response, its answers and the flagging UPDATEs as one statement.
+
+    ``WITH new_response AS (INSERT … RETURNING id), new_answers AS (INSERT INTO answer …
+    SELECT new_response.id, … FROM unnest(:answer_keys, :answer_ints, :answer_texts)),
+    flag_<signal> AS (UPDATE …) SELECT id FROM new_response``: one round trip, and a
+    statement is atomic by itself, so it needs no BEGIN and COMMIT around it (the survey
+    POST runs in autocommit, ``flow.open_target``). Its text does not depend on the number
+    of answers (the answers travel as three arrays), so the server prepares it once per
+    connection. All the parts see one snapshot: the UPDATEs reach the rows stored before,
+    still ``ok``, as they do when run after the INSERTs; a row two of them reach gets the
+    same reasons from either (each computes them from the row itself)."""
+    table = Response.__table__
+    new = (insert(table).values({c.key: bindparam(f"new_{c.key}", type_=c.type) for c in _RESPONSE_COLUMNS})
+           .returning(table.c.id).cte("new_response"))
+    given = func.unnest(bindparam("answer_keys", type_=ARRAY(String)), bindparam("answer_ints", type_=ARRAY(Integer)),
+                        bindparam("answer_texts", type_=ARRAY(Text))
+                        ).table_valued("question_key", "value_int", "value_text").render_derived(name="given")
+    answers = insert(Answer.__table__).from_select(
+        ["response_id", "question_key", "value_int", "value_text"],
+        select(new.c.id, given.c.question_key, given.c.value_int, given.c.value_text)
+        .select_from(new.join(given, true()))).cte("new_answers")
+    flagging = [statement.cte(f"flag_{i}") for i, statement in enumerate(flags)]
+    return select(new.c.id).add_cte(answers, *flagging)
 
 
 def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tuple[str, int | None, str | None]],
@@ -393,7 +424,8 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
                     trust: str = "ok", trust_reason: str | None = None,
                     submitted_at: datetime | None = None, device_hash: str | None = None,
                     address_hash: str | None = None, spend_token_id: int | None = None,
-                    also_flag: Sequence[tuple[Executable, Mapping[str, Any]]] = ()) -> Submitted:
+                    also_flag: Sequence[tuple[Executable, Mapping[str, Any]]] = (),
+                    digest: str | None = None) -> Submitted:
     """Store one response and its answers in one transaction.
 
     The unique (campaign, idempotency key) constraint makes a repeated submission of the
@@ -418,25 +450,36 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             if existing is not None:
                 return Submitted(existing, created=False)
             raise TokenAlreadySpent()
-        # Core statements on the tables (built once, below), on the session's connection:
-        # one INSERT … RETURNING for the response and one executemany for its answers,
-        # without the ORM's unit of work.
+        # Core statements on the tables (built once), on the session's connection, without
+        # the ORM's unit of work. PostgreSQL: one statement (_store_in_one_statement).
+        # SQLite (calls inside the process, no round trips): one INSERT … RETURNING for the
+        # response, one executemany for its answers, then the flagging UPDATEs.
         connection = session.connection()
-        response_id = connection.execute(_INSERT_RESPONSE, {
+        row = {
             "campaign_id": target.campaign.id, "unit_id": target.unit.id,
             "instrument_version_id": target.version.id, "channel": channel, "language": language,
             "submitted_at": now, "trust": trust, "trust_reason": trust_reason,
             "idempotency_key": idempotency_key, "device_hash": device_hash, "address_hash": address_hash,
-            "answer_digest": answer_digest(answers),
+            "answer_digest": digest or answer_digest(answers),
             "rolled_up": False,
-        }).scalar_one()
-        if answers:
-            connection.execute(_INSERT_ANSWER, [
-                {"response_id": response_id, "question_key": k, "value_int": vi, "value_text": vt}
-                for k, vi, vt in answers
-            ])
-        for statement, parameters in also_flag:
-            connection.execute(statement, parameters)
+        }
+        if connection.dialect.name == "postgresql":
+            parameters = {f"new_{key}": value for key, value in row.items()}
+            parameters.update(answer_keys=[k for k, _vi, _vt in answers], answer_ints=[vi for _k, vi, _vt in answers],
+                              answer_texts=[vt for _k, _vi, vt in answers])
+            for _statement, flag_parameters in also_flag:
+                parameters.update(flag_parameters)
+            response_id = connection.execute(_store_in_one_statement(tuple(s for s, _p in also_flag)),
+                                             parameters).scalar_one()
+        else:
+            response_id = connection.execute(_INSERT_RESPONSE, row).scalar_one()
+            if answers:
+                connection.execute(_INSERT_ANSWER, [
+                    {"response_id": response_id, "question_key": k, "value_int": vi, "value_text": vt}
+                    for k, vi, vt in answers
+                ])
+            for statement, parameters in also_flag:
+                connection.execute(statement, parameters)
         session.commit()
         return Submitted(response_id, created=True)
     except IntegrityError:
