@@ -153,3 +153,17 @@ def wilson(successes: int, n: int, z: float) -> tuple[float, float]:
     """Scalar Wilson score limits (low, high)."""
     low, high = wilson_arrays(np.array([successes]), np.array([n]), z)
     return float(low[0]), float(high[0])
+
+
+def group_rows(matrix: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row sums of a 2-D ``matrix`` by group: ``out[g] = Σ matrix[i]`` over ``groups[i] == g``
+    (``groups[i]`` < 0 leaves row i out); exact for integer and object matrices."""
+    out = np.zeros((n_groups, matrix.shape[1]), dtype=matrix.dtype)
+    keep = groups >= 0
+    if not keep.any():
+        return out
+    order = np.argsort(groups[keep], kind="stable")
+    g_sorted = groups[keep][order]
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    out[g_sorted[starts]] = np.add.reduceat(matrix[keep][order], starts, axis=0)
+    return out

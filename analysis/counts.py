@@ -156,6 +156,28 @@ class CountTables:
                     out[key] = (int(n), tuple(sums), tuple(upper))
         return out
 
+    def moment_rows(self, items: Sequence[str]) -> tuple[list[int], list[int], list[list[int]], list[list[int]]]:
+        """The stored respondent moments of every month, in the layout of ``items``:
+        ``(month index, n, sums, upper)`` as four columns, one entry per stored row with
+        respondents (``month index`` counts the months in :attr:`months`' order). Rows of
+        another layout (another version) are mapped by item key
+        (:func:`analysis.respondent.remap_items`)."""
+        items = tuple(items)
+        at, ns, sums_, uppers = [], [], [], []
+        for i, mc in enumerate(self.months.values()):
+            for keys, n, sums, upper in mc.moments:
+                if not n:
+                    continue
+                if tuple(keys) != items:
+                    moved = rl.remap_items(stored_moments({"keys": keys, "n": n, "sums": sums, "cross": upper})[1],
+                                           keys, items).to_json()
+                    n, sums, upper = moved["n"], moved["sums"], moved["cross"]
+                at.append(i)
+                ns.append(n)
+                sums_.append(sums)
+                uppers.append(upper)
+        return at, ns, sums_, uppers
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CountTables):
             return NotImplemented

@@ -31,8 +31,8 @@ import numpy as np
 
 from . import respondent as rl
 from .compare import compare_units
-from ._common import z_value
-from .counts import CountTables, UnitInfo, stored_moments
+from ._common import group_rows, z_value
+from .counts import CountTables, UnitInfo
 from .instrument import Scoring, decimals_of, plain, scoring_of, unscale
 from .patterns import hour_weekday_pattern
 from .reliability import cronbach_alpha
@@ -137,19 +137,6 @@ def _int_matrix(values: list, columns: int) -> np.ndarray:
     return arr.reshape(-1, columns)
 
 
-def _group_rows(matrix: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Row sums of ``matrix`` by group (``groups[i]`` < 0 leaves row i out)."""
-    out = np.zeros((n_groups, matrix.shape[1]), dtype=matrix.dtype)
-    keep = groups >= 0
-    if not keep.any():
-        return out
-    order = np.argsort(groups[keep], kind="stable")
-    g_sorted = groups[keep][order]
-    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-    out[g_sorted[starts]] = np.add.reduceat(matrix[keep][order], starts, axis=0)
-    return out
-
-
 # Row of (weekday, hour) in a 168-row grid, by the string keys of the JSON documents.
 _GRID_AT = {str(w): {str(h): w * 24 + h for h in range(24)} for w in range(7)}
 
@@ -172,8 +159,6 @@ def _grouped_slices(tables: CountTables, layout: rl.FeatureLayout,
     index: dict[str, dict[str, int]] = {}
     cell_slot, cell_col, cell_n = [], [], []
     hour_slot, hour_at, hour_sums = [], [], []
-    m_slot, m_n, m_sums, m_upper = [], [], [], []
-    items = tuple(layout.items)
     columns: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # the columns of a question's value keys
     hour_rows: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # the grid rows of a weekday's hours
     chain = itertools.chain.from_iterable
@@ -199,17 +184,6 @@ def _grouped_slices(tables: CountTables, layout: rl.FeatureLayout,
             hour_sums.extend(chain(by_hour.values()))
             hour_at.extend(at)
             hour_slot.extend([i] * len(at))
-        for keys, n, sums, upper in mc.moments:
-            if not n:
-                continue
-            if tuple(keys) != items:
-                moved = rl.remap_items(stored_moments({"keys": keys, "n": n, "sums": sums, "cross": upper})[1],
-                                       keys, items).to_json()
-                n, sums, upper = moved["n"], moved["sums"], moved["cross"]
-            m_slot.append(i)
-            m_n.append(n)
-            m_sums.append(sums)
-            m_upper.append(upper)
 
     cells = np.zeros((S, len(names)), dtype=np.int64)
     if cell_n:
@@ -218,9 +192,10 @@ def _grouped_slices(tables: CountTables, layout: rl.FeatureLayout,
             cells = cells.astype(object)
         cells[np.asarray(cell_slot), np.asarray(cell_col)] = values  # one entry per (month, question, value)
     per_hour = _int_matrix(hour_sums, 7)
-    responses = _group_rows(per_hour, np.asarray(hour_slot, dtype=np.int64), S)
-    grid = _group_rows(per_hour, np.asarray(hour_at, dtype=np.int64), 7 * 24).reshape(7, 24, 7)
+    responses = group_rows(per_hour, np.asarray(hour_slot, dtype=np.int64), S)
+    grid = group_rows(per_hour, np.asarray(hour_at, dtype=np.int64), 7 * 24).reshape(7, 24, 7)
     slot_keys = [key for key, _mc in slots]
+    m_slot, m_n, m_sums, m_upper = tables.moment_rows(layout.items)
     m_at = np.asarray(m_slot, dtype=np.int64)
     plans = []
     for grouping in groupings:
@@ -232,8 +207,8 @@ def _grouped_slices(tables: CountTables, layout: rl.FeatureLayout,
                                             [(groups[m_at] if m_slot else [], len(labels)) for labels, groups in plans])
     out = []
     for (labels, groups), moments in zip(plans, moments_by):
-        g_cells = _group_rows(cells, groups, len(labels))
-        g_resp = _group_rows(responses, groups, len(labels))
+        g_cells = group_rows(cells, groups, len(labels))
+        g_resp = group_rows(responses, groups, len(labels))
         slices = {}
         for gi, label in enumerate(labels):
             row = g_cells[gi]

@@ -45,7 +45,7 @@ from functools import cache, cached_property
 import numpy as np
 from scipy import special
 
-from ._common import check_confidence, z_value
+from ._common import check_confidence, group_rows, z_value
 from .instrument import Scoring
 
 __all__ = [
@@ -534,24 +534,14 @@ class Moments:
             return None
         if not set(map(type, sums)) <= {int} or not set(map(type, upper)) <= {int}:
             return None
-        try:
-            s_arr = np.array(sums, dtype=np.int64)
-            u_arr = np.array(upper, dtype=np.int64)
-        except OverflowError:
+        stacked = _stacked([n], [sums], [upper])  # the same checks, for one row
+        if stacked is None:
             return None
-        bound = 2**31  # products n·c and s² below stay exact in int64
-        if n >= bound or (s_arr.size and int(np.abs(s_arr).max()) >= bound) or (
-                u_arr.size and int(np.abs(u_arr).max()) >= bound):
-            return None
+        s_arr, u_arr = stacked[1][0], stacked[2][0]
         full = np.zeros((m, m), dtype=np.int64)
         iu = np.triu_indices(m)
         full[iu] = u_arr
         full.T[iu] = u_arr
-        diag = np.diagonal(full)
-        if np.any(diag < 0) or np.any(n * diag < s_arr * s_arr):
-            return None
-        if n == 0 and (np.any(s_arr != 0) or np.any(full != 0)):
-            return None
         obj = cls._trusted(n, tuple(sums), tuple(map(tuple, full.tolist())))
         obj.__dict__["_arrays"] = (s_arr, full)
         return obj
@@ -676,21 +666,16 @@ def group_stored_moments_by(n: Sequence[int], sums: Sequence[Sequence[int]], upp
     n_arr, s_arr, u_arr, mm = fast
     iu = np.triu_indices(mm)
     for out, g in zip(results, arrays):
-        keep = g >= 0
-        order = np.argsort(g[keep], kind="stable")
-        g_sorted = g[keep][order]
-        if g_sorted.size == 0:
-            continue
-        starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-        ns = np.add.reduceat(n_arr[keep][order], starts)
-        ss = np.add.reduceat(s_arr[keep][order], starts, axis=0)
-        us = np.add.reduceat(u_arr[keep][order], starts, axis=0)
-        for gi, nn, sv, uv in zip(g_sorted[starts].tolist(), ns.tolist(), ss, us):
+        k = len(out)
+        present = np.bincount(g[g >= 0], minlength=k) > 0
+        ns = group_rows(n_arr[:, None], g, k)[:, 0]
+        ss, us = group_rows(s_arr, g, k), group_rows(u_arr, g, k)
+        for gi in np.flatnonzero(present).tolist():
             full = np.zeros((mm, mm), dtype=np.int64)
-            full[iu] = uv
-            full.T[iu] = uv
-            obj = Moments._trusted(int(nn), tuple(sv.tolist()), tuple(map(tuple, full.tolist())))
-            obj.__dict__["_arrays"] = (sv, full)
+            full[iu] = us[gi]
+            full.T[iu] = us[gi]
+            obj = Moments._trusted(int(ns[gi]), tuple(ss[gi].tolist()), tuple(map(tuple, full.tolist())))
+            obj.__dict__["_arrays"] = (ss[gi], full)
             out[gi] = obj
     return results
 

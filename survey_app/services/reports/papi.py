@@ -137,14 +137,9 @@ def _round_scores(session: Session, unit: Unit, rnd: Round, versions: Sequence[I
     filters = counts.Filters(unit_path=unit.path, version_ids=tuple(v.id for v in versions), date_from=date_from,
                              date_to=date_to, campaign_id=rnd.campaign.id)
     tables = counts.from_rollups(session.connection(), filters)
-    total = rl.Moments.zeros(layout.size)
-    for month in tables.months.values():
-        for keys, n, sums, upper in month.moments:
-            if not n:
-                continue
-            moments = counts.stored_moments({"keys": keys, "n": n, "sums": sums, "cross": upper})[1]
-            total = total + (moments if tuple(keys) == layout.items else rl.remap_items(moments, keys, layout.items))
-    if total.n == 0:
+    at, ns, sums, uppers = tables.moment_rows(layout.items)
+    total = rl.group_stored_moments(ns, sums, uppers, [0] * len(at), 1)[0]
+    if total is None or total.n == 0:
         return None
     try:
         return mirror.mirror_scores(total, layout, scoring.factors, mirror.rescale_of(definition))
