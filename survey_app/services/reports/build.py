@@ -1,9 +1,6 @@
 """Building reports: resolve the unit and instrument, catch the rollups up, count, assemble."""
 from __future__ import annotations
 
-import gc
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +16,7 @@ from analysis.report import PERIODS, build_report
 
 from ...models import CHANNELS, Instrument, InstrumentVersion, Unit
 from . import rollup
+from .gcpause import gc_paused
 
 MAX_WINDOW_DAYS = 366 * 10
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -90,33 +88,6 @@ class ReportResult(NamedTuple):
     versions: list[InstrumentVersion]
 
 
-_pause_lock = threading.Lock()
-_pauses = 0
-_was_enabled = False
-
-
-@contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector while a report is computed.
-
-    A town's report decodes and sums a few hundred thousand small lists and dicts,
-    none of them in a reference cycle (reference counting frees them all); the
-    collector, triggered by their allocation, walked them again and again: 40 % of the
-    report's CPU time (``benchmarks/README.md``). Re-entrant and thread-safe: the
-    collector is back on (if it was on) when the last pause of the process ends."""
-    global _pauses, _was_enabled
-    with _pause_lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
 
 
 def report_tables(session: Session, req: ReportRequest, source: str = "rollups") -> ReportResult:

@@ -9,10 +9,11 @@ rolled-up response between trust levels by subtracting and re-adding its contrib
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping, Sequence
+from itertools import compress
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis import respondent as rl
-from analysis.counts import add_into
-from analysis.instrument import Scoring, scoring_of, summarise_response, value_key
+from analysis._common import group_rows
+from analysis.instrument import scoring_of, value_key
 
 from ...models import (InstrumentVersion, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
                       RollupResponse, RollupResponseMonth, RollupState)
+from .gcpause import gc_paused
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 COUNTED_TYPES = frozenset({"scale", "single", "multi", "yesno", "rating", "percent", "number"})
@@ -43,26 +45,46 @@ def local_day_hour(moment: datetime) -> tuple[date, int]:
     return local.date(), local.hour
 
 
+class _Version:
+    """What a catch-up needs of one instrument version, worked out once: its scoring plan,
+    the questions whose answers are counted, the respondent feature layout, and for the
+    scored questions their column, valid levels, satisfied levels and points."""
+
+    def __init__(self, snapshot: Mapping[str, Any]):
+        self.scoring = scoring = scoring_of(snapshot)
+        self.counted = frozenset(q["key"] for q in snapshot["questions"] if q["type"] in COUNTED_TYPES)
+        self.layout = rl.feature_layout(scoring)
+        questions = scoring.questions
+        self.position = {q.key: c for c, q in enumerate(questions)}
+        # Which numbers are levels: level_table[c, v - low] for low <= v <= high.
+        every = [v for q in questions for v in q.levels]
+        self.level_range = (min(every, default=0), max(every, default=0))
+        low, high = self.level_range
+        self.level_table = np.zeros((max(len(questions), 1), high - low + 1), dtype=bool)
+        for c, q in enumerate(questions):
+            self.level_table[c, [v - low for v in q.levels]] = True
+        self.satisfied = tuple(sorted(q.satisfied) for q in questions)
+        self.points = scoring.method == "points"
+        if self.points:
+            self.level_points = tuple(dict(q.points or {}) for q in questions)
+            self.best = np.array([max((q.points or {}).values(), default=0) for q in questions], dtype=np.int64)
+            self.answered_scale = scoring.answered_scale
+            self.max_total = int(scoring.params.get("max_total") or 0)
+        self.factor_columns = {f: [self.position[k] for k in items] for f, items in scoring.factors.items()}
+
+
 class _Plans:
-    """Instrument definitions by version id, read once per catch-up."""
+    """Instrument versions by id, read once per catch-up."""
 
     def __init__(self, session: Session):
         self.session = session
-        self.cache: dict[int, tuple[Scoring, frozenset[str]]] = {}
-        self.layouts: dict[int, rl.FeatureLayout] = {}
+        self.versions: dict[int, _Version] = {}
 
-    def get(self, version_id: int) -> tuple[Scoring, frozenset[str]]:
-        if version_id not in self.cache:
+    def version(self, version_id: int) -> _Version:
+        if version_id not in self.versions:
             snapshot = self.session.scalar(select(InstrumentVersion.snapshot).where(InstrumentVersion.id == version_id))
-            counted = frozenset(q["key"] for q in snapshot["questions"] if q["type"] in COUNTED_TYPES)
-            self.cache[version_id] = (scoring_of(snapshot), counted)
-        return self.cache[version_id]
-
-    def layout(self, version_id: int) -> rl.FeatureLayout:
-        """The respondent feature layout of a version, computed once per catch-up."""
-        if version_id not in self.layouts:
-            self.layouts[version_id] = rl.feature_layout(self.get(version_id)[0])
-        return self.layouts[version_id]
+            self.versions[version_id] = _Version(snapshot)
+        return self.versions[version_id]
 
 
 # Array element types for PostgreSQL's unnest(), by SQLAlchemy column type.
@@ -117,27 +139,41 @@ def _upsert(session: Session, table, names: Sequence[str], rows: list[tuple], ad
         conn.exec_driver_sql(sql, rows)
 
 
-def _answers_of(conn, ids: Sequence[int]) -> dict[int, list[tuple[str, int | None, str | None]]]:
-    """The answers ``(question_key, value_int, value_text)`` of the responses ``ids``.
+def _answers_of(conn, ids: Sequence[int]) -> list[tuple[int, str, int | None, str | None]]:
+    """The answers ``(response_id, question_key, value_int, value_text)`` of the responses
+    ``ids``, in no particular order.
 
     Read through the driver's cursor on the session's connection (same transaction):
     a batch has some 200,000 answers, and building a SQLAlchemy row for each cost more
     than the query. One statement per chunk of ids (:func:`_id_chunk`)."""
-    answers: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
+    rows: list[tuple[int, str, int | None, str | None]] = []
     postgresql = conn.dialect.name == "postgresql"
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         size = _id_chunk(conn)
         for start in range(0, len(ids), size):
             chunk = list(ids[start:start + size])
-            where = "= ANY(%s)" if postgresql else f"IN ({', '.join('?' * len(chunk))})"
+            where = "= ANY(%b)" if postgresql else f"IN ({', '.join('?' * len(chunk))})"
             cursor.execute(f"SELECT response_id, question_key, value_int, value_text FROM answer "
                            f"WHERE response_id {where}", (chunk,) if postgresql else chunk)
-            for rid, key, vi, vt in cursor.fetchall():
-                answers[rid].append((key, vi, vt))
+            rows.extend(cursor.fetchall())
     finally:
         cursor.close()
-    return answers
+    return rows
+
+
+def _mark_rolled_up(session: Session, ids: Sequence[int]) -> None:
+    """``rolled_up = true`` on the responses ``ids``: one statement with an array on
+    PostgreSQL (not ten thousand bound parameters to render and parse), chunks on SQLite."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("UPDATE response SET rolled_up = true WHERE id = ANY(%b)", (list(ids),))
+        return
+    chunk = _id_chunk(conn)
+    for start in range(0, len(ids), chunk):
+        part = list(ids[start:start + chunk])
+        conn.exec_driver_sql(f"UPDATE response SET rolled_up = 1 WHERE id IN ({', '.join('?' * len(part))})",
+                             tuple(part))
 
 
 def _id_chunk(conn) -> int:
@@ -162,13 +198,26 @@ def _existing(session: Session, table, columns: Sequence[str], keys: Iterable[tu
     return out
 
 
-def _signed_sums(signed: Sequence[tuple[int, Sequence[int]]]) -> tuple[int, np.ndarray, np.ndarray]:
-    """Σsign, Σsign·v and Σsign·v·vᵀ of (sign, integer vector) pairs, exactly in int64
-    (the vectors hold small whole numbers: levels and feature counts)."""
-    signs = np.fromiter((sg for sg, _v in signed), dtype=np.int64, count=len(signed))
-    v = np.array([f for _sg, f in signed], dtype=np.int64)
-    weighted = signs[:, None] * v
-    return int(signs.sum()), weighted.sum(axis=0), v.T @ weighted
+def _exact_dtype(largest: int, rows: int):
+    """int64 when no sum of ``rows`` products of two numbers up to ``largest`` can
+    overflow it, Python integers (``object``) otherwise: the sums stay exact either way."""
+    return np.int64 if largest * largest * max(rows, 1) < 2 ** 62 else object
+
+
+def _grouped(groups: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """``(group, row indices)`` for each distinct value of ``groups``, rows in order."""
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    for begin, end in zip(starts, np.r_[starts[1:], len(order)]):
+        yield int(sorted_groups[begin]), order[begin:end]
+
+
+def _moments(matrix: np.ndarray, groups: np.ndarray) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """``(group, n, Σx, Σxxᵀ)`` of the rows of ``matrix`` by group."""
+    for group, rows in _grouped(groups):
+        part = matrix[rows]
+        yield group, len(rows), part.sum(axis=0), part.T @ part
 
 
 _DAY_COLS = ("campaign_id", "unit_id", "instrument_version_id", "day", "channel", "trust")
@@ -176,64 +225,179 @@ _MONTH_COLS = ("campaign_id", "unit_id", "instrument_version_id", "month", "chan
 _FACTOR_COLS = _MONTH_COLS + ("factor_key",)
 
 
+class _Indexer(dict):
+    """Distinct keys numbered in order of first appearance."""
+
+    def of(self, key: tuple) -> int:
+        index = self.get(key)
+        if index is None:
+            index = self[key] = len(self)
+        return index
+
+    def keys_in_order(self) -> list[tuple]:
+        return list(self)
+
+
 def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
            trust_override: str | None = None) -> None:
     """Add (sign=+1) or subtract (sign=-1) the contribution of ``responses``.
 
     Each item has ``id, campaign_id, unit_id, instrument_version_id, submitted_at,
-    channel, trust``. The contribution is summed in Python first, then written with a
-    fixed number of statements whatever the number of responses: the answers are read
-    in chunks of ids (:func:`_id_chunk`), and each of the six rollup tables gets one
+    channel, trust``. The contribution is summed for the whole batch first, then written
+    with a fixed number of statements whatever the number of responses: the answers are
+    read in chunks of ids (:func:`_id_chunk`), and each of the six rollup tables gets one
     SELECT of the stored rows of the batch's keys and one set-based upsert of the sums.
+
+    The sums are the ones of :func:`analysis.instrument.summarise_response` and
+    :func:`analysis.respondent.respondent_features` response by response (the test
+    ``tests/rollup/test_batch_sums.py`` holds them equal), computed for the batch at once:
+    answers are counted with :class:`collections.Counter`, and each version's scored
+    answers go into a responses × questions matrix of levels from which the satisfied
+    flags, feature vectors, per-response deltas and their sums by key follow as array
+    operations.
     """
     if not responses:
         return
+    n = len(responses)
     ids = [r.id for r in responses]
     conn = session.connection()
     answers = _answers_of(conn, ids)
 
-    # Documents by row key (campaign, unit, version, day or month, channel, trust), with
-    # string keys as JSON has them; leaves are signed counts or lists of the seven sums.
-    cells: dict[tuple, dict] = {}
-    hours: dict[tuple, dict] = {}
-    cells_month: dict[tuple, dict] = {}
-    grid_month: dict[tuple, dict] = {}
-    factors: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
-    features: dict[tuple, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
-    for r in responses:
-        scoring, counted = plans.get(r.instrument_version_id)
-        trust = trust_override or r.trust
+    # Each response's day key and month key (campaign, unit, version, day or month,
+    # channel, trust), numbered; its local hour and weekday.
+    day_keys, month_keys = _Indexer(), _Indexer()
+    day_of = np.empty(n, dtype=np.int64)
+    month_of = np.empty(n, dtype=np.int64)
+    hour_of = np.empty(n, dtype=np.int64)
+    weekday_of = np.empty(n, dtype=np.int64)
+    version_of = [r.instrument_version_id for r in responses]
+    for i, r in enumerate(responses):
         day, hour = local_day_hour(r.submitted_at)
         base = (r.campaign_id, r.unit_id, r.instrument_version_id)
-        given = answers.get(r.id, [])
-        day_key = base + (day, r.channel, trust)
-        month_key = base + (day.replace(day=1), r.channel, trust)
-        day_counts = cells.get(day_key)
-        if day_counts is None:
-            day_counts = cells[day_key] = {}
-        month_counts = cells_month.get(month_key)
-        if month_counts is None:
-            month_counts = cells_month[month_key] = {}
-        for key, vi, vt in given:
-            if key in counted:
-                v = value_key(vi, vt)
-                for counts in (day_counts, month_counts):
-                    values = counts.get(key)
-                    if values is None:
-                        counts[key] = {v: sign}
-                    else:
-                        values[v] = values.get(v, 0) + sign
-        s = summarise_response(scoring, given)
-        delta = [sign, sign * s.scored, sign * s.satisfied, sign * s.all_satisfied, 0, 0, 0]
-        if s.points is not None:
-            delta[4:] = [sign, sign * s.points, sign * s.points * s.points]
-        hour_key, weekday_key = str(hour), str(day.weekday())
-        add_into(hours.setdefault(day_key, {}), hour_key, delta)
-        add_into(grid_month.setdefault(month_key, {}).setdefault(weekday_key, {}), hour_key, delta)
-        layout = plans.layout(r.instrument_version_id)
-        features[month_key].append((sign, rl.respondent_features(scoring, given, layout)))
-        for factor, vector in s.factor_vectors.items():
-            factors[month_key + (factor,)].append((sign, vector))
+        trust = trust_override or r.trust
+        day_of[i] = day_keys.of(base + (day, r.channel, trust))
+        month_of[i] = month_keys.of(base + (day.replace(day=1), r.channel, trust))
+        hour_of[i] = hour
+        weekday_of[i] = day.weekday()
+
+    # The answers as arrays: the response's row in the batch, the question (numbered in
+    # order of appearance), the number (NaN for a text answer) and the version's index.
+    if answers:
+        a_rid, a_key, a_int, a_text = zip(*answers)
+    else:
+        a_rid = a_key = a_int = a_text = ()
+    id_array = np.array(ids, dtype=np.int64)
+    by_id = np.argsort(id_array, kind="stable")
+    a_row = by_id[np.searchsorted(id_array[by_id], np.array(a_rid, dtype=np.int64))]
+    key_names = list(dict.fromkeys(a_key))
+    a_code = np.fromiter(map(dict(zip(key_names, range(len(key_names)))).__getitem__, a_key),
+                         dtype=np.int64, count=len(a_key))
+    a_number = np.array(a_int, dtype=float)  # exact: stored numbers are 32-bit integers
+    version_ids = sorted(set(version_of))
+    versions = {v: plans.version(v) for v in version_ids}
+    version_index = np.array([version_ids.index(v) for v in version_of], dtype=np.int64)
+    a_version = version_index[a_row]
+
+    # Counts by (day or month key, question, value) of the counted questions' answers.
+    counted = np.array([[name in versions[v].counted for name in key_names] for v in version_ids], dtype=bool)
+    is_counted = counted[a_version, a_code].tolist() if len(a_code) else []
+    value_keys = list(map(value_key, a_int, a_text))
+    # (Every key gets its row, as an empty document when none of its answers is counted.)
+    cells: dict[tuple, dict] = {key: {} for key in day_keys}
+    cells_month: dict[tuple, dict] = {key: {} for key in month_keys}
+    for target, keys, key_of in ((cells, day_keys.keys_in_order(), day_of),
+                                 (cells_month, month_keys.keys_in_order(), month_of)):
+        tally = Counter(compress(zip(key_of[a_row].tolist(), a_key, value_keys), is_counted))
+        for (k, question, value), count in tally.items():
+            doc = target[keys[k]]
+            values = doc.get(question)
+            if values is None:
+                values = doc[question] = {}
+            values[value] = sign * count
+
+    # Per response: Δ = (1, scored, satisfied, all satisfied, has points, points, points²);
+    # per version: the feature vectors and the factors' item vectors.
+    largest_points = max((int(v.answered_scale * v.max_total) if v.points else 0) for v in versions.values())
+    delta = np.zeros((n, 7), dtype=_exact_dtype(largest_points, n))
+    delta[:, 0] = 1
+    features: dict[tuple, tuple[int, np.ndarray, np.ndarray]] = {}
+    factors: dict[tuple, tuple[int, np.ndarray, np.ndarray]] = {}
+    month_list = month_keys.keys_in_order()
+    for j, version_id in enumerate(version_ids):
+        plan = versions[version_id]
+        rows_of_version = np.flatnonzero(version_index == j)
+        k = plan.layout.k
+        # A scored question's answer counts when its number is one of the scale's levels.
+        column = np.array([plan.position.get(name, -1) for name in key_names] + [-1], dtype=np.int64)[a_code]
+        take = (a_version == j) & (column >= 0) & ~np.isnan(a_number)
+        rows, columns, numbers = a_row[take], column[take], a_number[take]
+        low, high = plan.level_range
+        inside = (numbers >= low) & (numbers <= high)
+        rows, columns, numbers = rows[inside], columns[inside], numbers[inside].astype(np.int64)
+        is_level = plan.level_table[columns, numbers - low]
+        levels = np.zeros((n, max(k, 1)), dtype=np.int64)
+        answered = np.zeros((n, max(k, 1)), dtype=bool)
+        levels[rows[is_level], columns[is_level]] = numbers[is_level]
+        answered[rows[is_level], columns[is_level]] = True
+        levels, answered = levels[rows_of_version, :k], answered[rows_of_version, :k]
+        satisfied = np.zeros_like(answered)
+        for c, good in enumerate(plan.satisfied):
+            satisfied[:, c] = answered[:, c] & np.isin(levels[:, c], good)
+        scored = answered.sum(axis=1)
+        n_satisfied = satisfied.sum(axis=1)
+        largest = max(int(np.abs(levels).max(initial=0)) * max(k, 1), largest_points, 1)
+        dtype = _exact_dtype(largest, len(rows_of_version))
+        layout = plan.layout
+        vectors = np.zeros((len(rows_of_version), layout.size), dtype=dtype)
+        vectors[:, layout.y] = satisfied
+        vectors[:, layout.x] = answered
+        vectors[:, layout.level_sum] = (levels * answered).sum(axis=1)
+        vectors[:, layout.respondent] = scored > 0
+        block = delta[rows_of_version]
+        block[:, 1] = scored
+        block[:, 2] = n_satisfied
+        block[:, 3] = (scored > 0) & (n_satisfied == scored)
+        if plan.points:
+            earned = np.zeros(len(rows_of_version), dtype=object if dtype is object else np.int64)
+            for c, by_level in enumerate(plan.level_points):
+                for level, points in by_level.items():
+                    earned += (answered[:, c] & (levels[:, c] == level)) * points
+            best = (answered * plan.best).sum(axis=1)
+            reached = best > 0
+            scaled = np.zeros_like(earned)
+            scaled[reached] = plan.answered_scale * earned[reached] * plan.max_total // best[reached]
+            vectors[:, layout.total] = scaled
+            stored = scaled if plan.scoring.scale_to_answered else earned
+            has = scored > 0
+            block[:, 4] = has
+            block[:, 5] = np.where(has, stored, 0)
+            block[:, 6] = np.where(has, stored * stored, 0)
+        delta[rows_of_version] = block
+        version_months = month_of[rows_of_version]
+        for group, count, sums, cross in _moments(vectors, version_months):
+            features[month_list[group]] = (sign * count, sign * sums, sign * cross)
+        for factor, columns in plan.factor_columns.items():
+            complete = answered[:, columns].all(axis=1)
+            if not complete.any():
+                continue
+            items = levels[complete][:, columns].astype(dtype)
+            for group, count, sums, cross in _moments(items, version_months[complete]):
+                factors[month_list[group] + (factor,)] = (sign * count, sign * sums, sign * cross)
+    delta = delta * sign
+
+    # Δ summed by (day key, hour) and by (month key, weekday, hour).
+    hours: dict[tuple, dict] = {}
+    grid_month: dict[tuple, dict] = {}
+    day_list = day_keys.keys_in_order()
+    codes, inverse = np.unique(day_of * 24 + hour_of, return_inverse=True)
+    for code, sums in zip(codes.tolist(), group_rows(delta, inverse.ravel(), len(codes)).tolist()):
+        day, hour = divmod(code, 24)
+        hours.setdefault(day_list[day], {})[str(hour)] = sums
+    codes, inverse = np.unique((month_of * 7 + weekday_of) * 24 + hour_of, return_inverse=True)
+    for code, sums in zip(codes.tolist(), group_rows(delta, inverse.ravel(), len(codes)).tolist()):
+        cell, hour = divmod(code, 24)
+        month, weekday = divmod(cell, 7)
+        grid_month.setdefault(month_list[month], {}).setdefault(str(weekday), {})[str(hour)] = sums
 
     _write_documents(session, RollupCell.__table__, _DAY_COLS, "counts", cells, sign)
     _write_documents(session, RollupResponse.__table__, _DAY_COLS, "hours", hours, sign,
@@ -245,33 +409,32 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     # (the catch-up lock serialises writers, so nothing changes them in between).
     stored = _existing(session, RollupFactor.__table__, _FACTOR_COLS, factors, ("n", "sums", "cross"))
     rows = []
-    for key, signed in factors.items():
-        n, sums, cross = _signed_sums(signed)
+    for key, (count, sums, cross) in factors.items():
         if key in stored:
             n0, sums0, cross0 = stored[key]
-            n += n0
-            sums = sums + np.asarray(_json(sums0), dtype=np.int64)
-            cross = cross + np.asarray(_json(cross0), dtype=np.int64)
-        rows.append(key + (n, sums.tolist(), cross.tolist()))
+            count += n0
+            sums = sums + np.asarray(_json(sums0), dtype=sums.dtype)
+            cross = cross + np.asarray(_json(cross0), dtype=cross.dtype)
+        rows.append(key + (int(count), sums.tolist(), cross.tolist()))
     _upsert(session, RollupFactor.__table__, _FACTOR_COLS + ("n", "sums", "cross"), rows,
             replace=("n", "sums", "cross"))
 
     stored = _existing(session, RollupMoments.__table__, _MONTH_COLS, features, ("moments",))
     rows = []
-    for key, signed in features.items():
-        layout = plans.layout(key[2])
-        n, sums, cross = _signed_sums(signed)
+    for key, (count, sums, cross) in features.items():
+        layout = versions[key[2]].layout
         upper = cross[np.triu_indices(layout.size)]  # the stored form: upper triangle, row by row
         if key in stored:
             payload = _json(stored[key][0])
             if tuple(payload["keys"]) != tuple(layout.items):
                 raise ValueError(f"rollup_moments {key} holds another item layout than its version")
-            n += int(payload["n"])
-            sums = sums + np.asarray(payload["sums"], dtype=np.int64)
-            upper = upper + np.asarray(payload["cross"], dtype=np.int64)
-        if n < 0:
-            raise ValueError(f"rollup_moments {key} would count {n} respondents")
-        rows.append(key + (n, {"keys": list(layout.items), "n": n, "sums": sums.tolist(), "cross": upper.tolist()}))
+            count += int(payload["n"])
+            sums = sums + np.asarray(payload["sums"], dtype=sums.dtype)
+            upper = upper + np.asarray(payload["cross"], dtype=upper.dtype)
+        if count < 0:
+            raise ValueError(f"rollup_moments {key} would count {count} respondents")
+        rows.append(key + (int(count), {"keys": list(layout.items), "n": int(count), "sums": sums.tolist(),
+                                        "cross": upper.tolist()}))
     _upsert(session, RollupMoments.__table__, _MONTH_COLS + ("n", "moments"), rows, replace=("n", "moments"))
 
 
@@ -352,23 +515,27 @@ def catch_up(session: Session, batch_size: int = 10_000, max_batches: int | None
     session.commit()
     if not _has_pending(session):
         return CatchUp(0, 0)  # nothing waits: no lock taken, nothing written
+    after = 0  # the batches go up by id: each starts after the last (see below)
     while max_batches is None or batches < max_batches:
         state = _lock_state(session)
+        # `id > after` keeps each batch's index scan from walking again over the entries of
+        # the rows just marked (dead in the partial index until a vacuum). A response with
+        # a smaller id that commits only now is left for the next catch-up.
         pending = session.execute(
             select(Response.id, Response.campaign_id, Response.unit_id, Response.instrument_version_id,
                    Response.submitted_at, Response.channel, Response.trust)
-            .where(Response.rolled_up.is_(False))
+            .where(Response.rolled_up.is_(False), Response.id > after)
             .order_by(Response.id)
             .limit(batch_size)
         ).all()
         if not pending:
             session.commit()
             break
-        _apply(session, pending, +1, plans)
+        with gc_paused():
+            _apply(session, pending, +1, plans)
         ids = [r.id for r in pending]
-        chunk = _id_chunk(session.connection())
-        for start in range(0, len(ids), chunk):
-            session.execute(update(Response).where(Response.id.in_(ids[start:start + chunk])).values(rolled_up=True))
+        _mark_rolled_up(session, ids)
+        after = ids[-1]
         state.responses_rolled += len(pending)
         state.last_response_id = max(ids + [state.last_response_id or 0])
         session.commit()
@@ -400,8 +567,9 @@ def reclassify(session: Session, response_ids: Iterable[int], trust: str, reason
         .where(Response.id.in_(list(response_ids)), Response.trust != trust)
     ).all()
     rolled = [r for r in rows if r.rolled_up]
-    _apply(session, rolled, -1, plans)
-    _apply(session, rolled, +1, plans, trust_override=trust)
+    with gc_paused():
+        _apply(session, rolled, -1, plans)
+        _apply(session, rolled, +1, plans, trust_override=trust)
     if rows:
         session.execute(update(Response).where(Response.id.in_([r.id for r in rows]))
                         .values(trust=trust, trust_reason=reason))
