@@ -138,7 +138,7 @@ def run(mode: str, n: int, url: str, bare_url: str) -> None:
         for i in range(n):
             real_post(1000 + i, *forms[i])
         profile.disable()
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+    pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(60)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import JSON, Date, select, update
+from sqlalchemy import JSON, Date, not_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,10 @@ from .gcpause import gc_paused
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 COUNTED_TYPES = frozenset({"scale", "single", "multi", "yesno", "rating", "percent", "number"})
 STATE_NAME = "main"
+# "Not rolled up yet", written as the predicate of the partial index ix_response_pending_rollup
+# (`NOT rolled_up`) so that PostgreSQL uses it: `rolled_up IS false` is another expression
+# (it differs on NULL), which the planner cannot match to the index, and scanned the table.
+_PENDING = not_(Response.rolled_up)
 
 
 @dataclass(frozen=True)
@@ -524,7 +528,7 @@ def catch_up(session: Session, batch_size: int = 10_000, max_batches: int | None
         pending = session.execute(
             select(Response.id, Response.campaign_id, Response.unit_id, Response.instrument_version_id,
                    Response.submitted_at, Response.channel, Response.trust)
-            .where(Response.rolled_up.is_(False), Response.id > after)
+            .where(_PENDING, Response.id > after)
             .order_by(Response.id)
             .limit(batch_size)
         ).all()
@@ -546,13 +550,13 @@ def catch_up(session: Session, batch_size: int = 10_000, max_batches: int | None
 
 def _has_pending(session: Session) -> bool:
     """Whether any response waits (an indexed look-up on the pending-rollup index)."""
-    return session.scalar(select(Response.id).where(Response.rolled_up.is_(False)).limit(1)) is not None
+    return session.scalar(select(Response.id).where(_PENDING).limit(1)) is not None
 
 
 def pending_count(session: Session) -> int:
     from sqlalchemy import func
 
-    return session.scalar(select(func.count()).select_from(Response).where(Response.rolled_up.is_(False))) or 0
+    return session.scalar(select(func.count()).select_from(Response).where(_PENDING)) or 0
 
 
 def reclassify(session: Session, response_ids: Iterable[int], trust: str, reason: str | None) -> int:
