@@ -27,8 +27,8 @@ from ..services.officials.scope import not_found, path_under
 from ..services.qr import encoding as qr
 from ..services.qr import kiosks, posters, slips, tokens
 from . import bp
-from .forms import (ACCESS_LABELS, ACCESS_NAMES, KIND_LABELS, ROLE_LABELS, ROLE_NAMES, AuditFilterForm, CampaignForm,
-                    GrantForm, MoveForm, RenameForm, ResetPasswordForm, UnitForm, UploadForm, UserForm, options)
+from .forms import (ACCESS_LABELS, ACCESS_NAMES, DIVISION_LABELS, KIND_LABELS, OFFICE_LABELS, ROLE_LABELS,
+                    ROLE_NAMES, AuditFilterForm, CampaignForm, GrantForm, MoveForm, RenameForm, ResetPasswordForm, UnitForm, UploadForm, UserForm, options)
 
 PAGE_SIZE = 50
 
@@ -55,7 +55,8 @@ def _tree_options(units) -> list:
 
 @bp.context_processor
 def admin_context():
-    return {"kind_labels": KIND_LABELS, "role_names": ROLE_NAMES, "access_labels": ACCESS_LABELS, "access_names": ACCESS_NAMES,
+    return {"kind_labels": KIND_LABELS, "office_labels": OFFICE_LABELS, "division_labels": DIVISION_LABELS,
+            "role_names": ROLE_NAMES, "access_labels": ACCESS_LABELS, "access_names": ACCESS_NAMES,
             "status_label": campaigns.status_label, "button_form": ButtonForm()}
 
 
@@ -126,7 +127,7 @@ def unit_new(unit_id: int):
             child = tree.create_child(
                 db.session, scope, parent, name_vi=form.name_vi.data, name_en=form.name_en.data or "",
                 kind=form.kind.data, service_point=form.service_point.data, slug=form.slug.data or None,
-                code=form.code.data or None, actor=_actor())
+                code=form.code.data or None, office=form.office.data or None, actor=_actor())
         except tree.TreeError as exc:
             db.session.rollback()
             form.name_vi.errors = [*form.name_vi.errors, str(exc)]
