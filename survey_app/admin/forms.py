@@ -172,6 +172,37 @@ class MoveForm(FlaskForm):
     parent = ChoiceField(_l("New place in the tree"), coerce=int, message=_l("Please choose where to move the unit."))
 
 
+CHANGE_LABELS = {
+    "merger": _l("Merger: the former units were merged into this one"),
+    "split": _l("Split: this unit took part of a former unit"),
+    "rename": _l("Rename: the same unit under a new name"),
+}
+
+
+class LineageForm(FlaskForm):
+    predecessors = MultiChoiceField(_l("Former units"), coerce=int,
+                                    message=_l("Please choose the former units among those shown."))
+    effective_on = StringField(_l("From (the first day of this unit, e.g. 01/07/2025)"),
+                               validators=[DataRequired(_l("Please fill in this field."))])
+    change = ChoiceField(_l("Kind of change"), default="merger",
+                         choices=options((k, v) for k, v in CHANGE_LABELS.items()),
+                         message=_l("Please choose merger, split or rename."))
+    share = StringField(_l("Share of the former unit's area (a split only, e.g. 0.4)"),
+                        validators=[Optional(), Length(max=10, message=_l("At most %(max)d characters."))])
+    note = StringField(_l("Note (optional, e.g. the resolution that decided it)"),
+                       validators=[Optional(), Length(max=300, message=_l("At most %(max)d characters."))])
+
+    def validate_effective_on(self, field):
+        raw = (field.data or "").strip()
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                field.parsed = datetime.strptime(raw, fmt).date()
+                return
+            except ValueError:
+                continue
+        raise StopValidation(str(_l("Please write the date as 01/07/2025.")))
+
+
 class CampaignForm(FlaskForm):
     name = _name_field(_l("Campaign name"))
     version = ChoiceField(_l("Survey"), coerce=int, message=_l("Please choose a survey."))
