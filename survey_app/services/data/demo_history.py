@@ -23,7 +23,7 @@ from ...models import Answer, Campaign, Response, Unit, campaign_unit
 
 # How well each demo point does, on average (a level shift on the 5-point scale).
 QUALITY = {"p2motcua": 0.5, "p2yte": 0.1, "p2tieuhoc": 0.3, "p1motcua": -0.3, "p1yte": -0.1, "p1tieuhoc": 0.0,
-           "pqtttpv": 0.4, "pqtdtn1": 0.2, "pqtyte": 0.2}
+           "pqtttpv": 0.0, "pqtdtn1": -0.1, "pqtyte": 0.0}
 #: Points of the new ward: history from the merger day on; every other point: before it.
 SUCCESSOR_POINTS = ("pqtttpv", "pqtdtn1", "pqtyte")
 
@@ -60,7 +60,8 @@ def add_history(session: Session, months: int = 24, now: datetime | None = None)
         if campaign.starts_at is None or campaign.starts_at > start:
             campaign.starts_at = start - timedelta(days=1)
         for month in range(months):
-            trend = 0.04 * month if code.startswith("p2") or code in SUCCESSOR_POINTS else -0.02 * month
+            trend = (0.015 * month if code in SUCCESSOR_POINTS
+                     else 0.04 * month if code.startswith("p2") else -0.02 * month)
             for i in range(rng.randint(12, 36)):
                 when = start + timedelta(days=30 * month + rng.uniform(0, 29.5))
                 local_hour = rng.choice([7, 8, 8, 9, 9, 10, 10, 11, 13, 14, 14, 15, 16])
