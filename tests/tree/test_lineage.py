@@ -254,3 +254,51 @@ def test_the_cli_declares_a_succession_and_imports_a_mapping(demo_app, tmp_path)
     assert by_path(s, "/vn/qt/p3/").id not in {p.unit_id for p in lineage.predecessors_of(s, dong_ha)}
     circle = runner.invoke(args=["tree", "succeed", "/vn/qt/p5/", "--predecessor", "19333", "--from", "2025-07-01"])
     assert circle.exit_code != 0 and "circle" in circle.output
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
+
+
+def test_the_admin_page_declares_a_merger_and_carries_grants(demo_app, login):
+    s = db.session
+    province = by_path(s, "/vn/qt/")
+    dong_ha = create_unit(s, province, "dong-ha", "admin", "Phường Đông Hà", "Dong Ha Ward")
+    p5 = create_unit(s, province, "p5", "admin", "Phường 5", "Ward 5")
+    p6 = create_unit(s, province, "p6", "admin", "Phường 6", "Ward 6")
+    s.commit()
+    client = demo_app.test_client()
+    login(client, "demo-admin")
+    with client.get(f"/admin/units/{dong_ha.id}/lineage?lang=vi") as page:
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "Các đơn vị cũ của Phường Đông Hà" in html
+        assert f'value="{p5.id}"' in html and f'value="{dong_ha.id}"' not in html
+    token = csrf_of(html)
+    bad = client.post(f"/admin/units/{dong_ha.id}/lineage", data={
+        "csrf_token": token, "predecessors": [str(p5.id)], "effective_on": "31/02/2025", "change": "merger"})
+    assert bad.status_code == 422 and "Vui lòng ghi ngày theo dạng 01/07/2025." in bad.get_data(as_text=True)
+    foreign = client.post(f"/admin/units/{dong_ha.id}/lineage", data={
+        "csrf_token": token, "predecessors": ["999999"], "effective_on": "01/07/2025", "change": "merger"})
+    assert foreign.status_code == 422
+    made = client.post(f"/admin/units/{dong_ha.id}/lineage", data={
+        "csrf_token": token, "predecessors": [str(p5.id), str(p6.id)], "effective_on": "01/07/2025",
+        "change": "merger", "note": "Nghị quyết (thử)"})
+    assert made.status_code == 303, made.get_data(as_text=True)
+    rows = s.scalars(select(Succession).where(Succession.successor_id == dong_ha.id)).all()
+    assert sorted(r.predecessor.path for r in rows) == ["/vn/qt/p5/", "/vn/qt/p6/"]
+    assert {r.effective_on for r in rows} == {date(2025, 7, 1)}
+    page = client.get(f"/admin/units/{dong_ha.id}?lang=vi").get_data(as_text=True)
+    assert "Kế thừa Phường 5 từ ngày 01/07/2025" in page
+    # carrying grants: a p5 viewer gets Đông Hà only after the admin's decision
+    from survey_app.services.officials import accounts
+
+    accounts.create_user(s, username="p5viewer", display_name="P5", password="a long password for p5 viewer",
+                         unit=p5, role="viewer")
+    s.commit()
+    assert scope_of("p5viewer").role_at("/vn/qt/dong-ha/") is None
+    row = next(r for r in rows if r.predecessor_id == p5.id)
+    carried = client.post(f"/admin/successions/{row.id}/carry-grants", data={"csrf_token": token})
+    assert carried.status_code == 303
+    assert scope_of("p5viewer").role_at("/vn/qt/dong-ha/") == "viewer"

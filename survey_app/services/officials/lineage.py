@@ -22,12 +22,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ...models import SUCCESSION_CHANGES, Grant, Succession, Unit, User
 from . import audit
 from .scope import Scope
+from .units import path_under
 
 MAX_CHAIN = 20  # successions followed back from one unit (a chain is rarely longer than 2)
 
@@ -50,35 +51,40 @@ class Predecessor:
     successor_path: str
 
 
-def _edges(session: Session) -> list[tuple]:
+def _edges(session: Session, *, successor_paths: Sequence[str] = (), under: Sequence[str] = ()) -> list[tuple]:
+    """Successions whose successor is one of ``successor_paths`` or lies under one of ``under``
+    (indexed lookups: the table may hold a whole country's mapping)."""
     pred, succ = aliased(Unit), aliased(Unit)
+    conditions = []
+    if successor_paths:
+        conditions.append(succ.path.in_(list(successor_paths)))
+    conditions += [path_under(succ.path, p) for p in under]
+    if not conditions:
+        return []
     return session.execute(
         select(Succession.predecessor_id, pred.path, pred.name_vi, pred.name_en, Succession.effective_on,
                Succession.change, Succession.share, Succession.successor_id, succ.path)
         .join(pred, pred.id == Succession.predecessor_id).join(succ, succ.id == Succession.successor_id)
+        .where(or_(*conditions)).order_by(pred.path)
     ).all()
 
 
 def predecessors_of(session: Session, unit: Unit | str) -> list[Predecessor]:
     """Every predecessor of ``unit`` (a unit or a path), transitively, nearest first."""
     path = unit if isinstance(unit, str) else unit.path
-    by_successor: dict[str, list] = {}
-    for row in _edges(session):
-        by_successor.setdefault(row[8], []).append(row)
     out: list[Predecessor] = []
     seen = {path}
     frontier = [path]
     for _depth in range(MAX_CHAIN):
         following = []
-        for successor_path in frontier:
-            for pid, ppath, name_vi, name_en, effective_on, change, share, _sid, spath in by_successor.get(
-                    successor_path, ()):
-                if ppath in seen:
-                    continue
-                seen.add(ppath)
-                out.append(Predecessor(pid, ppath, name_vi, name_en, effective_on, change,
-                                       float(share) if share is not None else None, spath))
-                following.append(ppath)
+        for pid, ppath, name_vi, name_en, effective_on, change, share, _sid, spath in _edges(
+                session, successor_paths=frontier):
+            if ppath in seen:
+                continue
+            seen.add(ppath)
+            out.append(Predecessor(pid, ppath, name_vi, name_en, effective_on, change,
+                                   float(share) if share is not None else None, spath))
+            following.append(ppath)
         if not following:
             break
         frontier = following
@@ -101,24 +107,24 @@ def covered(session: Session, unit: Unit, date_from: date) -> list[Predecessor]:
 
 def successors_reading(session: Session, granted_paths: Iterable[str]) -> list[tuple[int, str]]:
     """The predecessors (id, path) that grants on ``granted_paths`` may read (a grant on a
-    unit, or above it, reads that unit's predecessors), transitively; for ``Scope.for_user``."""
-    granted = list(granted_paths)
-    if not granted:
-        return []
-    edges = _edges(session)
-    if not edges:
+    unit, or above it, reads that unit's predecessors), transitively; for ``Scope.for_user``.
+    One indexed query per generation (none when the table is empty)."""
+    covered_paths = list(granted_paths)
+    if not covered_paths or session.scalar(select(Succession.id).limit(1)) is None:
         return []
     readable: list[tuple[int, str]] = []
-    covered_paths = list(granted)
-    changed = True
-    while changed:
-        changed = False
-        for row in edges:
-            pid, ppath, spath = row[0], row[1], row[8]
-            if any(spath.startswith(g) for g in covered_paths) and not any(ppath.startswith(g) for g in covered_paths):
+    frontier = list(covered_paths)
+    for _depth in range(MAX_CHAIN):
+        following = []
+        for row in _edges(session, under=frontier):
+            pid, ppath = row[0], row[1]
+            if not any(ppath.startswith(g) for g in covered_paths):
                 covered_paths.append(ppath)
                 readable.append((pid, ppath))
-                changed = True
+                following.append(ppath)
+        if not following:
+            break
+        frontier = following
     return readable
 
 
