@@ -82,6 +82,8 @@ _TEXT = {
         "marked": "Dưới 10 phiếu hoặc kỳ chưa trọn",
         "respondents": "Số người trả lời (n)",
         "index": "Chỉ số",
+        "before_merger": "Trước sáp nhập",
+        "after_merger": "Sau sáp nhập",
     },
     "en": {
         "target": "Overall",
@@ -94,6 +96,8 @@ _TEXT = {
         "marked": "Under 10 responses, or a partial period",
         "respondents": "Respondents (n)",
         "index": "Index",
+        "before_merger": "Before the merger",
+        "after_merger": "After the merger",
     },
 }
 
@@ -314,6 +318,7 @@ def trend_chart(
     percent: bool = True,
     lang: str = "vi",
     marked: Sequence[bool] | None = None,
+    divide_before: int | None = None,
 ) -> Axes:
     """A value per period with its confidence band.
 
@@ -336,6 +341,10 @@ def trend_chart(
     marked : sequence of bool, optional
         Periods to draw as hollow points, with a legend entry: those with fewer than 10
         responses and those still running, which the trend test leaves out.
+    divide_before : int, optional
+        Index of the first period after a merger of units: a dashed line is drawn before it
+        and the periods on its left are labelled "before the merger" (their answers are the
+        former units').
 
     Returns
     -------
@@ -396,6 +405,15 @@ def trend_chart(
         ax.set_ylabel(_nfc(ylabel))
     if title:
         ax.set_title(_nfc(title))
+    if divide_before is not None:
+        if not 0 < divide_before < v.size:
+            raise ValueError("divide_before must be the index of a period after the first one.")
+        line = divide_before - 0.5
+        ax.axvline(line, color="#555555", linestyle="--", linewidth=1.0)
+        ax.text(line - 0.1, 1.0, text["before_merger"], transform=ax.get_xaxis_transform(), ha="right",
+                va="top", fontsize=8, color="#555555")
+        ax.text(line + 0.1, 1.0, text["after_merger"], transform=ax.get_xaxis_transform(), ha="left",
+                va="top", fontsize=8, color="#555555")
     if low is not None or (marked is not None and any(marked)):
         ax.legend(frameon=False, loc="best")
     ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)

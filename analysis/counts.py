@@ -57,7 +57,8 @@ class Filters:
     Attributes: ``unit_path`` (the unit whose subtree is covered, a materialized path),
     ``version_ids`` (instrument versions included), ``date_from``/``date_to`` (local days,
     inclusive), ``channels`` (``None`` for all), ``include_suspect``, ``campaign_id``
-    (``None`` for all campaigns).
+    (``None`` for all campaigns), ``also_paths`` (further subtrees covered: the predecessors
+    of a unit that succeeded others, whose answers its report includes).
     """
 
     unit_path: str
@@ -67,6 +68,7 @@ class Filters:
     channels: tuple[str, ...] | None = None
     include_suspect: bool = False
     campaign_id: int | None = None
+    also_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.unit_path.startswith("/") or not self.unit_path.endswith("/"):
@@ -75,6 +77,8 @@ class Filters:
             raise ValueError("at least one instrument version must be included")
         if self.date_to < self.date_from:
             raise ValueError("date_to is before date_from")
+        if any(not p.startswith("/") or not p.endswith("/") for p in self.also_paths):
+            raise ValueError("also_paths must be materialized paths such as '/vn/qt/p1/'")
 
 
 @dataclass(eq=False)
@@ -213,8 +217,10 @@ def units_below(conn: sa.Connection, path: str) -> list[UnitInfo]:
 def _filter_clauses(table, filters: Filters) -> list[Any]:
     """What every count respects, on ``response`` and on the rollup tables alike: the
     unit's subtree, the versions, the channels, trust and campaign."""
+    paths = (filters.unit_path, *filters.also_paths)
     where = [
-        table.c.unit_id.in_(sa.select(_unit.c.id).where(_unit.c.path.like(_like_prefix(filters.unit_path), escape="\\"))),
+        table.c.unit_id.in_(sa.select(_unit.c.id).where(
+            sa.or_(*(_unit.c.path.like(_like_prefix(p), escape="\\") for p in paths)))),
         table.c.instrument_version_id.in_(filters.version_ids),
     ]
     if filters.channels is not None:
@@ -327,7 +333,7 @@ def from_rollups(conn: sa.Connection, filters: Filters) -> CountTables:
 
     month_from = filters.date_from.replace(day=1)
     factor_filters = Filters(filters.unit_path, filters.version_ids, month_from, filters.date_to,
-                             filters.channels, filters.include_suspect, filters.campaign_id)
+                             filters.channels, filters.include_suspect, filters.campaign_id, filters.also_paths)
     # Factor moments: only their sums over the window are needed, so the database
     # concatenates each factor's stored arrays into one JSON text, decoded at once.
     def concat(column):

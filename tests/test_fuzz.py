@@ -30,7 +30,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, derando
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
 # Real values, so that the fuzzing also reaches past the first lookup.
-SEEDS = ["p2motcua", "p2yte", "vn/qt/tx-qt/p2", "vn/qt/tx-qt", "7K3QM-XD9FP", "site.css", "sipas"]
+SEEDS = ["p2motcua", "p2yte", "vn/qt/p2", "vn/qt/quang-tri", "7K3QM-XD9FP", "site.css", "sipas"]
 RULE_ARG = re.compile(r"<(?:[a-z]+:)?[a-z_]+>")
 
 # --- what an attacker sends, as text already percent-encoded for a URL

@@ -20,7 +20,7 @@ MESSAGE_VI = "có ký tự điều khiển (chẳng hạn ký tự rỗng)"
 
 ADDRESSES = [
     "/s/%00", "/s/p2motcua%00", "/s/x%00/qr.svg", "/s/x%00/qr.png", "/s/p2motcua/thanks%00", "/k/p2motcua%00",
-    "/k/%00/thanks", "/k/enrol/%00", "/p/%00", "/p/vn/qt%00/trend.svg", "/f/%00", "/f/vn/qt/tx-qt/p2%00",
+    "/k/%00/thanks", "/k/enrol/%00", "/p/%00", "/p/vn/qt%00/trend.svg", "/f/%00", "/f/vn/qt/p2%00",
     "/t/%00", "/t?code=7K3QM%00", "/v/%00", "/v?code=%00", "/s/p2motcua?lang=%00", "/s/p2motcua?%00=1",
     "/s/p2%01motcua", "/s/p2motcua%1b", "/s/p2motcua%7f", "/s/p2motcua%0a", "/s/p2motcua?x=a%09b",
     "/api/v1/reports/%00", "/healthz?x=%00", "/login?next=/%00", "/nowhere%00", "/static/site.css%00",

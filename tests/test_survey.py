@@ -68,8 +68,9 @@ def test_english_via_query_and_it_sticks(client):
 def test_survey_uses_semantic_accessible_markup(client):
     html, _ = open_form(client, SIPAS)
     definition = definition_for("p2motcua")
-    assert html.count("<fieldset") == len(definition["questions"])
-    assert html.count("<legend>") == len(definition["questions"])
+    # one fieldset per question, and one for the optional "where do you live" of a one-stop point
+    assert html.count("<fieldset") == len(definition["questions"]) + 1 and 'id="q-residence"' in html
+    assert html.count("<legend>") == len(definition["questions"]) + 1
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     # every radio sits inside its label, so the whole label is the tap target
     assert len(re.findall(r'<label><input type="radio"', html)) == 19 * 5

@@ -13,13 +13,29 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
 from wtforms.widgets import TextInput
 
-from ..models import ACCESS_MODES, ROLES, UNIT_KINDS
+from ..models import ACCESS_MODES, OFFICES, ROLES, UNIT_KINDS
 
 KIND_LABELS = {
     "admin": _l("Administrative unit"),
     "one_stop": _l("One-stop counter"),
     "health": _l("Health station"),
     "education": _l("School"),
+}
+#: What kind of office a service point is (``Unit.office``).
+OFFICE_LABELS = {
+    "centre": _l("Public administration service centre"),
+    "reception": _l("Reception point (one-stop)"),
+    "station": _l("Health station"),
+    "school": _l("School"),
+    "class": _l("Class"),
+}
+#: The official level of an administrative unit (``Unit.division``).
+DIVISION_LABELS = {
+    "province": _l("Province"),
+    "city": _l("Centrally-run city"),
+    "commune": _l("Commune"),
+    "ward": _l("Ward"),
+    "special_zone": _l("Special zone"),
 }
 ROLE_NAMES = {
     "viewer": _l("Viewer"),
@@ -135,6 +151,9 @@ class UnitForm(FlaskForm):
     kind = ChoiceField(_l("Kind"), choices=options((k, KIND_LABELS[k]) for k in UNIT_KINDS),
                        message=_l("Please choose the kind of unit."))
     service_point = BooleanField(_l("This is a service point (it gets a QR code)"))
+    office = ChoiceField(_l("Kind of office (service points)"),
+                         choices=options([("", "—")] + [(k, OFFICE_LABELS[k]) for k in OFFICES]),
+                         message=_l("Please choose the kind of office."), default="")
     slug = StringField(_l("Short name in addresses (optional, made from the name)"),
                        validators=[Optional(), Length(max=40, message=_l("At most %(max)d characters."))])
     code = StringField(_l("Service point code (optional, generated if empty)"),
@@ -151,6 +170,37 @@ class RenameForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     parent = ChoiceField(_l("New place in the tree"), coerce=int, message=_l("Please choose where to move the unit."))
+
+
+CHANGE_LABELS = {
+    "merger": _l("Merger: the former units were merged into this one"),
+    "split": _l("Split: this unit took part of a former unit"),
+    "rename": _l("Rename: the same unit under a new name"),
+}
+
+
+class LineageForm(FlaskForm):
+    predecessors = MultiChoiceField(_l("Former units"), coerce=int,
+                                    message=_l("Please choose the former units among those shown."))
+    effective_on = StringField(_l("From (the first day of this unit, e.g. 01/07/2025)"),
+                               validators=[DataRequired(_l("Please fill in this field."))])
+    change = ChoiceField(_l("Kind of change"), default="merger",
+                         choices=options((k, v) for k, v in CHANGE_LABELS.items()),
+                         message=_l("Please choose merger, split or rename."))
+    share = StringField(_l("Share of the former unit's area (a split only, e.g. 0.4)"),
+                        validators=[Optional(), Length(max=10, message=_l("At most %(max)d characters."))])
+    note = StringField(_l("Note (optional, e.g. the resolution that decided it)"),
+                       validators=[Optional(), Length(max=300, message=_l("At most %(max)d characters."))])
+
+    def validate_effective_on(self, field):
+        raw = (field.data or "").strip()
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                field.parsed = datetime.strptime(raw, fmt).date()
+                return
+            except ValueError:
+                continue
+        raise StopValidation(str(_l("Please write the date as 01/07/2025.")))
 
 
 class CampaignForm(FlaskForm):

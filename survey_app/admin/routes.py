@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import flask
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import exists, func, select
 
@@ -27,8 +28,8 @@ from ..services.officials.scope import not_found, path_under
 from ..services.qr import encoding as qr
 from ..services.qr import kiosks, posters, slips, tokens
 from . import bp
-from .forms import (ACCESS_LABELS, ACCESS_NAMES, KIND_LABELS, ROLE_LABELS, ROLE_NAMES, AuditFilterForm, CampaignForm,
-                    GrantForm, MoveForm, RenameForm, ResetPasswordForm, UnitForm, UploadForm, UserForm, options)
+from .forms import (ACCESS_LABELS, ACCESS_NAMES, CHANGE_LABELS, DIVISION_LABELS, KIND_LABELS, OFFICE_LABELS,
+                    ROLE_LABELS, ROLE_NAMES, AuditFilterForm, CampaignForm, GrantForm, LineageForm, MoveForm, RenameForm, ResetPasswordForm, UnitForm, UploadForm, UserForm, options)
 
 PAGE_SIZE = 50
 
@@ -55,7 +56,8 @@ def _tree_options(units) -> list:
 
 @bp.context_processor
 def admin_context():
-    return {"kind_labels": KIND_LABELS, "role_names": ROLE_NAMES, "access_labels": ACCESS_LABELS, "access_names": ACCESS_NAMES,
+    return {"kind_labels": KIND_LABELS, "office_labels": OFFICE_LABELS, "division_labels": DIVISION_LABELS,
+            "role_names": ROLE_NAMES, "access_labels": ACCESS_LABELS, "access_names": ACCESS_NAMES,
             "status_label": campaigns.status_label, "button_form": ButtonForm()}
 
 
@@ -100,7 +102,7 @@ def unit(unit_id: int):
         grants=grants, role=scope.role_at(unit), has_answers=has_answers,
         can_manage=scope.covers(unit, "manager"), can_admin=scope.covers(unit, "admin"),
         survey_url=_public_url("public.survey", code=unit.code) if unit.code else None, now=utcnow(),
-        kiosks=_unit_kiosks(unit, scope),
+        kiosks=_unit_kiosks(unit, scope), successions=_successions_of(scope, unit), change_labels=CHANGE_LABELS,
     )
 
 
@@ -126,7 +128,7 @@ def unit_new(unit_id: int):
             child = tree.create_child(
                 db.session, scope, parent, name_vi=form.name_vi.data, name_en=form.name_en.data or "",
                 kind=form.kind.data, service_point=form.service_point.data, slug=form.slug.data or None,
-                code=form.code.data or None, actor=_actor())
+                code=form.code.data or None, office=form.office.data or None, actor=_actor())
         except tree.TreeError as exc:
             db.session.rollback()
             form.name_vi.errors = [*form.name_vi.errors, str(exc)]
@@ -162,6 +164,74 @@ def unit_edit(unit_id: int):
         status = 422
     return render_template("admin/unit_edit.html", unit=unit, form=form,
                            crumbs=scope.ancestors_in_scope(unit) + [unit]), status
+
+
+def _successions_of(scope, unit: Unit):
+    """The successions naming ``unit`` (as successor or predecessor) whose other unit the
+    official may read too."""
+    from ..models import Succession
+
+    rows = db.session.scalars(select(Succession).where(
+        (Succession.successor_id == unit.id) | (Succession.predecessor_id == unit.id)).order_by(
+        Succession.effective_on, Succession.id)).all()
+    return [r for r in rows if scope.covers(r.successor, "viewer") and scope.covers(r.predecessor, "viewer")]
+
+
+@bp.route("/units/<int:unit_id>/lineage", methods=["GET", "POST"])
+@official_route("admin")
+def unit_lineage(unit_id: int):
+    """Declare that this unit continues former units from a date (merger, split, rename)."""
+    from ..services.officials import lineage
+
+    scope = current_scope()
+    unit = scope.get_unit_or_404(unit_id, "admin")
+    form = LineageForm()
+    candidates = [u for u in db.session.scalars(scope.units_query("admin").where(
+        Unit.is_service_point.is_(False), Unit.parent_id.is_not(None)))
+        if not u.path.startswith(unit.path) and not unit.path.startswith(u.path)]
+    form.predecessors.choices = _tree_options(candidates)
+    status = 200
+    if form.validate_on_submit():
+        chosen = [u for u in candidates if u.id in set(form.predecessors.data)]
+        try:
+            lineage.declare(db.session, scope, unit, [(u, form.share.data or None) for u in chosen],
+                            effective_on=form.effective_on.parsed, change=form.change.data, note=form.note.data,
+                            actor=_actor())
+        except lineage.LineageError as exc:
+            db.session.rollback()
+            form.predecessors.errors = [*form.predecessors.errors, str(exc)]
+            status = 422
+        else:
+            flash(_("The succession has been recorded. Reports of %(name)s now include the former units' answers "
+                    "before that day.", name=unit.name_vi), "success")
+            return redirect(url_for("admin.unit", unit_id=unit.id), code=303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("admin/unit_lineage.html", unit=unit, form=form, candidates=candidates,
+                           successions=_successions_of(scope, unit), change_labels=CHANGE_LABELS,
+                           crumbs=scope.ancestors_in_scope(unit) + [unit]), status
+
+
+@bp.post("/successions/<int:succession_id>/carry-grants")
+@official_route("admin")
+def succession_carry_grants(succession_id: int):
+    """An administrator's decision: the grants on the former unit are given on its successor too."""
+    from ..models import Succession
+    from ..services.officials import lineage
+
+    scope = current_scope()
+    row = db.session.get(Succession, succession_id) if 0 < succession_id < 2**31 else None
+    if row is None or not scope.covers(row.successor, "viewer") or not scope.covers(row.predecessor, "viewer"):
+        not_found()
+    scope.require(row.successor, "admin")
+    scope.require(row.predecessor, "admin")
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort_with(400, _("Your session expired before you sent the form. Please try again."))
+    added = lineage.carry_grants(db.session, scope, row, actor=_actor())
+    flash(ngettext("%(num)d access given on %(name)s.", "%(num)d accesses given on %(name)s.", added,
+                   name=row.successor.name_vi), "success")
+    return redirect(url_for("admin.unit_lineage", unit_id=row.successor_id), code=303)
 
 
 @bp.route("/units/<int:unit_id>/move", methods=["GET", "POST"])
@@ -708,6 +778,7 @@ def action_labels() -> dict[str, str]:
         "login.locked": _("account locked after failed logins"), "unit.created": _("unit created"),
         "unit.renamed": _("unit renamed"), "unit.moved": _("unit moved"), "unit.deactivated": _("unit deactivated"),
         "unit.activated": _("unit reactivated"), "unit.deleted": _("unit deleted"),
+        "unit.succeeded": _("succession declared"), "grants.carried": _("access carried to the successor"),
         "campaign.created": _("campaign created"), "campaign.opened": _("campaign opened"),
         "campaign.paused": _("campaign paused"), "campaign.closed": _("campaign closed"),
         "instrument.uploaded": _("survey uploaded"), "tokens.issued": _("one-time codes issued"),

@@ -1,6 +1,6 @@
 """``GET /api/v1/reports/<unit>?instrument=…&from=…&to=…&period=…&include_suspect=…``
 
-``<unit>`` is a service point code, a unit path (``vn/qt/tx-qt/p2``) or a unit id.
+``<unit>`` is a service point code, a unit path (``vn/qt/p2``) or a unit id.
 Optional: ``channel`` (repeatable), ``campaign``. The body is the report exactly as
 ``flask report --format json`` prints it. Errors use the one JSON shape
 ``{"error": {"status", "title", "message"}}``: 400 bad filter, 401 no or bad credentials,

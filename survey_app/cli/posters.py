@@ -14,7 +14,7 @@ from .qr_helpers import BASE_URL_HELP, public_base_url, unit_by_ref, write_file
 
 
 @click.command("posters", help="Print a poster PDF for every service point in a unit's subtree.")
-@click.option("--unit", "unit_ref", required=True, help="A service point's code, or any unit's path (/vn/qt/tx-qt/p2/).")
+@click.option("--unit", "unit_ref", required=True, help="A service point's code, or any unit's path (/vn/qt/p2/).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The PDF to write.")
 @click.option("--size", type=click.Choice(sorted(poster_service.POSTER_SIZES)), default="a4", show_default=True,
               help="a4: wall poster; a6: table tent.")

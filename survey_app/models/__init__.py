@@ -4,7 +4,8 @@ from .campaign import ACCESS_MODES, CAMPAIGN_STATUSES, Campaign, campaign_unit
 from .instrument import Instrument, InstrumentVersion
 from .response import CHANNELS, TRUST_LEVELS, Answer, Response, answer_digest
 from .rollup import RollupCell, RollupCellMonth, RollupFactor, RollupMoments, RollupResponse, RollupResponseMonth, RollupState
-from .unit import UNIT_KINDS, Unit
+from .unit import DIVISIONS, OFFICES, UNIT_KINDS, Unit
+from .lineage import SUCCESSION_CHANGES, Succession
 from .token import TOKEN_ACCESS_MODES, Kiosk, VisitToken
 from .user import ROLE_RANK, ROLES, Grant, User
 from .audit import AuditEvent
@@ -25,4 +26,5 @@ __all__ = [
     "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto",
     "API_SCOPES", "ApiKey", "CommentFlag", "PUBLICATION_PERIODS", "Publication",
     "PAPI_DIMENSIONS", "PapiPublished",
+    "DIVISIONS", "OFFICES", "SUCCESSION_CHANGES", "Succession",
 ]

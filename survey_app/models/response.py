@@ -63,6 +63,9 @@ class Response(Base):
     # answer_digest(answers) of what was stored, set by every write path of the service;
     # NULL for responses stored before migration 0008 (unknown: never counted as alike).
     answer_digest: Mapped[Optional[str]] = mapped_column(String(64))
+    # The commune the citizen said they live in (asked once, skippable): a centre serving
+    # several communes can then be read by where its citizens come from too.
+    residence_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"), index=True)
     # The rollup watermark: set in the transaction that adds this response to the rollups.
     rolled_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

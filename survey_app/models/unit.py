@@ -1,4 +1,5 @@
-"""The administrative tree: province › district/town › ward/commune › service point."""
+"""The administrative tree: since 1 July 2025 country › province › commune-level unit (xã,
+phường, đặc khu) › service point; a unit may succeed others from a date (:mod:`.lineage`)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,10 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, UTCDateTime, utcnow
 
 UNIT_KINDS = ("admin", "one_stop", "health", "education")
+#: The official level of an administrative unit (``Unit.division``), as the national list
+#: names them: tỉnh, thành phố trực thuộc trung ương; xã, phường, đặc khu.
+DIVISIONS = ("province", "city", "commune", "ward", "special_zone")
+#: What kind of office a service point is (``Unit.office``), and the ``kind`` it goes with:
+#: a commune's public administration service centre (Nghị định 118/2025/NĐ-CP) and its
+#: reception points are one-stop; the health station; a school (and a class below it).
+OFFICES = {"centre": "one_stop", "reception": "one_stop", "station": "health", "school": "education",
+           "class": "education"}
 
 
 class Unit(Base):
-    """A node of the tree, addressed by a materialized path such as ``/vn/qt/tx-qt/p2/``.
+    """A node of the tree, addressed by a materialized path such as ``/vn/qt/p2/``.
 
     "This unit and everything below" is ``path LIKE '<path>%'`` on an indexed column.
     Service points (counters, stations, schools) carry a short public ``code`` used in QR
@@ -26,6 +35,8 @@ class Unit(Base):
             "kind IN ('admin', 'one_stop', 'health', 'education')", name="kind"
         ),
         # LIKE 'prefix%' needs the pattern operator class on PostgreSQL.
+        CheckConstraint("division IN ('province', 'city', 'commune', 'ward', 'special_zone')", name="division"),
+        CheckConstraint("office IN ('centre', 'reception', 'station', 'school', 'class')", name="office"),
         Index("ix_unit_path_prefix", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
     )
 
@@ -37,6 +48,10 @@ class Unit(Base):
     name_vi: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     code: Mapped[Optional[str]] = mapped_column(String(16), unique=True)
+    #: The national statistics code of a province (2 digits) or commune (5 digits), where it has one.
+    official_code: Mapped[Optional[str]] = mapped_column(String(8), unique=True)
+    division: Mapped[Optional[str]] = mapped_column(String(16))
+    office: Mapped[Optional[str]] = mapped_column(String(16))
     is_service_point: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

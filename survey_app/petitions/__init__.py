@@ -4,7 +4,7 @@ JavaScript needed.
 
 ``<ref>`` is a service point's public code (``/f/p2motcua``) or, for an administrative
 unit, which has no code, its path in the tree without the outer slashes
-(``/f/vn/qt/tx-qt/p2``).
+(``/f/vn/qt/p2``).
 """
 from flask import Blueprint
 

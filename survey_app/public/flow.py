@@ -15,7 +15,7 @@ from ..extensions import csrf, db
 from ..i18n import current_language
 from ..models import utcnow
 from ..ratelimit import address_key, device_key
-from ..services.collect import abuse, surveys
+from ..services.collect import abuse, residence, surveys
 from ..services.petitions import operations as petitions
 
 
@@ -75,12 +75,18 @@ def questions_markup(version, lang: str) -> Markup:
     return markup
 
 
+def _communes(target: surveys.SurveyTarget) -> list[residence.Commune]:
+    """The communes the form offers for "where do you live" (kept per app for a few minutes)."""
+    return residence.choices(db.session, target.unit, current_app.extensions.setdefault("hailong.communes", {}))
+
+
 def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: surveys.Validation | None = None,
                   status: int = 200, template: str = "public/survey.html", first_served=None, **context):
     """The survey page with a fresh form token. A form sent back with problems is rendered
     whole (the answers given and the errors are in it); a fresh one reuses the questions'
     markup (:func:`questions_markup`)."""
     token = surveys.issue_form_token(current_app.config["SECRET_KEY"], target, first_served)
+    context.setdefault("communes", _communes(target))
     return render_template(
         template,
         target=target,
@@ -101,6 +107,10 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
     """Handle a survey POST. Raises :class:`surveys.TokenAlreadySpent` when
     ``spend_token_id`` was spent meanwhile (nothing is stored then)."""
     validation = surveys.validate_answers(target.definition, request.form)
+    communes = _communes(target)
+    residence_id, residence_error = residence.read(request.form, communes)
+    if residence_error:
+        validation.form_errors.append(residence_error)
     try:
         csrf.protect()
     except CSRFError:
@@ -115,7 +125,8 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
         )
     if not validation.ok or token is None:
         return render_survey(target, action_url=action_url, validation=validation, status=422, template=template,
-                             first_served=token.started_at if token else None, **context)
+                             first_served=token.started_at if token else None, communes=communes,
+                             residence_chosen=request.form.get(residence.FIELD, ""), **context)
     now = utcnow()
     device_hash = None if channel == "kiosk" else device_key()
     address_hash = None if channel == "kiosk" else address_key()
@@ -134,7 +145,7 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
         idempotency_key=token.nonce, trust=verdict.trust, trust_reason=verdict.reason,
         submitted_at=now, device_hash=device_hash, address_hash=address_hash,
         spend_token_id=spend_token_id,
-        also_flag=verdict.also_flag, digest=verdict.digest,
+        also_flag=verdict.also_flag, digest=verdict.digest, residence_unit_id=residence_id,
     )
     # Stored: nothing below touches the database. A low score invites the citizen to leave
     # feedback (a petition) on the thank-you page.

@@ -1,7 +1,7 @@
 """``/p/<unit>``: published results, in Vietnamese or English (``?lang=en``).
 
 ``<unit>`` is a service point's code (``/p/p2motcua``) or a unit's path without its outer
-slashes (``/p/vn/qt/tx-qt/p2``), as on the petition form. ``?publication=<id>`` picks one
+slashes (``/p/vn/qt/p2``), as on the petition form. ``?publication=<id>`` picks one
 of the unit's releases (default: the latest period). A release shows the figures frozen
 when it was published; withdrawn releases, comments and suspect responses are never
 shown; every count under 10 is withheld, with whatever else would let it be worked out.

@@ -80,7 +80,7 @@ def _user(username: str) -> User:
 @pytest.fixture
 def world(demo_app) -> World:
     s = db.session
-    p1, p2 = by_path(s, "/vn/qt/tx-qt/p1/"), by_path(s, "/vn/qt/tx-qt/p2/")
+    p1, p2 = by_path(s, "/vn/qt/p1/"), by_path(s, "/vn/qt/p2/")
     p1_point = s.scalar(select(Unit).where(Unit.code == "p1motcua"))
     p2_point = s.scalar(select(Unit).where(Unit.code == "p2motcua"))
     for username, unit, role in [("p2admin", p2, "admin"), ("p1manager", p1, "manager"), ("p1admin", p1, "admin")]:
@@ -98,14 +98,14 @@ def world(demo_app) -> World:
     # A petition at each ward's counter and one at the town, so the route walk tries the
     # petition pages with another ward's petitions.
     from survey_app.services.petitions import operations as petitions
-    for unit in (p1_point, p2_point, by_path(s, "/vn/qt/tx-qt/")):
+    for unit in (p1_point, p2_point, by_path(s, "/vn/qt/")):
         petitions.file_petition(s, unit, category="procedure", text=f"Góp ý thử nghiệm ({unit.slug})")
 
     def campaign_of(point: Unit) -> Campaign:
         return s.scalar(select(Campaign).where(Campaign.units.contains(point), Campaign.access_mode == "open"))
 
     return World(
-        vn=by_path(s, "/vn/"), province=by_path(s, "/vn/qt/"), town=by_path(s, "/vn/qt/tx-qt/"),
+        vn=by_path(s, "/vn/"), province=by_path(s, "/vn/qt/"), town=by_path(s, "/vn/qt/"),
         p1=p1, p2=p2, p1_point=p1_point, p2_point=p2_point,
         p1_campaign=campaign_of(p1_point), p2_campaign=campaign_of(p2_point), wide_campaign=wide,
         p1_kiosk=p1_kiosk, p2_kiosk=p2_kiosk,

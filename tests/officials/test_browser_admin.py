@@ -98,7 +98,9 @@ def test_a_ward_manager_runs_a_campaign_in_the_browser(demo_app, world, tmp_path
 
         # the survey behind the poster answers
         page.goto(survey_url)
-        assert page.locator("fieldset").count() == len(version.snapshot["questions"])
+        # one fieldset per question, and the optional "where do you live" of a one-stop point
+        assert page.locator("fieldset").count() == len(version.snapshot["questions"]) + 1
+        assert page.locator("#q-residence select").count() == 1
 
         # the other ward's pages do not exist for this manager; admin pages are refused
         for url in (f"/admin/units/{world.p1.id}", f"/admin/campaigns/{world.p1_campaign.id}",

@@ -16,11 +16,11 @@ def user(username: str) -> User | None:
 
 def test_create_reads_the_password_from_stdin_never_from_an_argument(demo_app):
     runner = demo_app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "--username", "Le.Van.C", "--unit", "/vn/qt/tx-qt/p1",
+    result = runner.invoke(args=["users", "create", "--username", "Le.Van.C", "--unit", "/vn/qt/p1",
                                  "--role", "admin", "--name", "Lê Văn C", "--password-stdin"],
                            input="một mật khẩu dài\n")
     assert result.exit_code == 0, result.output
-    assert "created le.van.c: admin on /vn/qt/tx-qt/p1/" in result.output
+    assert "created le.van.c: admin on /vn/qt/p1/" in result.output
     created = user("le.van.c")
     assert created.display_name == "Lê Văn C"
     with demo_app.test_request_context():
@@ -60,15 +60,15 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_written(demo_app):
 
 def test_grant_revoke_list_and_set_password(demo_app):
     runner = demo_app.test_cli_runner()
-    assert runner.invoke(args=["users", "grant", "--username", "demo-viewer", "--unit", "/vn/qt/tx-qt/p1/",
+    assert runner.invoke(args=["users", "grant", "--username", "demo-viewer", "--unit", "/vn/qt/p1/",
                                "--role", "manager"]).exit_code == 0
     assert sorted((g.unit.path, g.role) for g in user("demo-viewer").grants) == [
-        ("/vn/qt/tx-qt/p1/", "manager"), ("/vn/qt/tx-qt/p2/", "viewer")]
+        ("/vn/qt/p1/", "manager"), ("/vn/qt/p2/", "viewer")]
     listing = runner.invoke(args=["users", "list"]).output
-    assert "demo-viewer: viewer@/vn/qt/tx-qt/p2/, manager@/vn/qt/tx-qt/p1/" in listing
-    assert runner.invoke(args=["users", "revoke", "--username", "demo-viewer", "--unit", "/vn/qt/tx-qt/p1/"]).exit_code == 0
-    assert [g.unit.path for g in user("demo-viewer").grants] == ["/vn/qt/tx-qt/p2/"]
-    again = runner.invoke(args=["users", "revoke", "--username", "demo-viewer", "--unit", "/vn/qt/tx-qt/p1/"])
+    assert "demo-viewer: viewer@/vn/qt/p2/, manager@/vn/qt/p1/" in listing
+    assert runner.invoke(args=["users", "revoke", "--username", "demo-viewer", "--unit", "/vn/qt/p1/"]).exit_code == 0
+    assert [g.unit.path for g in user("demo-viewer").grants] == ["/vn/qt/p2/"]
+    again = runner.invoke(args=["users", "revoke", "--username", "demo-viewer", "--unit", "/vn/qt/p1/"])
     assert again.exit_code == 1 and "has no grant" in again.output
     result = runner.invoke(args=["users", "set-password", "--username", "demo-viewer", "--password-stdin"],
                            input="đổi sang mật khẩu mới\n")
@@ -88,8 +88,8 @@ def test_demo_load_makes_one_account_per_role_once_and_prints_them(demo_app):
         assert f"password {DEMO_PASSWORD}" in result.output
         for username, _name, path, role in DEMO_ACCOUNTS:
             assert username in result.output and path in result.output
-    assert db.session.scalar(select(func.count(User.id)).where(User.username.like("demo-%"))) == 3
+    assert db.session.scalar(select(func.count(User.id)).where(User.username.like("demo-%"))) == 4
     roles = {u.username: (u.grants[0].role, u.grants[0].unit.path) for u in
              db.session.scalars(select(User).where(User.username.like("demo-%")))}
-    assert roles == {"demo-admin": ("admin", "/vn/qt/"), "demo-manager": ("manager", "/vn/qt/tx-qt/p2/"),
-                     "demo-viewer": ("viewer", "/vn/qt/tx-qt/p2/")}
+    assert roles == {"demo-admin": ("admin", "/vn/qt/"), "demo-manager": ("manager", "/vn/qt/p2/"),
+                     "demo-viewer": ("viewer", "/vn/qt/p2/"), "demo-phuong": ("manager", "/vn/qt/quang-tri/")}

@@ -40,6 +40,14 @@ def petition_ids(*units) -> list[int]:
                                    .order_by(Petition.id)))
 
 
+def succession_id(predecessor, successor_path: str = "/vn/qt/quang-tri/") -> int:
+    """The demo's succession of ``predecessor`` by Phường Quảng Trị (1 July 2025)."""
+    from survey_app.models import Succession, Unit
+
+    return db.session.scalar(sa.select(Succession.id).join(Unit, Unit.id == Succession.successor_id).where(
+        Succession.predecessor_id == predecessor.id, Unit.path == successor_path))
+
+
 def argument_values(world, own: bool) -> dict[str, list]:
     """Candidate values per URL argument name: the other ward's objects (or p2's own)."""
     version_id = db.session.scalar(sa.select(InstrumentVersion.id).limit(1))
@@ -55,6 +63,7 @@ def argument_values(world, own: bool) -> dict[str, list]:
             "kiosk_id": [world.p2_kiosk.id],
             "petition_id": petition_ids(world.p2_point),
             "chart": ["trend"],  # a report chart's name
+            "succession_id": [succession_id(world.p2)],  # p2 → Phường Quảng Trị
         }
     return {
         # the other ward, a point of it, and the town above the ward (not covered either)
@@ -71,6 +80,8 @@ def argument_values(world, own: bool) -> dict[str, list]:
         "petition_id": petition_ids(world.p1_point, world.town),
         # a report chart's name (the unit in its URL is what is refused)
         "chart": ["trend"],
+        # the other ward's merger into Phường Quảng Trị (neither end is the ward's)
+        "succession_id": [succession_id(world.p1)],
     }
 
 
@@ -146,6 +157,71 @@ def test_a_ward_admin_is_refused_everything_of_the_other_ward(demo_app, world, a
         assert response.status_code == 404
     with client.get(f"/admin/units/{world.p2.id}") as response:
         assert response.status_code == 200
+
+
+@pytest.fixture
+def other_commune(world):
+    """A second new commune, Phường Đông Hà, formed on 1 July 2025 from a Phường 5 with a
+    one-stop counter; and its administrator ``dhadmin``."""
+    from datetime import date
+
+    from survey_app.services.officials import accounts, lineage
+    from survey_app.services.officials.scope import GrantInfo, Scope
+    from survey_app.services.officials.units import create_unit
+
+    s = db.session
+    dong_ha = create_unit(s, world.province, "dong-ha", "admin", "Phường Đông Hà", "Dong Ha Ward")
+    p5 = create_unit(s, world.province, "p5", "admin", "Phường 5 (Đông Hà)", "Ward 5")
+    point = create_unit(s, p5, "mot-cua", "one_stop", "Bộ phận Một cửa Phường 5", "Ward 5 counter", "p5motcua")
+    lineage.declare(s, Scope(s, None, [GrantInfo(0, 0, "/", "admin")]), dong_ha, [(p5, None)],
+                    effective_on=date(2025, 7, 1), change="merger")
+    accounts.create_user(s, username="dhadmin", display_name="DH", password="an ward official's long password",
+                         unit=dong_ha, role="admin")
+    s.commit()
+    return dong_ha, p5, point
+
+
+def refused_walk(demo_app, client, token, values):
+    before = db_state()
+
+    def check(rule, view, method, url, response):
+        if rule.arguments:
+            assert response.status_code in (403, 404), f"{method} {url} → {response.status_code}"
+
+    tried = walk(demo_app, client, token, values, check)
+    assert db_state() == before, "a refused request changed the database"
+    return tried
+
+
+def test_a_new_communes_official_never_reads_another_communes_predecessors(demo_app, world, other_commune,
+                                                                           as_user, csrf):
+    """Phường Đông Hà's admin and Phường Quảng Trị's predecessors (p1, p2) and the ward itself;
+    Phường Quảng Trị's manager and Phường Đông Hà's predecessor: every route refuses."""
+    from survey_app.services.officials.units import by_path
+
+    dong_ha, p5, point = other_commune
+    ward = by_path(db.session, "/vn/qt/quang-tri/")
+    client = as_user("dhadmin")
+    values = argument_values(world, own=False)
+    values["unit_id"] = values["unit_id"] + [world.p2.id, world.p2_point.id, ward.id]
+    values["succession_id"] = [succession_id(world.p1), succession_id(world.p2)]
+    assert refused_walk(demo_app, client, csrf(client), values) > 60
+    with client.get(f"/reports/{p5.id}") as response:  # its own predecessor: readable
+        assert response.status_code == 200
+
+    client = as_user("demo-phuong")
+    nowhere = [2**31 + 1]
+    values = {name: nowhere for name in argument_values(world, own=False)}
+    values.update(unit_id=[p5.id, point.id, dong_ha.id], code=[point.code], unit_path=[p5.path.strip("/")],
+                  chart=["trend"], succession_id=[succession_id(p5, dong_ha.path)])
+    assert refused_walk(demo_app, client, csrf(client), values) > 30
+    # the ward's own predecessors are readable, read-only
+    with client.get(f"/reports/{world.p1.id}") as response:
+        assert response.status_code == 200
+    with client.get(f"/admin/units/{world.p1.id}") as response:
+        assert response.status_code == 200
+    with client.get(f"/admin/units/{world.p1.id}/new") as response:
+        assert response.status_code == 403
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page_everywhere(demo_app, world, csrf):

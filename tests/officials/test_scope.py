@@ -42,24 +42,24 @@ def add_response(campaign: Campaign, unit: Unit) -> Response:
 def test_a_grant_covers_its_unit_and_everything_below(world):
     scope = scope_of(world.demo_manager)
     paths = [u.path for u in db.session.scalars(scope.units_query("viewer"))]
-    assert paths[0] == "/vn/qt/tx-qt/p2/"
-    assert all(p.startswith("/vn/qt/tx-qt/p2/") for p in paths) and len(paths) == 4
+    assert paths[0] == "/vn/qt/p2/"
+    assert all(p.startswith("/vn/qt/p2/") for p in paths) and len(paths) == 4
     assert scope.role_at(world.p2_point) == "manager"
     assert scope.role_at(world.p1_point) is None and scope.role_at(world.town) is None
-    assert [u.path for u in scope.roots()] == ["/vn/qt/tx-qt/p2/"]
+    assert [u.path for u in scope.roots()] == ["/vn/qt/p2/"]
     assert list(db.session.scalars(scope.units_query("admin"))) == []
 
 
 def test_the_highest_covering_grant_wins_and_nested_grants_collapse():
-    scope = Scope(None, None, [GrantInfo(1, 1, "/vn/qt/", "viewer"), GrantInfo(2, 2, "/vn/qt/tx-qt/p2/", "admin"),
-                               GrantInfo(3, 3, "/vn/qt/tx-qt/", "manager")])
-    assert scope.role_at("/vn/qt/tx-qt/p2/mot-cua/") == "admin"
-    assert scope.role_at("/vn/qt/tx-qt/p1/") == "manager"
+    scope = Scope(None, None, [GrantInfo(1, 1, "/vn/qt/", "viewer"), GrantInfo(2, 2, "/vn/qt/p2/", "admin"),
+                               GrantInfo(3, 3, "/vn/qt/quang-tri/", "manager")])
+    assert scope.role_at("/vn/qt/p2/mot-cua/") == "admin"
+    assert scope.role_at("/vn/qt/quang-tri/tram-y-te/") == "manager"
     assert scope.role_at("/vn/qt/other/") == "viewer"
     assert scope.role_at("/vn/") is None
     assert scope.prefixes("viewer") == ["/vn/qt/"]
-    assert scope.prefixes("manager") == ["/vn/qt/tx-qt/"]
-    assert scope.prefixes("admin") == ["/vn/qt/tx-qt/p2/"]
+    assert scope.prefixes("manager") == ["/vn/qt/p2/", "/vn/qt/quang-tri/"]
+    assert scope.prefixes("admin") == ["/vn/qt/p2/"]
     # a sibling whose path merely starts with the same letters is not below
     assert Scope(None, None, [GrantInfo(1, 1, "/vn/qt/p1/", "admin")]).role_at("/vn/qt/p10/") is None
 
@@ -67,7 +67,7 @@ def test_the_highest_covering_grant_wins_and_nested_grants_collapse():
 def test_units_outside_are_404_and_a_low_role_is_403(world):
     viewer = scope_of(world.demo_viewer)
     assert viewer.get_unit_or_404(world.p2.id, "viewer") == world.p2
-    assert viewer.get_unit_or_404("/vn/qt/tx-qt/p2/mot-cua/", "viewer") == world.p2_point
+    assert viewer.get_unit_or_404("/vn/qt/p2/mot-cua/", "viewer") == world.p2_point
     assert viewer.get_unit_or_404("P2MOTCUA", "viewer") == world.p2_point
     assert status_of(lambda: viewer.get_unit_or_404(world.p1.id)) == 404
     assert status_of(lambda: viewer.get_unit_or_404("p1motcua")) == 404

@@ -37,7 +37,7 @@ def test_a_manager_adds_a_service_point_with_a_generated_code(world, as_user, cs
         "service_point": "y", "slug": "", "code": ""}) as response:
         assert response.status_code == 303
     unit = db.session.scalar(select(Unit).where(Unit.name_vi == "Quầy Một cửa số 2"))
-    assert unit.path == "/vn/qt/tx-qt/p2/quay-mot-cua-so-2/"
+    assert unit.path == "/vn/qt/p2/quay-mot-cua-so-2/"
     assert unit.parent_id == world.p2.id and unit.is_service_point and unit.active
     assert len(unit.code) == 6 and set(unit.code) <= set(CODE_ALPHABET)
     assert unit.name_en == "Quầy Một cửa số 2"
@@ -88,10 +88,10 @@ def test_rename_changes_names_and_a_new_short_name_rewrites_the_subtree(world, a
             "csrf_token": csrf(client), "name_vi": "Phường Hai", "name_en": "Ward Two", "slug": "phuong-2"}) as response:
         assert response.status_code == 303
     ward = fresh(world.p2)
-    assert (ward.name_vi, ward.name_en, ward.path) == ("Phường Hai", "Ward Two", "/vn/qt/tx-qt/phuong-2/")
-    assert fresh(world.p2_point).path == "/vn/qt/tx-qt/phuong-2/mot-cua/"
+    assert (ward.name_vi, ward.name_en, ward.path) == ("Phường Hai", "Ward Two", "/vn/qt/phuong-2/")
+    assert fresh(world.p2_point).path == "/vn/qt/phuong-2/mot-cua/"
     assert fresh(world.p2_point).code == "p2motcua", "the public code does not change"
-    assert last_event().detail["before"]["path"] == "/vn/qt/tx-qt/p2/"
+    assert last_event().detail["before"]["path"] == "/vn/qt/p2/"
     with client.post(f"/admin/units/{world.p2.id}/edit", data={
             "csrf_token": csrf(client), "name_vi": "Phường Hai", "slug": "p1"}) as response:
         assert response.status_code == 422
@@ -103,7 +103,7 @@ def test_a_ward_manager_cannot_change_the_short_name_of_the_ward_itself(world, a
     with client.post(f"/admin/units/{world.p2.id}/edit", data={
             "csrf_token": csrf(client), "name_vi": "Phường 2", "slug": "p2-moi"}) as response:
         assert response.status_code == 422
-    assert fresh(world.p2).path == "/vn/qt/tx-qt/p2/"
+    assert fresh(world.p2).path == "/vn/qt/p2/"
 
 
 def test_moving_a_ward_rewrites_every_path_below_it_in_one_go(world, as_user, csrf):
@@ -117,11 +117,11 @@ def test_moving_a_ward_rewrites_every_path_below_it_in_one_go(world, as_user, cs
     with client.post(f"/admin/units/{world.p2.id}/move", data={"csrf_token": csrf(client),
                                                                "parent": world.p1.id}) as response:
         assert response.status_code == 303
-    assert fresh(world.p2).path == "/vn/qt/tx-qt/p1/p2/"
+    assert fresh(world.p2).path == "/vn/qt/p1/p2/"
     assert fresh(world.p2).parent_id == world.p1.id
-    below = db.session.scalars(select(Unit.path).where(Unit.path.like("/vn/qt/tx-qt/p1/p2/%"))).all()
+    below = db.session.scalars(select(Unit.path).where(Unit.path.like("/vn/qt/p1/p2/%"))).all()
     assert len(below) == 4
-    assert db.session.scalar(select(func.count(Unit.id)).where(Unit.path.like("/vn/qt/tx-qt/p2/%"))) == 0
+    assert db.session.scalar(select(func.count(Unit.id)).where(Unit.path.like("/vn/qt/p2/%"))) == 0
     event = last_event()
     assert (event.action, event.detail["units"]) == ("unit.moved", 4)
     # the ward's officials keep their grant (it points at the unit, not the path)
@@ -143,7 +143,7 @@ def test_a_unit_cannot_move_below_itself_nor_outside_the_scope(world, as_user, c
     with manager.post(f"/admin/units/{point.id}/move", data={"csrf_token": csrf(manager),
                                                             "parent": world.p1.id}) as response:
         assert response.status_code == 422
-    assert fresh(point).path == "/vn/qt/tx-qt/p2/mot-cua/"
+    assert fresh(point).path == "/vn/qt/p2/mot-cua/"
     with admin.application.test_request_context():
         scope = Scope.for_user(world.demo_admin, db.session)
         with pytest.raises(tree.TreeError):
@@ -181,7 +181,7 @@ def test_a_point_without_answers_can_be_deleted_one_with_answers_cannot(world, a
         assert response.headers["Location"] == f"/admin/units/{world.p2.id}"
     assert db.session.get(Unit, new_id) is None
     event = last_event()
-    assert (event.action, event.unit_id, event.unit_path) == ("unit.deleted", None, "/vn/qt/tx-qt/p2/quay-tam/")
+    assert (event.action, event.unit_id, event.unit_path) == ("unit.deleted", None, "/vn/qt/p2/quay-tam/")
 
     db.session.add(Response(campaign_id=world.p2_campaign.id, unit_id=world.p2_point.id,
                             instrument_version_id=world.p2_campaign.instrument_version_id, channel="qr",

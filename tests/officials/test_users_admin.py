@@ -88,9 +88,9 @@ def test_an_admin_cannot_grant_above_their_own_role():
     from survey_app.services.officials.scope import GrantInfo
 
     class FakeUnit:
-        path = "/vn/qt/tx-qt/p2/"
+        path = "/vn/qt/p2/"
 
-    manager_scope = Scope(None, None, [GrantInfo(1, 1, "/vn/qt/tx-qt/p2/", "manager")])
+    manager_scope = Scope(None, None, [GrantInfo(1, 1, "/vn/qt/p2/", "manager")])
     assert manager_scope.grantable_roles(FakeUnit()) == []
     admin_scope = Scope(None, None, [GrantInfo(1, 1, "/vn/qt/", "admin")])
     assert admin_scope.grantable_roles(FakeUnit()) == ["viewer", "manager", "admin"]

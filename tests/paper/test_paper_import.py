@@ -15,7 +15,7 @@ from survey_app.services.collect import instruments
 from survey_app.services.data.paper_import import ImportFailed, import_file, read_csv, read_xlsx
 from survey_app.services.reports import build as reports
 
-TOWN = "/vn/qt/tx-qt/"
+TOWN = "/vn/qt/"
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)  # 10:00 on 20 Nov 2026 in Vietnam
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 

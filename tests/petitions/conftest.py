@@ -40,14 +40,14 @@ class Place:
 @pytest.fixture
 def place(demo_app) -> Place:
     s = db.session
-    p1, p2 = by_path(s, "/vn/qt/tx-qt/p1/"), by_path(s, "/vn/qt/tx-qt/p2/")
+    p1, p2 = by_path(s, "/vn/qt/p1/"), by_path(s, "/vn/qt/p2/")
     accounts.create_user(s, username="p1manager", display_name="P1 MANAGER", password=PASSWORD, unit=p1,
                          role="manager")
     health = s.scalar(select(Unit).where(Unit.code == "p2yte"))
     accounts.create_user(s, username="ytemanager", display_name="YTE MANAGER", password=PASSWORD, unit=health,
                          role="manager")
     s.commit()
-    return Place(province=by_path(s, "/vn/qt/"), town=by_path(s, "/vn/qt/tx-qt/"), p1=p1, p2=p2,
+    return Place(province=by_path(s, "/vn/qt/"), town=by_path(s, "/vn/qt/"), p1=p1, p2=p2,
                  p1_point=s.scalar(select(Unit).where(Unit.code == "p1motcua")),
                  p2_point=s.scalar(select(Unit).where(Unit.code == "p2motcua")), p2_health=health)
 

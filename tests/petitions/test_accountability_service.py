@@ -32,7 +32,7 @@ def test_figures_for_a_ward_and_its_points(place, file, h):
     result = service.accountability(db.session, place.p2, date(2026, 1, 1), date(2026, 3, 31),
                                     as_of=date(2026, 3, 31))
     json.dumps(result)  # JSON-ready
-    assert result["unit"] == {"path": "/vn/qt/tx-qt/p2/", "name": {"vi": "Phường 2", "en": "Ward 2"}, "code": None}
+    assert result["unit"] == {"path": "/vn/qt/p2/", "name": {"vi": "Phường 2", "en": "Ward 2"}, "code": None}
     assert result["window"] == {"from": "2026-01-01", "to": "2026-03-31", "as_of": "2026-03-31"}
     f = result["figures"]
     assert (f["received"], f["answered"], f["answered_on_time"], f["open"], f["overdue_open"]) == (4, 2, 1, 2, 1)

@@ -37,12 +37,12 @@ def test_the_form_is_vietnamese_first_and_says_it_is_not_a_denunciation(client):
 
 
 def test_an_administrative_unit_is_reached_by_its_path(client, send, h):
-    with client.get("/f/vn/qt/tx-qt/p2") as page:
+    with client.get("/f/vn/qt/p2") as page:
         assert page.status_code == 200 and "Phường 2" in page.get_data(as_text=True)
-    response = send(client, "vn/qt/tx-qt/p2", {"category": "public_order", "text": TEXT})
+    response = send(client, "vn/qt/p2", {"category": "public_order", "text": TEXT})
     assert response.status_code == 303
     petition = service.find_by_tracking(db.session, tracking_from(response))
-    assert petition.unit.path == "/vn/qt/tx-qt/p2/" and petition.origin_unit_id == petition.unit_id
+    assert petition.unit.path == "/vn/qt/p2/" and petition.origin_unit_id == petition.unit_id
 
 
 def test_an_unknown_place_is_a_clear_404_in_the_visitors_language(client):

@@ -140,7 +140,7 @@ def test_assignment_moves_the_petition_into_the_units_scope(place, file, login, 
     assert (event.kind, event.public, event.unit_name_vi, event.actor_name) == \
         ("assigned", True, "Trạm Y tế Phường 2", "demo-manager")
     audit = h.audits("petition.assigned")[0]
-    assert audit.detail["from"] == "/vn/qt/tx-qt/p2/" and audit.detail["to"] == place.p2_health.path
+    assert audit.detail["from"] == "/vn/qt/p2/" and audit.detail["to"] == place.p2_health.path
     # now the station's manager has it, with its contact; the ward keeps it (it is below)
     with station.get(f"/admin/petitions/{petition.id}") as page:
         assert page.status_code == 200

@@ -105,14 +105,14 @@ def test_poster_scans_to_the_exact_url_and_says_what_to_do(demo_app, unit_by_cod
     assert flat.index(CTA_VI) < flat.index(CTA_EN), "Vietnamese first, English below"
     assert "hailong.example.gov.vn/s/p2motcua" in flat
     assert "Bộ phận Một cửa Phường 2" in flat
-    assert "Phường 2 · Thị xã Quảng Trị" in flat
+    assert "Phường 2 · Tỉnh Quảng Trị" in flat
     assert "Ẩn danh · Không cần cài ứng dụng · Không cần đăng nhập" in flat
 
 
 def test_subtree_makes_one_page_per_active_point_in_path_order(demo_app, unit_by_code, pdf_tools, decode_qr):
     unit_by_code("p2yte").active = False
     db.session.commit()
-    ward = find_unit(db.session, "/vn/qt/tx-qt/p2/")
+    ward = find_unit(db.session, "/vn/qt/p2/")
     pdf = posters.build_posters_pdf(db.session, ward, base_url=BASE)
     assert pdf_tools.pages(pdf) == 2
     for page, code in enumerate(["p2motcua", "p2tieuhoc"], start=1):
@@ -133,7 +133,7 @@ def test_bad_poster_requests_are_refused_with_a_reason(demo_app, unit_by_code):
 
 
 def test_a_unit_without_points_has_no_posters(demo_app):
-    empty = units.create_unit(db.session, find_unit(db.session, "/vn/qt/tx-qt/"), "p9", "admin", "Phường 9", "Ward 9")
+    empty = units.create_unit(db.session, find_unit(db.session, "/vn/qt/"), "p9", "admin", "Phường 9", "Ward 9")
     db.session.commit()
     with pytest.raises(posters.PosterError, match="no active service point"):
         posters.build_posters_pdf(db.session, empty, base_url=BASE)
@@ -144,7 +144,7 @@ def test_a_unit_without_points_has_no_posters(demo_app):
 def test_cli_writes_the_posters_of_a_ward_by_path(demo_app, tmp_path, pdf_tools, decode_qr):
     out = tmp_path / "p2.pdf"
     result = demo_app.test_cli_runner().invoke(
-        args=["posters", "--unit", "/vn/qt/tx-qt/p2/", "--out", str(out), "--base-url", BASE])
+        args=["posters", "--unit", "/vn/qt/p2/", "--out", str(out), "--base-url", BASE])
     assert result.exit_code == 0, result.output
     assert "3 poster(s), A4" in result.output
     pdf = out.read_bytes()

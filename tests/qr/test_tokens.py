@@ -367,7 +367,7 @@ def test_cli_csv_for_a_one_stop_software(demo_app, client, token_campaign, tmp_p
 
 def test_cli_csv_to_standard_output(demo_app, token_campaign):
     campaign = token_campaign()
-    result = _cli(demo_app, "--campaign", str(campaign.id), "--unit", "/vn/qt/tx-qt/p2/th-p2/", "-n", "2",
+    result = _cli(demo_app, "--campaign", str(campaign.id), "--unit", "/vn/qt/p2/th-p2/", "-n", "2",
                   "--out", "-", "--format", "csv", "--base-url", BASE)
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))

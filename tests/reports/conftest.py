@@ -51,12 +51,12 @@ class Place:
 @pytest.fixture
 def place(demo_app) -> Place:
     s = db.session
-    p1 = by_path(s, "/vn/qt/tx-qt/p1/")
+    p1 = by_path(s, "/vn/qt/p1/")
     accounts.create_user(s, username="p1manager", display_name="P1 MANAGER", password=PASSWORD, unit=p1,
                          role="manager")
     s.commit()
     code = lambda c: s.scalar(select(Unit).where(Unit.code == c))  # noqa: E731
-    return Place(town=by_path(s, "/vn/qt/tx-qt/"), p1=p1, p2=by_path(s, "/vn/qt/tx-qt/p2/"),
+    return Place(town=by_path(s, "/vn/qt/"), p1=p1, p2=by_path(s, "/vn/qt/p2/"),
                  p1_point=code("p1motcua"), p2_point=code("p2motcua"), p2_health=code("p2yte"),
                  p2_school=code("p2tieuhoc"))
 

@@ -27,18 +27,18 @@ def api_rules(app: Flask):
 
 def test_the_cli_makes_a_key_that_reads_its_subtree(demo_app, place, sipas, h):
     runner = demo_app.test_cli_runner()
-    result = runner.invoke(args=["apikeys", "create", "--unit", "/vn/qt/tx-qt/p2/", "--label", "Cổng thông tin phường"])
+    result = runner.invoke(args=["apikeys", "create", "--unit", "/vn/qt/p2/", "--label", "Cổng thông tin phường"])
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip().splitlines()[-1]
     assert secret.startswith("hl_")
     key = db.session.scalar(db.select(ApiKey))
     assert key.key_hash != secret and secret not in key.key_hash and key.label == "Cổng thông tin phường"
-    assert h.audits("apikey.created")[0].unit_path == "/vn/qt/tx-qt/p2/"
+    assert h.audits("apikey.created")[0].unit_path == "/vn/qt/p2/"
     client = demo_app.test_client()
-    with client.get(f"/api/v1/reports/vn/qt/tx-qt/p2?{h.qs()}", headers=bearer(secret)) as response:
+    with client.get(f"/api/v1/reports/vn/qt/p2?{h.qs()}", headers=bearer(secret)) as response:
         assert response.status_code == 200
         data = response.get_json()
-    assert data["responses"] == 30 and data["unit"]["path"] == "/vn/qt/tx-qt/p2/"
+    assert data["responses"] == 30 and data["unit"]["path"] == "/vn/qt/p2/"
     for name in ("index", "factors", "questions", "trend", "trend_test", "change", "units", "reliability", "window"):
         assert name in data
     [event] = h.audits("export.created")
@@ -47,7 +47,7 @@ def test_the_cli_makes_a_key_that_reads_its_subtree(demo_app, place, sipas, h):
     assert key.prefix in listed.output and "active" in listed.output
     revoked = runner.invoke(args=["apikeys", "revoke", str(key.id)])
     assert revoked.exit_code == 0 and "revoked" in revoked.output
-    with client.get(f"/api/v1/reports/vn/qt/tx-qt/p2?{h.qs()}", headers=bearer(secret)) as response:
+    with client.get(f"/api/v1/reports/vn/qt/p2?{h.qs()}", headers=bearer(secret)) as response:
         assert response.status_code == 401
     bad = runner.invoke(args=["apikeys", "create", "--unit", "/nowhere/", "--label", "x"])
     assert bad.exit_code != 0 and "no unit" in bad.output
@@ -71,7 +71,7 @@ def test_an_api_key_is_scoped_like_a_viewer_grant(demo_app, place, sipas, h):
                         assert set(body["error"]) == {"status", "title", "message"}
                         assert unit.name_vi not in response.get_data(as_text=True)
     # a campaign of the other ward is not a usable filter either
-    with client.get(f"/api/v1/reports/vn/qt/tx-qt/p2?{h.qs(campaign=h.campaign_of(place.p1_point, 'sipas').id)}",
+    with client.get(f"/api/v1/reports/vn/qt/p2?{h.qs(campaign=h.campaign_of(place.p1_point, 'sipas').id)}",
                     headers=bearer(secret)) as response:
         assert response.status_code == 400
 
@@ -79,7 +79,7 @@ def test_an_api_key_is_scoped_like_a_viewer_grant(demo_app, place, sipas, h):
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"},
                                      {"Authorization": "Bearer hl_00000000_" + "x" * 43}])
 def test_missing_or_bad_credentials_are_401_json(demo_app, place, h, headers):
-    with demo_app.test_client().get(f"/api/v1/reports/vn/qt/tx-qt/p2?{h.qs()}", headers=headers) as response:
+    with demo_app.test_client().get(f"/api/v1/reports/vn/qt/p2?{h.qs()}", headers=headers) as response:
         assert response.status_code == 401
         assert response.get_json()["error"]["status"] == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -91,7 +91,7 @@ def test_missing_or_bad_credentials_are_401_json(demo_app, place, h, headers):
 ])
 def test_bad_filters_are_400_json(demo_app, place, h, params, word):
     secret = key_for(place.p2)
-    with demo_app.test_client().get(f"/api/v1/reports/vn/qt/tx-qt/p2?{h.qs(**params)}&lang=en",
+    with demo_app.test_client().get(f"/api/v1/reports/vn/qt/p2?{h.qs(**params)}&lang=en",
                                     headers=bearer(secret)) as response:
         assert response.status_code == 400
         error = response.get_json()["error"]
@@ -104,7 +104,7 @@ def test_a_logged_in_official_reads_the_json_of_their_own_area(place, sipas, log
         assert response.status_code == 200
         assert response.get_json()["responses"] == 32
         assert response.headers["Cache-Control"] == "no-store"
-    with viewer.get(f"/api/v1/reports/vn/qt/tx-qt/p1?{h.qs()}") as response:
+    with viewer.get(f"/api/v1/reports/vn/qt/p1?{h.qs()}") as response:
         assert response.status_code == 404
     [event] = h.audits("export.created")
     assert event.actor_name == "demo-viewer" and event.detail["include_suspect"] is True

@@ -34,7 +34,7 @@ def test_csv_has_one_row_per_response_codes_and_labels(place, sipas, login, h):
     response = get(client, f"/reports/{place.p2.id}/export.csv?{h.qs()}")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    assert 'filename="hailong-vn-qt-tx-qt-p2-sipas-2026-01-01-2026-06-30.csv"' in response.headers[
+    assert 'filename="hailong-vn-qt-p2-sipas-2026-01-01-2026-06-30.csv"' in response.headers[
         "Content-Disposition"]
     rows = csv_rows(response.data)
     assert len(rows) == 30
@@ -116,10 +116,10 @@ def test_page_csv_xlsx_pdf_and_json_agree(place, sipas, login, h, tmp_path):
     """One set of filters; the same numbers everywhere."""
     client = login("demo-manager")
     params = h.qs(channel=["qr", "paper"], period="quarter")
-    data = get(client, f"/api/v1/reports/vn/qt/tx-qt/p2?{params}").get_json()
+    data = get(client, f"/api/v1/reports/vn/qt/p2?{params}").get_json()
     # the CLI prints the same JSON
     cli = client.application.test_cli_runner().invoke(args=[
-        "report", "--unit", "/vn/qt/tx-qt/p2/", "--instrument", "sipas", "--from", "2026-01-01", "--to", "2026-06-30",
+        "report", "--unit", "/vn/qt/p2/", "--instrument", "sipas", "--from", "2026-01-01", "--to", "2026-06-30",
         "--period", "quarter", "--channel", "qr", "--channel", "paper"])
     assert cli.exit_code == 0, cli.output
     assert json.loads(cli.stdout) == data

@@ -63,7 +63,7 @@ def test_a_manager_publishes_a_quarter_and_anyone_reads_its_frozen_figures(place
     [event] = h.audits("report.published")
     assert event.actor_name == "demo-manager" and event.detail["period"] == "2026-Q1"
     anyone = client.application.test_client()
-    body = page(anyone, "/p/vn/qt/tx-qt/p2")
+    body = page(anyone, "/p/vn/qt/p2")
     r = reports.make_report(db.session, reports.ReportRequest(
         unit=place.p2, instrument_key="sipas", date_from=pub.date_from, date_to=pub.date_to))
     assert r["responses"] == 15  # trusted responses of the quarter
@@ -80,14 +80,14 @@ def test_a_manager_publishes_a_quarter_and_anyone_reads_its_frozen_figures(place
     for text in sipas.comments.values():
         assert text not in body
     assert "spam" not in body
-    english = page(anyone, "/p/vn/qt/tx-qt/p2?lang=en")
+    english = page(anyone, "/p/vn/qt/p2?lang=en")
     assert f"{100 * r['index']['value']:.1f}%" in english and "How these numbers were computed" in english
 
     # A late answer for the quarter does not move the published figures.
-    before = page(anyone, "/p/vn/qt/tx-qt/p2?lang=vi")
+    before = page(anyone, "/p/vn/qt/p2?lang=vi")
     keys = h.sipas_keys()
     h.submit(place.p2_point, [(k, 1, None) for k in keys], datetime(2026, 3, 30, 2, tzinfo=timezone.utc))
-    assert page(anyone, "/p/vn/qt/tx-qt/p2?lang=vi") == before
+    assert page(anyone, "/p/vn/qt/p2?lang=vi") == before
     assert reports.make_report(db.session, reports.ReportRequest(
         unit=place.p2, instrument_key="sipas", date_from=pub.date_from, date_to=pub.date_to))["responses"] == 16
 
@@ -100,7 +100,7 @@ def test_a_manager_publishes_a_quarter_and_anyone_reads_its_frozen_figures(place
     db.session.expire_all()
     old, new = db.session.scalars(select(Publication).order_by(Publication.id)).all()
     assert old.unpublished_at is not None and new.active and (new.release_no, new.supersedes_id) == (2, old.id)
-    corrected = page(anyone, "/p/vn/qt/tx-qt/p2?lang=vi")
+    corrected = page(anyone, "/p/vn/qt/p2?lang=vi")
     assert "16 phiếu" in corrected and "bản đính chính số 2" in corrected
     assert "Nội dung đính chính: Thêm một phiếu giấy nhập muộn" in corrected
     assert h.audits("report.published")[-1].detail["supersedes"] == old.id
@@ -127,7 +127,7 @@ def test_a_period_that_has_not_ended_or_is_not_a_calendar_period_is_refused(plac
 
 def test_unpublished_periods_are_never_public(place, sipas, login, h):
     anyone = login("demo-viewer").application.test_client()
-    assert "Chưa có kết quả nào được công khai" in page(anyone, "/p/vn/qt/tx-qt/p2")
+    assert "Chưa có kết quả nào được công khai" in page(anyone, "/p/vn/qt/p2")
     client = login("demo-manager")
     publish(client, place.p2, h).close()
     pub = db.session.scalar(select(Publication))
@@ -138,9 +138,9 @@ def test_unpublished_periods_are_never_public(place, sipas, login, h):
     assert db.session.get(Publication, pub.id).unpublished_at is not None  # kept, withdrawn
     [event] = h.audits("report.unpublished")
     assert event.actor_name == "demo-manager"
-    assert "Chưa có kết quả nào được công khai" in page(anyone, "/p/vn/qt/tx-qt/p2")
-    page(anyone, f"/p/vn/qt/tx-qt/p2?publication={pub.id}", status=404)
-    page(anyone, f"/p/vn/qt/tx-qt/p2/trend.svg?publication={pub.id}", status=404)
+    assert "Chưa có kết quả nào được công khai" in page(anyone, "/p/vn/qt/p2")
+    page(anyone, f"/p/vn/qt/p2?publication={pub.id}", status=404)
+    page(anyone, f"/p/vn/qt/p2/trend.svg?publication={pub.id}", status=404)
     page(anyone, "/p/vn/nowhere", status=404)
 
 
@@ -187,7 +187,7 @@ def test_secondary_suppression_hides_a_sibling_so_a_small_unit_cannot_be_recover
     quick(h, place.p2_school, 6)
     manager = login("demo-manager")
     publish(manager, place.p2, h, instrument="quick-feedback", window="2026-03").close()
-    body = page(manager.application.test_client(), "/p/vn/qt/tx-qt/p2")
+    body = page(manager.application.test_client(), "/p/vn/qt/p2")
     assert "43 phiếu" in body
     rows = rows_below(body)
     assert "25" in rows["Bộ phận Một cửa Phường 2"]
@@ -315,6 +315,6 @@ def test_the_suppressed_report_never_keeps_a_cell_under_ten():
     assert publication.suppress_report(small)["units"] == []
 
 
-@pytest.mark.parametrize("ref", ["vn/qt/tx-qt/p2", "p2motcua"])
+@pytest.mark.parametrize("ref", ["vn/qt/p2", "p2motcua"])
 def test_the_public_page_takes_a_path_or_a_code(place, login, h, ref):
     assert page(login("demo-viewer").application.test_client(), f"/p/{ref}").count("<h1>") == 1

@@ -22,7 +22,7 @@ from survey_app.services.collect.instruments import latest_version
 from survey_app.services.reports import build as reports
 from survey_app.services.reports import rollup
 
-TOWN = "/vn/qt/tx-qt/"
+TOWN = "/vn/qt/"
 START = datetime(2026, 1, 1, 3, tzinfo=timezone.utc)  # 10:00 local
 
 

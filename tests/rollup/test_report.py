@@ -21,7 +21,7 @@ from survey_app.services.collect.surveys import submit_response
 from survey_app.services.reports import build as reports
 
 
-TOWN = "/vn/qt/tx-qt/"
+TOWN = "/vn/qt/"
 SIPAS_FACTORS = {"access": ["tc1", "tc2", "tc3", "tc4"], "procedures": ["tt1", "tt2", "tt3", "tt4"],
                  "staff": ["cc1", "cc2", "cc3", "cc4", "cc5"], "results": ["kq1", "kq2", "kq3"],
                  "feedback": ["gy1", "gy2", "gy3"]}
@@ -54,12 +54,12 @@ def test_sipas_index_by_hand(demo_app):
     assert (tc1["mean_low"], tc1["mean_high"]) == pytest.approx((t_low, t_high))
     low, high = proportion_confint(1, 3, method="wilson")
     assert (tc1["satisfied"], tc1["satisfied_low"], tc1["satisfied_high"]) == pytest.approx((1 / 3, low, high))
-    # units below the town: the two wards
+    # units below the province that have answers: the two (former) wards
     units = {u["unit"]: u for u in r["units"]}
-    assert set(units) == {"/vn/qt/tx-qt/p1/", "/vn/qt/tx-qt/p2/"}
+    assert {path for path, u in units.items() if u["n"]} == {"/vn/qt/p1/", "/vn/qt/p2/"}
     # units are compared on the index itself: P2 has all 5s and all 3s, so every criterion is 1/2
-    assert units["/vn/qt/tx-qt/p2/"]["n"] == 2 and units["/vn/qt/tx-qt/p2/"]["index"] == pytest.approx(0.5)
-    assert units["/vn/qt/tx-qt/p1/"]["index"] == pytest.approx(0.8)  # access 0, the other four factors 1
+    assert units["/vn/qt/p2/"]["n"] == 2 and units["/vn/qt/p2/"]["index"] == pytest.approx(0.5)
+    assert units["/vn/qt/p1/"]["index"] == pytest.approx(0.8)  # access 0, the other four factors 1
     assert r["trend_test"]["enough"] is False and r["trend_test"]["reason"] == "not enough periods"
     assert r["questions"][0]["low_n"] is True
 
@@ -150,15 +150,16 @@ def test_cli_report_json_and_charts(demo_app, tmp_path):
 def test_cli_report_and_charts_on_the_demo_data(demo_app, tmp_path, key):
     from survey_app.services.data import demo_history
 
-    now = datetime(2026, 11, 15, 5, tzinfo=timezone.utc)
+    # the former wards' points answer until the merger of 1 July 2025
+    now = datetime(2025, 6, 28, 5, tzinfo=timezone.utc)
     assert demo_history.add_history(db.session, months=5, now=now) > 0
     runner = demo_app.test_cli_runner()
-    result = runner.invoke(args=["report", "--unit", TOWN, "--instrument", key, "--from", "2026-06-01",
-                                 "--to", "2026-11-30", "--charts", str(tmp_path)])
+    result = runner.invoke(args=["report", "--unit", TOWN, "--instrument", key, "--from", "2025-01-01",
+                                 "--to", "2025-06-30", "--charts", str(tmp_path)])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["responses"] > 0 and payload["index"]["value"] is not None
-    assert {u["unit"] for u in payload["units"]} == {"/vn/qt/tx-qt/p1/", "/vn/qt/tx-qt/p2/"}
+    assert {u["unit"] for u in payload["units"] if u["n"]} == {"/vn/qt/p1/", "/vn/qt/p2/"}
     if key == "health-outpatient":
         assert payload["instrument"]["method"] == "moh"
         assert {"general", "comprehensive", "return_rate", "expectation"} <= set(payload["moh"])

@@ -19,7 +19,7 @@ from survey_app.services.collect.instruments import latest_version
 from survey_app.services.collect.surveys import submit_response
 from survey_app.services.reports import rollup
 
-WARD = "/vn/qt/tx-qt/"
+WARD = "/vn/qt/"
 
 
 target = survey_target

@@ -31,7 +31,7 @@ FIELD_PREFIX = "q_"
 # A visually hidden text field people never see (see the survey template): a bot that
 # fills it marks its response suspect.
 HONEYPOT_FIELD = "website"
-FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang", HONEYPOT_FIELD})
+FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang", HONEYPOT_FIELD, "residence"})
 
 
 # --------------------------------------------------------------------------- lookup
@@ -425,7 +425,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
                     submitted_at: datetime | None = None, device_hash: str | None = None,
                     address_hash: str | None = None, spend_token_id: int | None = None,
                     also_flag: Sequence[tuple[Executable, Mapping[str, Any]]] = (),
-                    digest: str | None = None) -> Submitted:
+                    digest: str | None = None, residence_unit_id: int | None = None) -> Submitted:
     """Store one response and its answers in one transaction.
 
     The unique (campaign, idempotency key) constraint makes a repeated submission of the
@@ -441,6 +441,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
     ``address_hash`` are the keyed daily hashes of the device and of the address alone, never
     a raw address. ``answer_digest`` is stored
     from ``answers`` (the abuse checks count identical answer sets by it).
+    ``residence_unit_id`` is the commune the citizen said they live in (optional).
     """
     now = submitted_at or utcnow()
     try:
@@ -461,7 +462,7 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             "submitted_at": now, "trust": trust, "trust_reason": trust_reason,
             "idempotency_key": idempotency_key, "device_hash": device_hash, "address_hash": address_hash,
             "answer_digest": digest or answer_digest(answers),
-            "rolled_up": False,
+            "rolled_up": False, "residence_unit_id": residence_unit_id,
         }
         if connection.dialect.name == "postgresql":
             parameters = {f"new_{key}": value for key, value in row.items()}

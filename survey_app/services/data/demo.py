@@ -1,31 +1,57 @@
-"""The demo tree and campaigns that ``make run`` loads: Tỉnh Quảng Trị › Thị xã Quảng Trị
-› Phường 2 (and Phường 1, so comparisons have something to compare), each ward with a
-one-stop counter, a health station and a primary school, each with an open campaign."""
+"""The demo tree and campaigns that ``make run`` loads: the real new Quảng Trị, with no
+district (since 1 July 2025). Tỉnh Quảng Trị › Phường Quảng Trị, formed on 1 July 2025 from
+Phường 1, Phường 2, Phường 3, Phường An Đôn and xã Hải Lệ of the former Thị xã Quảng Trị
+(Nghị quyết 1680/NQ-UBTVQH15). Phường Quảng Trị runs the public administration service
+centre with a reception point, and the health station; the five former wards and communes
+are its predecessors (``Succession``, merger, 2025-07-01). Phường 1 and Phường 2 keep their
+one-stop counters, health stations and primary schools and their history; in the demo those
+points still take answers, so the printed links keep working (a real installation
+deactivates a predecessor's points on the merger date)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Campaign, Unit
+from ...models import Campaign, Succession, Unit
 from ..collect.instruments import latest_version
 from ..officials.units import by_path, create_unit
 
+MERGER_DAY = date(2025, 7, 1)
+SUCCESSOR_PATH = "/vn/qt/quang-tri/"
+
 TREE = [
-    # (parent path, slug, kind, name_vi, name_en, code)
-    (None, "vn", "admin", "Việt Nam", "Viet Nam", None),
-    ("/vn/", "qt", "admin", "Tỉnh Quảng Trị", "Quang Tri Province", None),
-    ("/vn/qt/", "tx-qt", "admin", "Thị xã Quảng Trị", "Quang Tri Town", None),
-    ("/vn/qt/tx-qt/", "p2", "admin", "Phường 2", "Ward 2", None),
-    ("/vn/qt/tx-qt/p2/", "mot-cua", "one_stop", "Bộ phận Một cửa Phường 2", "Ward 2 one-stop counter", "p2motcua"),
-    ("/vn/qt/tx-qt/p2/", "tram-y-te", "health", "Trạm Y tế Phường 2", "Ward 2 health station", "p2yte"),
-    ("/vn/qt/tx-qt/p2/", "th-p2", "education", "Trường Tiểu học Phường 2", "Ward 2 Primary School", "p2tieuhoc"),
-    ("/vn/qt/tx-qt/", "p1", "admin", "Phường 1", "Ward 1", None),
-    ("/vn/qt/tx-qt/p1/", "mot-cua", "one_stop", "Bộ phận Một cửa Phường 1", "Ward 1 one-stop counter", "p1motcua"),
-    ("/vn/qt/tx-qt/p1/", "tram-y-te", "health", "Trạm Y tế Phường 1", "Ward 1 health station", "p1yte"),
-    ("/vn/qt/tx-qt/p1/", "th-p1", "education", "Trường Tiểu học Phường 1", "Ward 1 Primary School", "p1tieuhoc"),
+    # (parent path, slug, kind, name_vi, name_en, code, official code or office, active)
+    (None, "vn", "admin", "Việt Nam", "Viet Nam", None, None, True),
+    ("/vn/", "qt", "admin", "Tỉnh Quảng Trị", "Quang Tri Province", None, "44", True),
+    ("/vn/qt/", "quang-tri", "admin", "Phường Quảng Trị", "Quang Tri Ward", None, "19360", True),
+    ("/vn/qt/quang-tri/", "ttpvhcc", "one_stop", "Trung tâm Phục vụ hành chính công Phường Quảng Trị",
+     "Quang Tri Ward public administration service centre", "pqtttpv", "centre", True),
+    ("/vn/qt/quang-tri/ttpvhcc/", "diem-tiep-nhan-1", "one_stop", "Điểm tiếp nhận số 1 (trụ sở Phường 1 cũ)",
+     "Reception point 1 (former Ward 1 office)", "pqtdtn1", "reception", True),
+    ("/vn/qt/quang-tri/", "tram-y-te", "health", "Trạm Y tế Phường Quảng Trị", "Quang Tri Ward health station",
+     "pqtyte", "station", True),
+    # The predecessors: the former wards and commune, kept with their own paths and history.
+    ("/vn/qt/", "p2", "admin", "Phường 2", "Ward 2", None, None, True),
+    ("/vn/qt/p2/", "mot-cua", "one_stop", "Bộ phận Một cửa Phường 2", "Ward 2 one-stop counter", "p2motcua",
+     "reception", True),
+    ("/vn/qt/p2/", "tram-y-te", "health", "Trạm Y tế Phường 2", "Ward 2 health station", "p2yte", "station", True),
+    ("/vn/qt/p2/", "th-p2", "education", "Trường Tiểu học Phường 2", "Ward 2 Primary School", "p2tieuhoc",
+     "school", True),
+    ("/vn/qt/", "p1", "admin", "Phường 1", "Ward 1", None, None, True),
+    ("/vn/qt/p1/", "mot-cua", "one_stop", "Bộ phận Một cửa Phường 1", "Ward 1 one-stop counter", "p1motcua",
+     "reception", True),
+    ("/vn/qt/p1/", "tram-y-te", "health", "Trạm Y tế Phường 1", "Ward 1 health station", "p1yte", "station", True),
+    ("/vn/qt/p1/", "th-p1", "education", "Trường Tiểu học Phường 1", "Ward 1 Primary School", "p1tieuhoc",
+     "school", True),
+    ("/vn/qt/", "p3", "admin", "Phường 3", "Ward 3", None, None, False),
+    ("/vn/qt/", "an-don", "admin", "Phường An Đôn", "An Don Ward", None, None, False),
+    ("/vn/qt/", "hai-le", "admin", "Xã Hải Lệ", "Hai Le Commune", None, None, False),
 ]
+PREDECESSOR_PATHS = ("/vn/qt/p1/", "/vn/qt/p2/", "/vn/qt/p3/", "/vn/qt/an-don/", "/vn/qt/hai-le/")
+DIVISION_OF_DEMO = {"/vn/qt/": "province", "/vn/qt/quang-tri/": "ward", "/vn/qt/hai-le/": "commune"}
 
 INSTRUMENT_FOR_KIND = {"one_stop": "sipas", "health": "health-outpatient", "education": "education-parents"}
 CAMPAIGN_NAMES = {
@@ -46,12 +72,19 @@ def load_demo(session: Session, now: datetime | None = None) -> list[DemoPoint]:
     """Create whatever part of the demo is missing; an existing demo is left as it is."""
     now = now or datetime.now(timezone.utc)
     points: list[DemoPoint] = []
-    for parent_path, slug, kind, name_vi, name_en, code in TREE:
+    for parent_path, slug, kind, name_vi, name_en, code, extra, active in TREE:
         parent = by_path(session, parent_path) if parent_path else None
         path = (parent_path or "/") + slug + "/"
         unit = by_path(session, path)
         if unit is None:
             unit = create_unit(session, parent, slug, kind, name_vi, name_en, code)
+            unit.active = active
+            if code is not None:
+                unit.office = extra
+            elif extra is not None:
+                unit.official_code = extra
+            if kind == "admin" and path not in ("/vn/",):
+                unit.division = DIVISION_OF_DEMO.get(path, "ward")
         if code is None:
             continue
         key = INSTRUMENT_FOR_KIND[kind]
@@ -67,9 +100,24 @@ def load_demo(session: Session, now: datetime | None = None) -> list[DemoPoint]:
             campaign.units.append(unit)
             session.add(campaign)
         points.append(DemoPoint(code, name_vi, key))
+    load_demo_lineage(session)
     load_demo_accounts(session)
     session.commit()
     return points
+
+
+def load_demo_lineage(session: Session) -> None:
+    """Phường Quảng Trị succeeds the five former units from 1 July 2025 (what is missing)."""
+    successor = by_path(session, SUCCESSOR_PATH)
+    for path in PREDECESSOR_PATHS:
+        predecessor = by_path(session, path)
+        if successor is None or predecessor is None:
+            continue
+        if session.scalar(select(Succession.id).where(Succession.predecessor_id == predecessor.id,
+                                                      Succession.successor_id == successor.id)) is None:
+            session.add(Succession(predecessor=predecessor, successor=successor, effective_on=MERGER_DAY,
+                                   change="merger"))
+    session.flush()
 
 
 # One demo official per role. The password is fixed and printed by ``flask demo load``:
@@ -78,8 +126,10 @@ DEMO_PASSWORD = "demo-hailong-2026"
 DEMO_ACCOUNTS = [
     # (username, display name, unit path, role)
     ("demo-admin", "Quản trị tỉnh (demo)", "/vn/qt/", "admin"),
-    ("demo-manager", "Cán bộ quản lý Phường 2 (demo)", "/vn/qt/tx-qt/p2/", "manager"),
-    ("demo-viewer", "Cán bộ xem báo cáo Phường 2 (demo)", "/vn/qt/tx-qt/p2/", "viewer"),
+    ("demo-manager", "Cán bộ quản lý Phường 2 (demo)", "/vn/qt/p2/", "manager"),
+    ("demo-viewer", "Cán bộ xem báo cáo Phường 2 (demo)", "/vn/qt/p2/", "viewer"),
+    # The new ward's official: reads Phường Quảng Trị and, through the lineage, its predecessors.
+    ("demo-phuong", "Cán bộ quản lý Phường Quảng Trị (demo)", SUCCESSOR_PATH, "manager"),
 ]
 
 

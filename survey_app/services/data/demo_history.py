@@ -1,4 +1,8 @@
-"""A year of plausible past responses for the demo, so reports have trends to show.
+"""Two years of plausible past responses for the demo, so reports have trends to show.
+
+The former wards' points answer until the merger (30 June 2025) and the new ward's points
+from 1 July 2025, so Phường Quảng Trị's two-year trend crosses the merger and shows its
+predecessors' history before it.
 
 Deterministic (seeded by the point's code) and idempotent: a point that already has demo
 history is left alone. Responses go in through the same tables as real ones, channel
@@ -18,7 +22,10 @@ from analysis.instrument import decimals_of, scaled
 from ...models import Answer, Campaign, Response, Unit, campaign_unit
 
 # How well each demo point does, on average (a level shift on the 5-point scale).
-QUALITY = {"p2motcua": 0.5, "p2yte": 0.1, "p2tieuhoc": 0.3, "p1motcua": -0.3, "p1yte": -0.1, "p1tieuhoc": 0.0}
+QUALITY = {"p2motcua": 0.5, "p2yte": 0.1, "p2tieuhoc": 0.3, "p1motcua": -0.3, "p1yte": -0.1, "p1tieuhoc": 0.0,
+           "pqtttpv": 0.0, "pqtdtn1": -0.1, "pqtyte": 0.0}
+#: Points of the new ward: history from the merger day on; every other point: before it.
+SUCCESSOR_POINTS = ("pqtttpv", "pqtdtn1", "pqtyte")
 
 
 def _level(rng: random.Random, shift: float, levels: list[int]) -> int:
@@ -27,9 +34,13 @@ def _level(rng: random.Random, shift: float, levels: list[int]) -> int:
     return min(max(value, levels[0]), levels[-1])
 
 
-def add_history(session: Session, months: int = 12, now: datetime | None = None) -> int:
-    """Add ``months`` months of responses before ``now`` to every demo point without any."""
+def add_history(session: Session, months: int = 24, now: datetime | None = None) -> int:
+    """Add ``months`` months of responses before ``now`` to every demo point without any:
+    a former ward's points only before the merger day, the new ward's only from it."""
+    from .demo import MERGER_DAY
+
     now = now or datetime.now(timezone.utc)
+    merger = datetime(MERGER_DAY.year, MERGER_DAY.month, MERGER_DAY.day, tzinfo=timezone.utc) - timedelta(hours=7)
     added = 0
     for code, shift in QUALITY.items():
         unit = session.scalar(select(Unit).where(Unit.code == code))
@@ -49,11 +60,14 @@ def add_history(session: Session, months: int = 12, now: datetime | None = None)
         if campaign.starts_at is None or campaign.starts_at > start:
             campaign.starts_at = start - timedelta(days=1)
         for month in range(months):
-            trend = 0.04 * month if code.startswith("p2") else -0.02 * month
+            trend = (0.015 * month if code in SUCCESSOR_POINTS
+                     else 0.04 * month if code.startswith("p2") else -0.02 * month)
             for i in range(rng.randint(12, 36)):
                 when = start + timedelta(days=30 * month + rng.uniform(0, 29.5))
                 local_hour = rng.choice([7, 8, 8, 9, 9, 10, 10, 11, 13, 14, 14, 15, 16])
                 when = when.replace(hour=(local_hour - 7) % 24, minute=rng.randint(0, 59))
+                if (when >= merger) != (code in SUCCESSOR_POINTS) or when >= now:
+                    continue
                 response = Response(campaign_id=campaign.id, unit_id=unit.id,
                                     instrument_version_id=campaign.instrument_version_id,
                                     channel=rng.choice(["qr", "qr", "qr", "paper"]), language="vi",

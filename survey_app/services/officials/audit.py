@@ -16,6 +16,7 @@ ACTIONS = (
     "grant.added", "grant.changed", "grant.revoked",
     "login.locked",
     "unit.created", "unit.renamed", "unit.moved", "unit.deactivated", "unit.activated", "unit.deleted",
+    "unit.succeeded", "grants.carried",
     "campaign.created", "campaign.opened", "campaign.paused", "campaign.closed",
     "instrument.uploaded", "tokens.issued",
     "kiosk.enrolled", "kiosk.revoked", "export.created", "report.published",

@@ -9,7 +9,7 @@ from ...models import Unit
 
 
 def find_unit(session: Session, ref: str) -> Unit | None:
-    """``p2motcua`` (a code) or ``/vn/qt/tx-qt/p2/`` (a path; the slashes at either end
+    """``p2motcua`` (a code) or ``/vn/qt/p2/`` (a path; the slashes at either end
     may be left out when the value contains a slash)."""
     ref = (ref or "").strip()
     if not ref or len(ref) > 400:

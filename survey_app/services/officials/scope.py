@@ -18,6 +18,10 @@ Rules
   in the admin's subtree; *manageable* (password, deactivation) only when the home unit and
   every grant lie there, so a ward admin never touches a province official's account.
 * **Audit event**: by the unit it concerns (its path at the time, if the unit is gone).
+* **Lineage**: a grant on a unit (or above it) also *reads* the unit's predecessors
+  (``services/officials/lineage.py``), as a viewer: its reports include their answers, so
+  their own pages are readable too. Grants on a predecessor give nothing on its successor
+  unless an administrator carries them over.
 * **Shared data** (instruments, used by every unit): needs the role on a unit at depth
   ``SHARED_ADMIN_MAX_DEPTH`` or above (default 1: a province).
 
@@ -65,6 +69,8 @@ class GrantInfo:
     unit_id: int
     path: str
     role: str
+    #: A viewer grant derived from a grant on a successor (read-only, never a grant row).
+    derived: bool = False
 
     @property
     def rank(self) -> int:
@@ -97,6 +103,11 @@ class Scope:
             .where(Grant.user_id == user.id)
         ).all()
         grants = [GrantInfo(*row) for row in rows] if user.active else []
+        if grants:
+            from .lineage import successors_reading
+
+            grants += [GrantInfo(0, unit_id, path, "viewer", derived=True)
+                       for unit_id, path in successors_reading(session, [g.path for g in grants])]
         return cls(session, user, grants, current_app.config.get("SHARED_ADMIN_MAX_DEPTH", 1))
 
     # ------------------------------------------------------------------ roles
@@ -120,7 +131,7 @@ class Scope:
     def has_shared_role(self, min_role: str) -> bool:
         """Whether the user may act on data shared by the whole tree (instruments)."""
         needed = _rank(min_role)
-        return any(g.rank >= needed and g.depth <= self.shared_max_depth for g in self.grants)
+        return any(g.rank >= needed and g.depth <= self.shared_max_depth and not g.derived for g in self.grants)
 
     def require(self, unit: Unit, min_role: str = "viewer") -> None:
         """404 when no grant covers ``unit``; 403 when the role there is too low."""

@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...models import UNIT_KINDS, Campaign, Grant, Response, Unit, User, campaign_unit
+from ...models import OFFICES, UNIT_KINDS, Campaign, Grant, Response, Unit, User, campaign_unit
 from . import audit
 from .scope import Scope, path_under
 from .units import CODE_RE, SLUG_RE
@@ -90,11 +90,22 @@ def check_code(session: Session, code: str) -> str:
 
 def create_child(session: Session, scope: Scope, parent: Unit, *, name_vi: str, name_en: str, kind: str,
                  service_point: bool, slug: str | None = None, code: str | None = None,
-                 actor: User | None = None) -> Unit:
-    """A new unit (or service point, with a code chosen or generated) below ``parent``."""
+                 office: str | None = None, actor: User | None = None) -> Unit:
+    """A new unit (or service point, with a code chosen or generated) below ``parent``.
+
+    ``office`` says what a service point is: a public administration service centre or one
+    of its reception points (one-stop), a health station, a school or a class."""
     scope.require(parent, "manager")
     if kind not in UNIT_KINDS:
         raise TreeError(_("Please choose the kind of unit."))
+    office = office or None
+    if office is not None:
+        if office not in OFFICES:
+            raise TreeError(_("Please choose the kind of office."))
+        if not service_point:
+            raise TreeError(_("Only a service point has a kind of office."))
+        if OFFICES[office] != kind:
+            raise TreeError(_("This kind of office does not go with the kind of unit chosen."))
     name_vi, name_en = _check_names(name_vi, name_en)
     slug = _free_slug(session, parent, slug, name_vi)
     path = parent.path + slug + "/"
@@ -105,11 +116,11 @@ def create_child(session: Session, scope: Scope, parent: Unit, *, name_vi: str, 
     else:
         code = None
     unit = Unit(parent=parent, slug=slug, path=path, kind=kind, name_vi=name_vi, name_en=name_en,
-                code=code, is_service_point=service_point, active=True)
+                code=code, office=office, is_service_point=service_point, active=True)
     session.add(unit)
     session.flush()
     audit.record(session, "unit.created", actor=actor, unit=unit, target=f"unit:{unit.id}",
-                 detail={"path": path, "name": name_vi, "code": code, "kind": kind})
+                 detail={"path": path, "name": name_vi, "code": code, "kind": kind, "office": office})
     session.commit()
     return unit
 

@@ -67,7 +67,7 @@ def _texts(lang: str) -> dict[str, str]:
 
 
 def _ancestry(unit: Unit) -> str:
-    """The two levels above the point, e.g. ``Phường 2 · Thị xã Quảng Trị``."""
+    """The two levels above the point, e.g. ``Phường 2 · Tỉnh Quảng Trị``."""
     names = []
     parent = unit.parent
     while parent is not None and parent.depth > 0 and len(names) < 2:

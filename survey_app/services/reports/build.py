@@ -15,6 +15,7 @@ from analysis.instrument import scoring_of
 from analysis.report import PERIODS, build_report
 
 from ...models import CHANNELS, Instrument, InstrumentVersion, Unit
+from ..officials import lineage
 from . import rollup
 from .gcpause import gc_paused
 
@@ -74,10 +75,17 @@ def instrument_versions(session: Session, key: str) -> list[InstrumentVersion]:
     return list(versions)
 
 
-def _filters(req: ReportRequest, versions: Sequence[InstrumentVersion]) -> counts.Filters:
+def _filters(req: ReportRequest, versions: Sequence[InstrumentVersion],
+             also_paths: tuple[str, ...] = ()) -> counts.Filters:
     return counts.Filters(unit_path=req.unit.path, version_ids=tuple(v.id for v in versions),
                           date_from=req.date_from, date_to=req.date_to, channels=req.channels,
-                          include_suspect=req.include_suspect, campaign_id=req.campaign_id)
+                          include_suspect=req.include_suspect, campaign_id=req.campaign_id, also_paths=also_paths)
+
+
+def covered_predecessors(session: Session, req: ReportRequest) -> list[lineage.Predecessor]:
+    """The hook of lineage into reports: the predecessors whose subtrees a report of
+    ``req.unit`` also covers (its window begins before their succession)."""
+    return lineage.covered(session, req.unit, req.date_from)
 
 
 class ReportResult(NamedTuple):
@@ -95,7 +103,8 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
     check_request(req)
     versions = instrument_versions(session, req.instrument_key)
     latest = versions[-1]
-    filters = _filters(req, versions)
+    before = covered_predecessors(session, req)
+    filters = _filters(req, versions, tuple(p.path for p in before))
     if source not in ("rollups", "raw"):
         raise ReportError("source must be 'rollups' or 'raw'")
     if source == "rollups":
@@ -110,9 +119,12 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
             tables = counts.from_raw(connection, filters, {v.id: scoring_of(v.snapshot) for v in versions}, counted)
         units = counts.units_below(connection, req.unit.path)
         root = next(u for u in units if u.path == req.unit.path)
+        for p in before:  # counted in the totals and the trend; the comparison stays the unit's children
+            units += counts.units_below(connection, p.path)
         report = build_report(latest.snapshot, root, units, tables, date_from=req.date_from, date_to=req.date_to,
                               period=req.period, include_suspect=req.include_suspect,
                               versions=[v.number for v in versions], as_of=req.as_of or local_today())
+    lineage.mark_report(report, before)
     return ReportResult(report, tables, versions)
 
 

@@ -26,12 +26,16 @@ def charts_for(report: dict[str, Any], definition: dict[str, Any], lang: str = "
         is_share = report["index"].get("unit") == "share"
         nan = float("nan")
         values = [nan if t["index"] is None else t["index"] for t in trend]
+        # a successor's report: the line between its predecessors' periods and its own
+        before = [bool(t.get("before_merger")) for t in trend]
+        divide = before.index(False) if any(before) and not all(before) else None
         out["trend"] = charts.trend_chart([t["period"] for t in trend], values,
                                           [nan if t["low"] is None else t["low"] for t in trend],
                                           [nan if t["high"] is None else t["high"] for t in trend],
                                           percent=is_share, lang=lang,
                                           marked=[bool(t["low_n"] or t.get("partial")) and t["index"] is not None
-                                                  for t in trend])
+                                                  for t in trend],
+                                          divide_before=divide)
     units = [u for u in report["units"] if u["n"] and u["index"] is not None]
     comparison = report.get("comparison")
     if len(units) >= 2 and comparison and (comparison.get("score_variance") or 0) > 0:

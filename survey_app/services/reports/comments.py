@@ -52,9 +52,13 @@ def text_questions(versions: Sequence[InstrumentVersion]) -> dict[int, dict[str,
 
 
 def responses_where(scope: Scope, unit: Unit, filters: ReportFilters, versions: Sequence[InstrumentVersion]) -> list:
-    """The SQL conditions (on Response joined to Unit) of the filters, inside the scope."""
+    """The SQL conditions (on Response joined to Unit) of the filters, inside the scope: the
+    unit's subtree, and its predecessors' when the window begins before their succession."""
+    from ..officials.lineage import covered
+
     start, end = utc_bounds(filters)
-    where = [scope.path_clause(Unit.path, "viewer"), path_under(Unit.path, unit.path),
+    subtrees = [unit.path] + [p.path for p in covered(scope.session, unit, filters.date_from)]
+    where = [scope.path_clause(Unit.path, "viewer"), or_(*(path_under(Unit.path, p) for p in subtrees)),
              Response.instrument_version_id.in_([v.id for v in versions]),
              Response.submitted_at >= start, Response.submitted_at < end]
     if not filters.include_suspect:

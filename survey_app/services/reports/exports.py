@@ -93,6 +93,7 @@ def response_columns(versions: Sequence[InstrumentVersion], include_trust: bool)
         ("version", _("Version of the survey answered")),
         ("channel", _("How it was sent: qr, kiosk, link, paper or api")),
         ("language", _("Language of the form: vi or en")),
+        ("residence", _("Path of the commune the citizen said they live in (empty when not asked or skipped)")),
     ]
     if include_trust:
         meta += [("trust", _("ok, or suspect (e.g. a burst from one device)")),
@@ -142,7 +143,8 @@ def response_rows(session: Session, scope: Scope, view: ReportView, lang: str = 
     open_keys = {q["key"] for v in versions for q in v.snapshot["questions"] if q["type"] in TEXT_TYPES}
     query = (
         select(Response.id, Response.submitted_at, Response.instrument_version_id, Response.channel,
-               Response.language, Response.trust, Response.trust_reason, Response.campaign_id, Unit.code,
+               Response.language, Response.trust, Response.trust_reason, Response.campaign_id,
+               Response.residence_unit_id, Unit.code,
                Unit.path, Unit.name_vi, Unit.name_en, Campaign.name)
         .join(Unit, Unit.id == Response.unit_id)
         .join(Campaign, Campaign.id == Response.campaign_id)
@@ -165,6 +167,8 @@ def response_rows(session: Session, scope: Scope, view: ReportView, lang: str = 
                                         Answer.value_text, Answer.id)
                                  .where(Answer.response_id.in_(ids)).order_by(Answer.id)).all():
             answers[a.response_id].append((a.question_key, a.value_int, a.value_text, a.id))
+        homes = {r.residence_unit_id for r in batch if r.residence_unit_id is not None}
+        home_paths = dict(session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(homes))).all()) if homes else {}
         hidden = hidden_answer_ids(session, [a[3] for rid, rows in answers.items() for a in rows
                                              if a[2] is not None and a[0] in open_keys])
         for r in batch:
@@ -175,6 +179,7 @@ def response_rows(session: Session, scope: Scope, view: ReportView, lang: str = 
                 "unit_name": (r.name_en if lang == "en" and r.name_en else r.name_vi),
                 "campaign_id": r.campaign_id, "campaign": r.name,
                 "version": by_version[r.instrument_version_id].number, "channel": r.channel, "language": r.language,
+                "residence": home_paths.get(r.residence_unit_id, ""),
             }
             if include_trust:
                 row["trust"], row["trust_reason"] = r.trust, r.trust_reason or ""

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def _province(path: str) -> str:
-    """The province's path above a unit's path (``/vn/qt/tx-qt/p2/`` → ``/vn/qt/``)."""
+    """The province's path above a unit's path (``/vn/qt/p2/`` → ``/vn/qt/``)."""
     parts = [p for p in path.split("/") if p]
     return "/" + "/".join(parts[:2]) + "/"
 

@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ...models import (CHANNELS, Campaign, Instrument, InstrumentVersion, RollupResponse, RollupState, Unit,
                       campaign_unit)
@@ -416,8 +416,13 @@ def render_charts(report: Mapping[str, Any], definition: Mapping[str, Any], lang
 
 
 def charts_key(unit: Unit, filters: ReportFilters, mark: tuple[int, int], lang: str, fmt: str) -> str:
-    """The cache key of a view's charts: (unit, filters, rollup watermark, language, format)."""
-    raw = json.dumps([unit.id, unit.path, filters.key(), list(mark), "charts", lang, fmt])
+    """The cache key of a view's charts: (unit, filters, rollup watermark, lineage, language,
+    format); a succession declared since changes what the charts cover."""
+    from ..officials.lineage import covered
+
+    session = object_session(unit)
+    lineage = [p.path for p in covered(session, unit, filters.date_from)] if session is not None else []
+    raw = json.dumps([unit.id, unit.path, filters.key(), list(mark), lineage, "charts", lang, fmt])
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
