@@ -8,4 +8,4 @@ from ..extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+from . import routes, dossiers  # noqa: E402,F401  (routes register themselves on bp)

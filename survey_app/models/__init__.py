@@ -14,6 +14,7 @@ from .publication import PUBLICATION_PERIODS, Publication  # report periods publ
 from .comment_flag import CommentFlag
 from .apikey import API_SCOPES, ApiKey
 from .papi import PAPI_DIMENSIONS, PapiPublished
+from .dossier import DOSSIER_SOURCES, DOSSIER_STATUSES, Dossier
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
@@ -25,4 +26,5 @@ __all__ = [
     "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto",
     "API_SCOPES", "ApiKey", "CommentFlag", "PUBLICATION_PERIODS", "Publication",
     "PAPI_DIMENSIONS", "PapiPublished",
+    "DOSSIER_SOURCES", "DOSSIER_STATUSES", "Dossier",
 ]
