@@ -43,7 +43,7 @@ def test_post_creates_then_a_repeat_changes_nothing_then_an_update(demo_app, cou
         assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b"<svg" in r.data
 
     # The same again: nothing changes, and the answer says so; no second code.
-    with client.post("/api/v1/dossiers", json=d.dossier(), headers=d.bearer(counters.write_p2)) as r:
+    with client.post("/api/v1/dossiers?lang=en", json=d.dossier(), headers=d.bearer(counters.write_p2)) as r:
         assert r.status_code == 200
         again = r.get_json()
     assert again["result"] == "unchanged" and "nothing changed" in again["message"]
@@ -130,7 +130,8 @@ def test_a_code_reported_by_another_ward_is_refused(demo_app, counters, d):
 def test_no_open_one_stop_campaign_is_named(demo_app, counters, d):
     counters.campaigns.p2.status = "closed"
     db.session.commit()
-    with demo_app.test_client().post("/api/v1/dossiers", json=d.dossier(), headers=d.bearer(counters.write_p2)) as r:
+    with demo_app.test_client().post("/api/v1/dossiers?lang=en", json=d.dossier(),
+                                     headers=d.bearer(counters.write_p2)) as r:
         assert r.status_code == 422
         [problem] = r.get_json()["error"]["problems"]
     assert problem["field"] == "service_point" and "campaign" in problem["message"]

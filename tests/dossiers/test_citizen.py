@@ -55,9 +55,9 @@ def test_typing_the_dossier_code_and_check_code(demo_app, counters, d):
     with client.get("/d") as page:
         assert page.status_code == 200
         token = hidden_fields(page.get_data(as_text=True))["csrf_token"]
-    with client.post("/d", data={"csrf_token": token, "dossier": made["code"], "check": "ZZZZZZ"}) as r:
+    with client.post("/d?lang=en", data={"csrf_token": token, "dossier": made["code"], "check": "ZZZZZZ"}) as r:
         assert r.status_code == 404 and "do not match" in r.get_data(as_text=True)
-    with client.post("/d", data={"csrf_token": token, "dossier": "NO-SUCH-CODE", "check": made["evaluation"]["check_code"]}) as r:
+    with client.post("/d?lang=en", data={"csrf_token": token, "dossier": "NO-SUCH-CODE", "check": made["evaluation"]["check_code"]}) as r:
         assert r.status_code == 404 and "do not match" in r.get_data(as_text=True)
     # Typed loosely: small letters, spaces, dashes.
     typed_check = "-".join(made["evaluation"]["check_code"].lower()[i:i + 3] for i in (0, 3))
@@ -69,7 +69,8 @@ def test_typing_the_dossier_code_and_check_code(demo_app, counters, d):
         assert page.status_code == 200
     assert db.session.scalar(select(Dossier.response_id)) is not None
     # Once only: the pair now says it was rated, and the evaluation code too.
-    with client.post("/d", data={"csrf_token": token, "dossier": made["code"], "check": made["evaluation"]["check_code"]}) as r:
+    with client.post("/d?lang=en", data={"csrf_token": token, "dossier": made["code"],
+                                         "check": made["evaluation"]["check_code"]}) as r:
         assert r.status_code == 410 and "already been rated" in r.get_data(as_text=True)
     with client.get(made["evaluation"]["url"].removeprefix("http://localhost")) as r:
         assert r.status_code == 410
