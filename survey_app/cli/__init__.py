@@ -11,7 +11,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import apikeys, demo, instruments, kiosks, posters, report, responses, rollup, tokens, users
+    from . import apikeys, demo, dossiers, instruments, kiosks, posters, report, responses, rollup, tokens, users
 
     app.cli.add_command(instruments.instruments_cli)
     app.cli.add_command(demo.demo_cli)
@@ -23,3 +23,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tokens.tokens_cli)
     app.cli.add_command(kiosks.kiosks_cli)
     app.cli.add_command(apikeys.apikeys_cli)  # keys for the JSON reports API
+    app.cli.add_command(dossiers.dossiers_cli)

@@ -40,7 +40,7 @@ from ..reports.rollup import LOCAL_TZ
 __all__ = [
     "CHECK_LENGTH", "FIELDS", "MAX_BATCH", "DossierData", "DossierInvalid", "Outcome", "Problem",
     "apply_status", "check_fields", "check_status_fields", "entry_check", "find_campaign", "normalize_dossier_code",
-    "parse_time", "upsert", "upsert_many",
+    "parse_time", "rows_to_payloads", "upsert", "upsert_many",
 ]
 
 MAX_BATCH = 1000
@@ -388,11 +388,11 @@ def _existing(session: Session, codes_: Sequence[str]) -> dict[str, Dossier]:
 
 
 def upsert_many(session: Session, scope, payloads: Sequence[Any], *, actor_name: str, source: str = "api",
-                now: datetime | None = None, batch: bool = True) -> list[Outcome]:
+                now: datetime | None = None, batch: bool = True, limit: int | None = MAX_BATCH) -> list[Outcome]:
     """Check every dossier, then write them all, or none: :class:`DossierInvalid` names each
     problem with its index. The caller commits (and must roll back on an error)."""
     now = now or utcnow()
-    if batch and not 1 <= len(payloads) <= MAX_BATCH:
+    if batch and limit is not None and not 1 <= len(payloads) <= limit:
         raise DossierInvalid([Problem(None, _("A batch holds 1 to %(limit)d dossiers, not %(n)d.",
                                               limit=MAX_BATCH, n=len(payloads)))])
     problems: list[Problem] = []
@@ -464,6 +464,20 @@ def apply_status(session: Session, scope, raw_code: str, payload: Any, now: date
     changed = _apply(session, dossier, values, now)
     session.flush()
     return Outcome(dossier, "updated" if changed else "unchanged", changed=changed)
+
+
+def rows_to_payloads(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> tuple[list[dict], list[int], list[str]]:
+    """A one-stop software's CSV export (a header of :data:`FIELDS`, any order) as
+    dossier objects, with the file's row number of each; blank rows are skipped. The
+    third item names unknown columns."""
+    unknown = [c for c in columns if c and c not in FIELDS]
+    payloads, numbers = [], []
+    for number, row in enumerate(rows, start=2):
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        payloads.append({name: (row.get(name) or "").strip() or None for name in columns if name in FIELDS})
+        numbers.append(number)
+    return payloads, numbers, unknown
 
 
 # --------------------------------------------------------------------------- the citizen's side
