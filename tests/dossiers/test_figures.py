@@ -71,6 +71,21 @@ def test_rates_and_portal_figures_on_a_worked_month(demo_app, counters, d):
         html = page.get_data(as_text=True)
     assert page.status_code == 200 and "portal-figures" in html and "25.00%" in html and "75.00%" in html
     assert "Our index counts the people who answered" in html
+    with manager.get(f"/reports/{unit_id}?{WINDOW}&lang=vi") as page:
+        assert page.status_code == 200 and "Chỉ số theo Cổng Dịch vụ công quốc gia" in page.get_data(as_text=True)
+    # The exports: a dossiers sheet of aggregates, no dossier code, no staff.
+    from openpyxl import load_workbook
+    import io
+    with manager.get(f"/reports/{unit_id}/export.xlsx?{WINDOW}&lang=en") as r:
+        assert r.status_code == 200
+        wb = load_workbook(io.BytesIO(r.data))
+    sheet = wb["Dossiers"] if "Dossiers" in wb.sheetnames else wb["Hồ sơ"]
+    rows = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert rows.get("Response rate", rows.get("Tỷ lệ phản hồi")) == 0.5
+    values = [v for v in rows.values() if isinstance(v, (int, float))]
+    assert 25 in values and 75 in values  # the portal's figures
+    cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None}
+    assert not {"A", "B", "C", "D"} & cells  # no dossier code
 
 
 def test_staff_breakdown_is_for_managers_and_audited(demo_app, counters, d):
