@@ -106,3 +106,19 @@ def test_the_access_log_hides_the_dossier_reference():
     from survey_app.accesslog import redact
 
     assert redact("GET /d/eyJkIjoxfQ.abc/thanks?lang=vi HTTP/1.1") == "GET /d/[redacted]/thanks?lang=vi HTTP/1.1"
+
+
+def test_a_paper_form_with_the_dossiers_code_is_linked_too(demo_app, counters, d, tmp_path):
+    client = demo_app.test_client()
+    made = _create(client, counters, d)
+    definition = counters.campaigns.p2.instrument_version.snapshot
+    keys = [q["key"] for q in definition["questions"] if q["type"] == "scale"]
+    (tmp_path / "forms.csv").write_text(
+        "unit,submitted_at,code," + ",".join(keys) + "\n"
+        + f"p2motcua,2026-03-05,{made['evaluation']['code']}," + ",".join("3" for _ in keys) + "\n", encoding="utf-8")
+    result = demo_app.test_cli_runner().invoke(args=["responses", "import", "--campaign",
+                                                     str(counters.campaigns.p2.id), str(tmp_path / "forms.csv")])
+    assert result.exit_code == 0, result.output
+    response = db.session.scalar(select(Response))
+    assert response.channel == "paper"
+    assert db.session.scalar(select(Dossier.response_id)) == response.id
