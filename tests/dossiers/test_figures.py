@@ -24,13 +24,13 @@ def _post(client, counters, d, code, **extra):
         return r.get_json()["dossier"]
 
 
-def _rate(counters, dossier_code, level):
+def _rate(counters, dossier_code, level, month=3):
     dossier = db.session.scalar(select(Dossier).where(Dossier.code == dossier_code))
     campaign = counters.campaigns.p2
     keys = [q["key"] for q in campaign.instrument_version.snapshot["questions"] if q["type"] == "scale"]
     submit_response(db.session, SurveyTarget(counters.p2, campaign, campaign.instrument_version),
                     [(k, level, None) for k in keys], channel="link", language="vi",
-                    idempotency_key=secrets.token_hex(16), submitted_at=datetime(2026, 3, 20, 3, tzinfo=timezone.utc),
+                    idempotency_key=secrets.token_hex(16), submitted_at=datetime(2026, month, 20, 3, tzinfo=timezone.utc),
                     spend_token_id=dossier.token_id)
 
 
@@ -63,7 +63,7 @@ def test_rates_and_portal_figures_on_a_worked_month(demo_app, counters, d):
     assert section["portal"] == {"resolved": 4, "late": 1, "complained": 2, "on_time": 75.0, "satisfaction": 25.0}
     [point] = section["points"]
     assert point["months"] == [{"month": "2026-03", "returned": 4, "rated": 2, "response_rate": 0.5, "ratings": 2,
-                                "flagged": False}]
+                                "flagged": False, "excess": False, "jump": False}]
     assert {b["name"] for b in section["by_sector"]} == {"Hộ tịch"}
     assert "staff" not in str(section) and "Quầy" not in str(section)
     assert section["codes"] == [] or all(c["issued"] >= c["used"] for c in section["codes"])
@@ -162,3 +162,29 @@ def test_the_demo_loads_served_dossiers_with_late_shares(demo_app):
     assert 0.02 <= late <= 0.25
     assert any(r.response_id for r in rows)
     assert demo_dossiers.add_dossiers(db.session, months=2) == 0  # idempotent
+
+
+def test_a_response_rate_far_above_the_points_history_is_flagged(demo_app, counters, d):
+    client = demo_app.test_client()
+    items = []
+    for month in (1, 2, 3, 4):  # Jan–Mar: 10 dossiers, 1 rated each; April: 10 dossiers, 8 rated
+        for i in range(10):
+            items.append(d.dossier(f"J-{month}-{i}", received_at=f"2026-0{month}-0{i % 9 + 1}T08:00",
+                                   due_at=f"2026-0{month}-2{i % 9}T08:00", returned_at=f"2026-0{month}-1{i % 9}T08:00"))
+    with client.post("/api/v1/dossiers/batch", json={"dossiers": items}, headers=d.bearer(counters.write_p2)) as r:
+        assert r.status_code == 201
+    for month in (1, 2, 3):
+        _rate(counters, f"J-{month}-0", 3, month)
+    for i in range(8):
+        _rate(counters, f"J-4-{i}", 3, 4)
+    from survey_app.services.dossiers import figures
+    section = figures.dossier_section(db.session, counters.p2, datetime(2026, 4, 1).date(), datetime(2026, 4, 30).date())
+    [april] = section["points"][0]["months"]
+    assert april["jump"] is True and april["excess"] is False and april["response_rate"] == 0.8
+    assert [f["reason"] for f in section["flags"]] == ["jump"]
+    # A month like the others is not flagged.
+    march = figures.dossier_section(db.session, counters.p2, datetime(2026, 3, 1).date(), datetime(2026, 3, 31).date())
+    assert march["flags"] == []
+    assert figures.flag_excess(db.session, counters.p2, datetime(2026, 4, 1).date(), datetime(2026, 4, 30).date()) == 8
+    assert db.session.scalar(select(func.count()).select_from(Response).where(
+        Response.trust_reason == figures.JUMP_REASON)) == 8

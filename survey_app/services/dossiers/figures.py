@@ -6,7 +6,8 @@ through their evaluation code, and the response rate, per service point and mont
 sector (by counter staff only through :func:`by_staff`, for managers, audited by the
 caller); for one-time-code campaigns, codes issued against codes used. A point-month whose
 ratings (every trusted response at the point, from any channel) exceed the dossiers it
-returned is flagged; :func:`flag_excess` marks those responses suspect (never deletes).
+returned is flagged, and so is one whose response rate jumps far above the point's own
+history (:func:`_jumps`); :func:`flag_excess` marks those responses suspect (never deletes).
 
 A rating is "not satisfied" when any indicator it answered is at a level its scale does
 not count as satisfied (the one-stop form: "Không hài lòng").
@@ -27,7 +28,7 @@ from ...models import Answer, Campaign, Dossier, InstrumentVersion, Response, Un
 from ..reports import rollup
 from ..reports.rollup import LOCAL_TZ
 
-__all__ = ["EXCESS_REASON", "by_staff", "dossier_section", "excess_periods", "flag_excess"]
+__all__ = ["EXCESS_REASON", "JUMP_REASON", "by_staff", "dossier_section", "excess_periods", "flag_excess"]
 
 EXCESS_REASON = "more ratings than dossiers served in the month"
 
@@ -98,6 +99,42 @@ def _ratings_by_point_month(session: Session, path: str, date_from: date, date_t
     return out
 
 
+#: A month's response rate "jumps" when, with at least JUMP_MIN_DOSSIERS dossiers in it and
+#: JUMP_HISTORY earlier months of as many, it is at least twice the median of those months
+#: and JUMP_MARGIN above it: codes rated by someone other than the citizens, for instance.
+JUMP_MIN_DOSSIERS = 10
+JUMP_HISTORY = 3
+JUMP_MARGIN = 0.25
+JUMP_REASON = "response rate far above the point's own history"
+
+
+def _jumps(returned: int, rated: int, earlier: list[tuple[int, int]]) -> bool:
+    rates = sorted(r / n for n, r in earlier if n >= JUMP_MIN_DOSSIERS)
+    if returned < JUMP_MIN_DOSSIERS or len(rates) < JUMP_HISTORY:
+        return False
+    middle = len(rates) // 2
+    median = rates[middle] if len(rates) % 2 else (rates[middle - 1] + rates[middle]) / 2
+    rate = rated / returned
+    return rate >= 2 * median and rate - median >= JUMP_MARGIN
+
+
+def _history(session: Session, path: str, date_from: date, months: int = 12) -> dict[str, list[tuple[int, int]]]:
+    """(returned, rated) per earlier month of each point, oldest first, for the jump test."""
+    start = datetime.combine(date_from, time(), tzinfo=LOCAL_TZ) - timedelta(days=31 * months)
+    end = datetime.combine(date_from, time(), tzinfo=LOCAL_TZ)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for code, returned_at, response_id in session.execute(
+            select(Unit.code, Dossier.returned_at, Dossier.response_id).join(Unit, Unit.id == Dossier.unit_id)
+            .where(Unit.path.like(path + "%"), Dossier.returned_at >= start, Dossier.returned_at < end)):
+        bucket = counts[(code, _month(returned_at))]
+        bucket[0] += 1
+        bucket[1] += response_id is not None
+    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for (code, _name), (returned, rated) in sorted(counts.items()):
+        out[code].append((returned, rated))
+    return out
+
+
 def _breakdown(rows: list[_Row], unhappy: set[int], key) -> list[dict[str, Any]]:
     groups: dict[Any, list[_Row]] = defaultdict(list)
     for row in rows:
@@ -135,18 +172,23 @@ def dossier_section(session: Session, unit: Unit, date_from: date, date_to: date
             bucket["returned"] += 1
             bucket["rated"] += row.dossier.response_id is not None
     flags = []
+    history = _history(session, unit.path, date_from)
     for point in points.values():
         point["response_rate"] = _rate(point["rated"], point["returned"])
         months = []
+        earlier = list(history.get(point["code"], []))
         for name, month in sorted(point["months"].items()):
             all_ratings = ratings.get((point["code"], name), 0)
-            flagged = all_ratings > month["returned"]
+            excess = all_ratings > month["returned"]
+            jump = _jumps(month["returned"], month["rated"], earlier)
             months.append({"month": name, "returned": month["returned"], "rated": month["rated"],
                            "response_rate": _rate(month["rated"], month["returned"]), "ratings": all_ratings,
-                           "flagged": flagged})
-            if flagged:
-                flags.append({"point": point["code"], "month": name, "ratings": all_ratings,
-                              "dossiers": month["returned"]})
+                           "flagged": excess or jump, "excess": excess, "jump": jump})
+            for reason, hit in (("excess", excess), ("jump", jump)):
+                if hit:
+                    flags.append({"point": point["code"], "month": name, "reason": reason, "ratings": all_ratings,
+                                  "rated": month["rated"], "dossiers": month["returned"]})
+            earlier.append((month["returned"], month["rated"]))
         point["months"] = months
     return {
         "returned": len(rows),
@@ -187,8 +229,9 @@ def excess_periods(session: Session, unit: Unit, date_from: date, date_to: date)
 
 
 def flag_excess(session: Session, unit: Unit, date_from: date, date_to: date) -> int:
-    """Mark suspect the trusted responses of each flagged point-month that are not a
-    dossier's own rating (those came through a one-time code), through
+    """Mark suspect, for each month of more ratings than dossiers, the trusted responses at
+    the point that are not a dossier's own rating (those came through a one-time code); for
+    each month whose response rate jumped, the dossiers' own ratings of that month. Through
     :func:`survey_app.services.reports.rollup.reclassify`. Returns how many; the caller
     audits and commits. Nothing is deleted; an official can still include them."""
     flagged = 0
@@ -198,10 +241,19 @@ def flag_excess(session: Session, unit: Unit, date_from: date, date_to: date) ->
         last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1))
         start, end = _bounds(max(first, date_from), min(last, date_to))
         point = session.scalar(select(Unit).where(Unit.code == flag["point"]))
-        linked = select(Dossier.response_id).where(Dossier.response_id.is_not(None))
-        ids = list(session.scalars(select(Response.id).where(
-            Response.unit_id == point.id, Response.trust == "ok", Response.submitted_at >= start,
-            Response.submitted_at < end, Response.id.not_in(linked))))
+        if flag["reason"] == "excess":
+            # More ratings than dossiers: the ratings that did not come with a dossier's code.
+            linked = select(Dossier.response_id).where(Dossier.response_id.is_not(None))
+            ids = list(session.scalars(select(Response.id).where(
+                Response.unit_id == point.id, Response.trust == "ok", Response.submitted_at >= start,
+                Response.submitted_at < end, Response.id.not_in(linked))))
+            reason = EXCESS_REASON
+        else:
+            # A jump: the ratings of the dossiers returned that month (those the rate counts).
+            ids = list(session.scalars(select(Response.id).join(Dossier, Dossier.response_id == Response.id).where(
+                Dossier.unit_id == point.id, Dossier.returned_at >= start, Dossier.returned_at < end,
+                Response.trust == "ok")))
+            reason = JUMP_REASON
         # The trust-flag machinery of the reports: the rollups stay exact.
-        flagged += rollup.reclassify(session, ids, "suspect", EXCESS_REASON) if ids else 0
+        flagged += rollup.reclassify(session, ids, "suspect", reason) if ids else 0
     return flagged
