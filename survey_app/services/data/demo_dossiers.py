@@ -1,6 +1,6 @@
 """Served dossiers for the demo: an open one-time-code campaign of the one-stop evaluation
 at each demo counter, and a few hundred dossiers over the last six months with realistic
-late shares (Phường 2 about 5%, Phường 1 about 15%), some waiting for the citizen's
+late shares (Phường 2 about 5%, Phường 1 about 12%), some waiting for the citizen's
 documents, a few with a petition, and about a third rated through their evaluation code.
 
 Deterministic (seeded) and idempotent: a counter that already has demo dossiers is left
@@ -36,7 +36,7 @@ PROCEDURES = [
     ("1.003596", "Đăng ký biến động quyền sử dụng đất", "Đất đai", 10),
     ("1.001758", "Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội", "Bảo trợ xã hội", 7),
 ]
-LATE_SHARE = {"p2motcua": 0.05, "p1motcua": 0.15}
+LATE_SHARE = {"p2motcua": 0.05, "p1motcua": 0.12}
 STAFF = {"p2motcua": ["Quầy 1", "Quầy 2", "Quầy 3"], "p1motcua": ["Quầy 1", "Quầy 2"]}
 
 
