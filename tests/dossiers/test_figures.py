@@ -188,3 +188,28 @@ def test_a_response_rate_far_above_the_points_history_is_flagged(demo_app, count
     assert figures.flag_excess(db.session, counters.p2, datetime(2026, 4, 1).date(), datetime(2026, 4, 30).date()) == 8
     assert db.session.scalar(select(func.count()).select_from(Response).where(
         Response.trust_reason == figures.JUMP_REASON)) == 8
+
+
+def test_codes_issued_against_used_without_dossiers(demo_app, counters):
+    from datetime import timedelta
+
+    from survey_app.services.dossiers import figures
+    from survey_app.services.qr import tokens
+
+    issued = tokens.issue_tokens(db.session, counters.campaigns.p1, counters.p1, 5)
+    db.session.commit()
+    token = db.session.scalar(select(tokens.VisitToken).where(
+        tokens.VisitToken.code_hash == tokens.code_hash(tokens.normalize_code(issued[0]))))
+    token.spent_at = datetime.now(timezone.utc)
+    db.session.commit()
+    from survey_app.services.reports.rollup import LOCAL_TZ
+
+    today = datetime.now(LOCAL_TZ).date()  # the reports' days are Vietnam's
+    section = figures.dossier_section(db.session, counters.p1.parent, today - timedelta(days=1), today)
+    assert section["returned"] == 0 and section["portal"]["satisfaction"] is None
+    assert [(c["issued"], c["used"], c["use_rate"]) for c in section["codes"]] == [(5, 1, 0.2)]
+    manager = _login(demo_app, "demo-admin")
+    window = f"instrument=one-stop&window=custom&from={today - timedelta(days=1)}&to={today}&lang=en"
+    with manager.get(f"/reports/{counters.p1.parent_id}?{window}") as page:
+        html = page.get_data(as_text=True)
+    assert "One-time codes issued in the period, and used" in html and "portal-figures" not in html
