@@ -42,7 +42,7 @@ def _login(app, username):
     return client
 
 
-def test_rates_and_portal_figures_on_a_worked_month(demo_app, counters, d):
+def test_rates_and_portal_figures_on_a_worked_month(demo_app, counters, d, tmp_path):
     client = demo_app.test_client()
     # March 2026: 4 dossiers returned. A on time, rated satisfied; B late; C on time with a
     # petition; D returned a day late but it waited 2 days for the citizen: on time.
@@ -73,6 +73,12 @@ def test_rates_and_portal_figures_on_a_worked_month(demo_app, counters, d):
     assert "Our index counts the people who answered" in html
     with manager.get(f"/reports/{unit_id}?{WINDOW}&lang=vi") as page:
         assert page.status_code == 200 and "Chỉ số theo Cổng Dịch vụ công quốc gia" in page.get_data(as_text=True)
+    # The printed report: the same figures, in Vietnamese.
+    from helpers import pdf_text
+    with manager.get(f"/reports/{unit_id}/report.pdf?{WINDOW}") as r:
+        assert r.status_code == 200
+        text = pdf_text(r.data, tmp_path)
+    assert "Hồ sơ đã giải quyết và được đánh giá" in text and "25.00%" in text and "75.00%" in text
     # The exports: a dossiers sheet of aggregates, no dossier code, no staff.
     from openpyxl import load_workbook
     import io
