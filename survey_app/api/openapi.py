@@ -210,6 +210,10 @@ SPEC: dict[str, Any] = {
             "post": {
                 "operationId": "putDossier",
                 "summary": "Create or update one dossier (idempotent on its code); a new one gets its evaluation code.",
+                "description": "The body is the whole dossier: a field left out takes its default (no due or "
+                               "return time, status from returned_at, 0 minutes waited, no petition). Sending "
+                               "the same body again changes nothing (200, result unchanged). Use PATCH to "
+                               "change only the status and times.",
                 "security": _WRITE,
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/DossierInput"}}}},

@@ -34,6 +34,16 @@ def test_the_description_is_valid_and_has_every_route(app):
     assert flask_operations(app) == spec_operations(description)
 
 
+def test_the_dossier_schemas_name_the_fields_the_service_takes():
+    from survey_app.services.dossiers import operations
+
+    schemas = spec()["components"]["schemas"]
+    assert tuple(schemas["DossierInput"]["properties"]) == operations.FIELDS
+    assert set(schemas["DossierInput"]["required"]) == set(operations.REQUIRED)
+    assert tuple(schemas["DossierStatusInput"]["properties"]) == operations.STATUS_FIELDS
+    assert schemas["Dossier"]["properties"]["status"]["enum"] == list(operations.DOSSIER_STATUSES)
+
+
 def test_the_docs_page_lists_every_operation(app):
     with app.test_client().get("/api/v1/docs") as page:
         assert page.status_code == 200 and page.mimetype == "text/html"
