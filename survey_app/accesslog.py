@@ -1,6 +1,6 @@
 """Gunicorn's access log without the secrets that travel in URLs.
 
-One-time survey codes (``/v/<code>``, ``/v?code=``), petition tracking codes
+One-time survey codes (``/v/<code>``, ``/v?code=``), a dossier's survey (``/d/<ref>``), petition tracking codes
 (``/t/<tracking>``, ``/t?code=``) and kiosk enrolment secrets (``/k/enrol/<secret>``) are
 each a key to something: whoever reads the log could answer in a citizen's place or follow
 their petition. :class:`RedactingLogger` writes ``[redacted]`` in their place in every atom
@@ -16,7 +16,7 @@ from gunicorn.glogging import Logger
 __all__ = ["RedactingLogger", "redact"]
 
 REDACTED = "[redacted]"
-_SECRET_PATH = re.compile(r"(/(?:v|t|k/enrol)/)[^/?#\s\"]+")
+_SECRET_PATH = re.compile(r"(/(?:v|t|d|k/enrol)/)[^/?#\s\"]+")
 _SECRET_QUERY = re.compile(r"([?&](?:code|tracking|secret|token|key)=)[^&#\s\"]*", re.IGNORECASE)
 
 

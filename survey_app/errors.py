@@ -63,12 +63,18 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, message: str | None = None, title: str | None = None):
+def error_response(status: int, message: str | None = None, title: str | None = None,
+                   problems: list[dict] | None = None):
+    """The error in the one shape; ``problems`` (JSON only) names each problem of the input,
+    ``{"field", "message"[, "index"]}``, under ``error.problems``."""
     default_title, default_text = default_message(status)
     title = title or default_title
     message = message or default_text
     if wants_json():
-        response = jsonify({"error": {"status": status, "title": title, "message": message}})
+        body = {"status": status, "title": title, "message": message}
+        if problems is not None:
+            body["problems"] = problems
+        response = jsonify({"error": body})
         response.status_code = status
         return response
     return render_template("error.html", status=status, title=title, message=message), status

@@ -7,13 +7,13 @@ three-level tree is moved to the new one by declaring successions (``flask tree
 import-lineage``), which leaves every response where it was.
 
 Revision ID: 0014_lineage
-Revises: 0012_papi_published
+Revises: 0013_dossiers
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_lineage"
-down_revision = "0012_papi_published"
+down_revision = "0013_dossiers"
 branch_labels = None
 depends_on = None
 

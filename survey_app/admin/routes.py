@@ -793,6 +793,8 @@ def action_labels() -> dict[str, str]:
         "report.unpublished": _("report publication withdrawn"), "comment.hidden": _("comment hidden"),
         "comment.restored": _("comment shown again"), "apikey.created": _("API key created"),
         "apikey.revoked": _("API key revoked"),
+        "dossiers.imported": _("dossiers imported"), "dossiers.staff_viewed": _("ratings by counter staff viewed"),
+        "dossiers.flagged": _("ratings flagged: more than dossiers served"),
     }
 
 

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 from ..extensions import csrf
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates")
 csrf.exempt(bp)
 
-from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+from . import routes, dossiers, openapi  # noqa: E402,F401  (routes register themselves on bp)

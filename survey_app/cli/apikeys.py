@@ -5,20 +5,21 @@ import click
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ApiKey
+from ..models import API_SCOPES, ApiKey
 from ..services.officials import apikeys, lookup
 
 
-@click.group("apikeys", help="API keys for GET /api/v1/reports/<unit> (Authorization: Bearer <key>).")
+@click.group("apikeys", help="API keys for /api/v1 (Authorization: Bearer <key>): reading reports, writing dossiers.")
 def apikeys_cli() -> None:
     pass
 
 
-@apikeys_cli.command("create", help="Make a key that reads the reports of a unit's subtree; prints it once.")
+@apikeys_cli.command("create", help="Make a key for a unit's subtree (read its reports, or write its dossiers); prints it once.")
 @click.option("--unit", "unit_ref", required=True, help="Unit path (/vn/qt/...) or service point code.")
 @click.option("--label", required=True, help="Who uses the key, for what (shown in lists and the audit log).")
 @click.option("--scope", "scopes", multiple=True, default=("reports:read",), show_default=True,
-              type=click.Choice(["reports:read"]))
+              type=click.Choice(API_SCOPES),
+              help="reports:read (read reports) or dossiers:write (the one-stop software); repeat for both.")
 def create(unit_ref: str, label: str, scopes: tuple[str, ...]) -> None:
     unit = lookup.find_unit(db.session, unit_ref)
     if unit is None:

@@ -16,15 +16,18 @@ def demo_cli() -> None:
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
               help="Printed in front of the survey URLs.")
 @click.option("--history/--no-history", default=True, show_default=True,
-              help="Also add a year of past responses to demo points that have none.")
+              help="Also add a year of past responses, and six months of served dossiers, to demo points that have none.")
 def load_demo(base_url: str, history: bool) -> None:
-    from ..services.data import demo_history
+    from ..services.data import demo_dossiers, demo_history
 
     points = demo_service.load_demo(db.session)
     if history:
         added = demo_history.add_history(db.session)
         if added:
             click.echo(f"Added {added} past demo responses.")
+        served = demo_dossiers.add_dossiers(db.session)
+        if served:
+            click.echo(f"Added {served} served demo dossiers (one-stop counters), about a third of them rated.")
     click.echo("Demo surveys:")
     for point in points:
         click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")

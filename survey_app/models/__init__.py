@@ -15,6 +15,7 @@ from .publication import PUBLICATION_PERIODS, Publication  # report periods publ
 from .comment_flag import CommentFlag
 from .apikey import API_SCOPES, ApiKey
 from .papi import PAPI_DIMENSIONS, PapiPublished
+from .dossier import DOSSIER_SOURCES, DOSSIER_STATUSES, Dossier
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
@@ -27,4 +28,5 @@ __all__ = [
     "API_SCOPES", "ApiKey", "CommentFlag", "PUBLICATION_PERIODS", "Publication",
     "PAPI_DIMENSIONS", "PapiPublished",
     "DIVISIONS", "OFFICES", "SUCCESSION_CHANGES", "Succession",
+    "DOSSIER_SOURCES", "DOSSIER_STATUSES", "Dossier",
 ]

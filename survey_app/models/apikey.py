@@ -11,8 +11,10 @@ from .base import Base, UTCDateTime, utcnow
 from .unit import Unit
 from .user import User
 
-#: What a key may do. ``reports:read``: read the reports of its unit's subtree.
-API_SCOPES = ("reports:read",)
+#: What a key may do. ``reports:read``: read the reports of its unit's subtree;
+#: ``dossiers:write``: report dossiers served at the service points of its subtree (the
+#: one-stop software, ``/api/v1/dossiers``).
+API_SCOPES = ("reports:read", "dossiers:write")
 
 
 class ApiKey(Base):

@@ -25,8 +25,12 @@ class VisitToken(Base):
 
     ``spent_at`` is set by an atomic conditional UPDATE in the same transaction as the
     response it admits, so two racing submissions cannot both spend it. It is rounded down
-    to the UTC day, and the token row does not point at the response: a code printed on a
-    dossier receipt must not lead back from the answers to the dossier.
+    to the UTC day, and the token row does not point at the response. A code issued for a
+    dossier (:class:`~.dossier.Dossier`, ``token_id``) is different on purpose: the issue
+    asks for each rating to be linked to its dossier (the denominator of the response rate
+    and of the portal's figures), so ``dossier.response_id`` is set in the same
+    transaction. That link is to a dossier, never to a person, and no page or export shows
+    a dossier code beside an answer.
     """
 
     __tablename__ = "visit_token"

@@ -9,3 +9,4 @@ bp = OfficialBlueprint("reports", __name__, url_prefix="/reports", template_fold
 
 from . import routes  # noqa: E402,F401  (routes register themselves on bp)
 from . import papi  # noqa: E402,F401  (the PAPI mirror's pages)
+from . import dossiers  # noqa: E402,F401  (ratings by counter staff, managers only)

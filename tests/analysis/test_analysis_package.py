@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ["scores", "trends", "compare", "reliability", "suppress", "patterns", "charts"]
+MODULES = ["scores", "trends", "compare", "reliability", "suppress", "patterns", "charts", "portal"]
 
 
 def test_imports_no_flask_in_a_fresh_interpreter():

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from analysis.instrument import scaled, unscale
 
-from ...models import (Answer, Campaign, InstrumentVersion, Response, Unit, VisitToken, answer_digest, campaign_unit,
-                       utcnow)
+from ...models import (Answer, Campaign, Dossier, InstrumentVersion, Response, Unit, VisitToken, answer_digest,
+                       campaign_unit, utcnow)
 from . import formtoken, numbers, relevance
 from .formtoken import FormToken
 from .text import clean_text
@@ -388,6 +388,10 @@ def existing_response(session: Session, target: SurveyTarget, idempotency_key: s
 
 
 _INSERT_RESPONSE = insert(Response.__table__).returning(Response.__table__.c.id)
+_LINK_DOSSIER = (update(Dossier.__table__)
+                 .where(Dossier.__table__.c.token_id == bindparam("link_token_id"),
+                        Dossier.__table__.c.response_id.is_(None))
+                 .values(response_id=bindparam("link_response_id")))
 _INSERT_ANSWER = insert(Answer.__table__)
 _RESPONSE_COLUMNS = [c for c in Response.__table__.c if c.key != "id"]
 
@@ -481,6 +485,9 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
                 ])
             for statement, parameters in also_flag:
                 connection.execute(statement, parameters)
+        if spend_token_id is not None:
+            # A dossier's evaluation code: the rating is the dossier's (a dossier, not a person).
+            connection.execute(_LINK_DOSSIER, {"link_response_id": response_id, "link_token_id": spend_token_id})
         session.commit()
         return Submitted(response_id, created=True)
     except IntegrityError:

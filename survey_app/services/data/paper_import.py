@@ -42,7 +42,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ...models import TOKEN_ACCESS_MODES, Answer, Campaign, Response, Unit, VisitToken, answer_digest, utcnow
+from ...models import (TOKEN_ACCESS_MODES, Answer, Campaign, Dossier, Response, Unit, VisitToken, answer_digest,
+                       utcnow)
 from ..collect.surveys import FIELD_PREFIX, validate_answers
 from . import workbooks
 from ..reports.rollup import LOCAL_TZ
@@ -548,6 +549,11 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
             if item.token_id is not None and not _spend(session, item.token_id, now):
                 raise _CodeRace(item)
         response_ids = tuple(response.id for response in responses)
+        for rid, (_key, item) in zip(response_ids, new):
+            if item.token_id is not None:  # a dossier's evaluation code: the rating is the dossier's
+                session.execute(update(Dossier).where(Dossier.token_id == item.token_id,
+                                                      Dossier.response_id.is_(None))
+                                .values(response_id=rid).execution_options(synchronize_session=False))
         answers = [dict(response_id=rid, question_key=k, value_int=vi, value_text=vt)
                    for rid, (_key, item) in zip(response_ids, new) for k, vi, vt in item.answers]
         if answers:

@@ -26,6 +26,8 @@ ACTIONS = (
     "petition.contact_viewed", "petition.contact_deleted",
     # Reports: withdrawing a publication, moderating comments, API keys.
     "report.unpublished", "comment.hidden", "comment.restored", "apikey.created", "apikey.revoked",
+    # Dossiers from the one-stop software: a CSV import, the breakdown by counter staff.
+    "dossiers.imported", "dossiers.staff_viewed", "dossiers.flagged",
 )
 
 SYSTEM = "system"  # actor name for the command line

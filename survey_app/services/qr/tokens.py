@@ -36,7 +36,7 @@ from .encoding import token_url
 __all__ = [
     "ALPHABET", "CODE_LENGTH", "MAX_BATCH", "TokenIssueError", "TokenRefused", "TokenTarget",
     "code_hash", "codes_csv", "format_code", "issue_tokens", "new_code", "normalize_code",
-    "resolve_token", "spent_token_target", "token_state",
+    "resolve_token", "resolve_token_id", "spent_token_target", "token_state",
 ]
 
 CODE_LENGTH = 16  # 16 × 5 = 80 random bits
@@ -159,6 +159,20 @@ def resolve_token(session: Session, raw: str | None, now: datetime | None = None
     if found is None:
         raise TokenRefused("unknown")
     code, token = found
+    return _admit(session, token, format_code(code), now)
+
+
+def resolve_token_id(session: Session, token_id: int | None, now: datetime | None = None) -> TokenTarget:
+    """The same for a code known by its row (a dossier's, opened at ``/d`` with the dossier
+    code and its check code): ``code`` is empty, since only the digest is stored."""
+    now = now or utcnow()
+    token = session.get(VisitToken, token_id) if token_id is not None else None
+    if token is None:
+        raise TokenRefused("unknown")
+    return _admit(session, token, "", now)
+
+
+def _admit(session: Session, token: VisitToken, formatted: str, now: datetime) -> TokenTarget:
     campaign, unit = token.campaign, token.unit
     if token.spent_at is not None:
         raise TokenRefused("spent", unit=unit)
@@ -173,7 +187,7 @@ def resolve_token(session: Session, raw: str | None, now: datetime | None = None
         raise TokenRefused("not_started", opens_at=campaign.starts_at if state == "not_started" else None, unit=unit)
     if state != "open":
         raise TokenRefused("closed", unit=unit)
-    return TokenTarget(token.id, format_code(code), SurveyTarget(unit, campaign, campaign.instrument_version))
+    return TokenTarget(token.id, formatted, SurveyTarget(unit, campaign, campaign.instrument_version))
 
 
 def spent_token_target(session: Session, raw: str | None) -> SurveyTarget | None:

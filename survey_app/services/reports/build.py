@@ -125,6 +125,13 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
                               period=req.period, include_suspect=req.include_suspect,
                               versions=[v.number for v in versions], as_of=req.as_of or local_today())
     lineage.mark_report(report, before)
+    # Dossiers served by the subtree's one-stop points (response rates, the portal's figures):
+    # present only where the one-stop software reported some. Never published as such.
+    from ..dossiers.figures import dossier_section
+
+    served = dossier_section(session, req.unit, req.date_from, req.date_to)
+    if served is not None:
+        report["dossiers"] = served
     return ReportResult(report, tables, versions)
 
 

@@ -24,7 +24,9 @@ An unanswered question is an empty cell. The CSV is UTF-8 with a byte-order mark
 Excel reads Vietnamese correctly), comma-separated, CRLF line ends; where Excel expects
 semicolons (Vietnamese regional settings) open the XLSX instead. The XLSX adds a codebook
 sheet (every column, its question and its codes) and a summary sheet with the same
-numbers as the dashboard and the JSON report.
+numbers as the dashboard and the JSON report, and, where the one-stop software reported
+dossiers, a dossiers sheet (response rates, the portal's figures; aggregates only, never a
+dossier code beside an answer, never counter staff).
 
 Every cell of the CSV and of the XLSX is written through ``services/data/spreadsheet.py``:
 a text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a leading tab
@@ -407,9 +409,47 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
                         ("overdue_open", fig["overdue_open"]),
                         ("median_working_days", fig["median_working_days"])):
             sm.append([name, v])
+    if report.get("dossiers"):
+        _dossier_sheet(wb, report["dossiers"], head, share_cell)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _dossier_sheet(wb, dz: dict[str, Any], head, share_cell) -> None:
+    """4. dossiers (only where the one-stop software reported some): aggregates only, never
+    a dossier code beside an answer and never counter staff."""
+    ds = wb.create_sheet(_("Dossiers")[:31])
+    for letter, width in zip("ABCDEFG", (40, 12, 14, 10, 12, 14, 12)):
+        ds.column_dimensions[letter].width = width
+    head(ds, [_("Dossiers served and rated"), _("value")])
+    ds.append([_("Dossiers returned"), dz["returned"]])
+    ds.append([_("Rated"), dz["rated"]])
+    ds.append([_("Response rate"), share_cell(ds, dz["response_rate"])])
+    portal = dz["portal"]
+    ds.append([_("Dossier satisfaction (portal formula)"),
+               portal["satisfaction"] if portal["satisfaction"] is not None else _("N/A")])
+    ds.append([_("Returned on time, waiting for the citizen left out (portal formula)"),
+               portal["on_time"] if portal["on_time"] is not None else _("N/A")])
+    ds.append([])
+    head(ds, [_("Service point"), _("Month"), _("Dossiers returned"), _("Rated"), _("Response rate"),
+              _("All ratings at the point"), _("flagged")])
+    for point in dz["points"]:
+        for m in point["months"]:
+            ds.append([point["name"], m["month"], m["returned"], m["rated"], share_cell(ds, m["response_rate"]),
+                       m["ratings"], bool(m["flagged"])])
+    for title, rows in ((_("By procedure"), dz["by_procedure"]), (_("By sector"), dz["by_sector"])):
+        ds.append([])
+        head(ds, [title, _("Dossiers returned"), _("Late"), _("Rated"), _("Response rate"),
+                  _("Satisfied (of those rated)")])
+        for b in rows:
+            ds.append([b["name"], b["returned"], b["late"], b["rated"], share_cell(ds, b["response_rate"]),
+                       share_cell(ds, b["satisfied_share"])])
+    if dz["codes"]:
+        ds.append([])
+        head(ds, [_("One-time codes issued in the period, and used"), _("Issued"), _("Used"), _("Share used")])
+        for c in dz["codes"]:
+            ds.append([c["name"], c["issued"], c["used"], share_cell(ds, c["use_rate"])])
 
 
 # ------------------------------------------------------------------ audit

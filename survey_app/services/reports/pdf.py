@@ -335,6 +335,37 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
         rows.append(fig_row(accountability["unit"]["name"]["vi"], accountability["figures"]))
         _table(pdf, rows, (48, 18, 18, 18, 40, 20, 18), ("LEFT",) + ("RIGHT",) * 6, size=7.5)
 
+    # Dossiers from the one-stop software: response rates and the portal's figures
+    dz = report.get("dossiers")
+    if dz and dz["returned"]:
+        _heading(pdf, _("Dossiers served and rated"), need=60)
+        _text(pdf, _("%(returned)s dossiers returned in the period, %(rated)s of them rated through their own "
+                     "evaluation code: a response rate of %(rate)s.", returned=t.count(dz["returned"]),
+                     rated=t.count(dz["rated"]), rate=t.value(dz["response_rate"], "share", 1)), size=8.5)
+        portal = dz["portal"]
+
+        def two(value) -> str:
+            return _("N/A") if value is None else f"{value:.2f}%"
+
+        _table(pdf, [[_("The national portal’s figures (Decision 766/QĐ-TTg)"), ""],
+                     [_("Dossier satisfaction (portal formula)"), two(portal["satisfaction"])],
+                     [_("Returned on time, waiting for the citizen left out (portal formula)"), two(portal["on_time"])],
+                     [_("Our satisfaction index (this survey, above)"),
+                      t.value(report["index"].get("value"), unit_kind)]],
+               (140, 40), ("LEFT", "RIGHT"), size=8)
+        _text(pdf, _("The portal’s figures count dossiers: 100%% minus the share of the %(n)s dossiers returned late "
+                     "and the share with a petition or a “not satisfied” rating; a dossier nobody rated counts as "
+                     "satisfied unless it was late. Our index counts the people who answered, with its interval. "
+                     "They answer different questions, so they can differ.", n=t.count(portal["resolved"])),
+              size=8, color=GREY)
+        for title, groups in ((_("By procedure"), dz["by_procedure"]), (_("By sector"), dz["by_sector"])):
+            rows = [[title, _("Dossiers returned"), _("Late"), _("Rated"), _("Response rate"),
+                     _("Satisfied (of those rated)")]]
+            rows += [[b["name"], t.count(b["returned"]), t.count(b["late"]), t.count(b["rated"]),
+                      t.value(b["response_rate"], "share", 1), t.value(b["satisfied_share"], "share", 1)]
+                     for b in groups]
+            _table(pdf, rows, (70, 22, 18, 18, 24, 28), ("LEFT",) + ("RIGHT",) * 5, size=7.5)
+
     # Methods
     _heading(pdf, _("How the numbers were computed"), need=50)
     for paragraph in t.methods_paragraphs(report["instrument"]["method"]):
