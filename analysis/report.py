@@ -452,15 +452,28 @@ def _moh_block(definition, scoring: Scoring, layout: rl.FeatureLayout, s: _Slice
     return block
 
 
-def _children(root: UnitInfo, units: Sequence[UnitInfo]) -> tuple[list[UnitInfo], dict[int, int]]:
+def _children(root: UnitInfo, units: Sequence[UnitInfo],
+              merged_into: Mapping[str, str] | None = None) -> tuple[list[UnitInfo], dict[int, int]]:
+    """``root``'s direct children, and the child each unit below counts under. With
+    ``merged_into`` (a predecessor's path → its successor's path, both below ``root``), a
+    predecessor's units count under the successor's child, and a predecessor that is a
+    direct child is no row of its own."""
     depth = root.path.count("/")
-    children = [u for u in units if u.path.count("/") == depth + 1 and u.path.startswith(root.path)]
+
+    def child_prefix(path: str) -> str:
+        return "/".join(path.split("/")[: depth + 1]) + "/"
+
+    merged = {p: s for p, s in (merged_into or {}).items()
+              if p.startswith(root.path) and s.startswith(root.path) and child_prefix(p) != child_prefix(s)}
+    children = [u for u in units if u.path.count("/") == depth + 1 and u.path.startswith(root.path)
+                and u.path not in merged]
     child_by_path = {c.path: c.id for c in children}
     child_of: dict[int, int] = {}
     for u in units:
         if u.id == root.id:
             continue
-        prefix = "/".join(u.path.split("/")[: depth + 1]) + "/"
+        target = next((s for p, s in merged.items() if u.path.startswith(p)), u.path)
+        prefix = child_prefix(target)
         if prefix in child_by_path:
             child_of[u.id] = child_by_path[prefix]
     return children, child_of
@@ -566,19 +579,22 @@ def _units_block(scoring: Scoring, definition, layout: rl.FeatureLayout, childre
 
 def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[UnitInfo], tables: CountTables, *,
                  date_from: date, date_to: date, period: str = "month", include_suspect: bool = False,
-                 low_n: int = LOW_N, versions: Sequence[int] = (), as_of: date | None = None) -> dict[str, Any]:
+                 low_n: int = LOW_N, versions: Sequence[int] = (), as_of: date | None = None,
+                 merged_into: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the report of ``root``'s subtree for the window ``date_from``–``date_to``.
 
     ``units`` are ``root`` and every unit below it (as :func:`analysis.counts.units_below`
     returns them); the comparison covers ``root``'s direct children, each with its whole
     subtree. ``as_of`` is the local day of the report: a period that has not ended before
     it is partial (``None``: only periods cut by the window are partial).
+    ``merged_into`` maps a former unit's path to its successor's (both below ``root``): in
+    the comparison the former unit's answers count under the successor's row.
     """
     if period not in PERIODS:
         raise ValueError(f"period must be 'month' or 'quarter', not {period!r}")
     scoring = scoring_of(definition)
     layout = rl.feature_layout(scoring)
-    children, child_of = _children(root, units)
+    children, child_of = _children(root, units, merged_into)
 
     (whole_, by_period, by_child), grid = _grouped_slices(tables, layout, (
         lambda _u, _m: "all", lambda _u, m: period_of(m, period), lambda u, _m: child_of.get(u)))

@@ -302,3 +302,46 @@ def test_the_admin_page_declares_a_merger_and_carries_grants(demo_app, login):
     carried = client.post(f"/admin/successions/{row.id}/carry-grants", data={"csrf_token": token})
     assert carried.status_code == 303
     assert scope_of("p5viewer").role_at("/vn/qt/dong-ha/") == "viewer"
+
+
+def test_a_release_of_the_merged_ward_before_its_date_is_refused_with_a_reason(history):
+    """The public-release audit models a figure as its unit's own subtree: a release that
+    would also count the former units is refused, one from the merger day on is fine."""
+    from survey_app.services.reports.publication import PublicationError, publish
+    from survey_app.services.reports.views import ReportFilters
+
+    ward = by_path(db.session, SUCCESSOR)
+    admin = db.session.scalar(select(User).where(User.username == "demo-admin"))
+    scope = scope_of("demo-admin")
+
+    def filters(window, start, end):
+        return ReportFilters(instrument="sipas", window=window, date_from=start, date_to=end, period="month",
+                             include_suspect=False, channels=(), campaign_id=None)
+
+    with pytest.raises(PublicationError, match="begins before Phường Quảng Trị was formed \\(01/07/2025\\)"):
+        publish(db.session, scope, ward, filters("2025", date(2025, 1, 1), date(2025, 12, 31)), actor=admin,
+                today=date(2026, 11, 16))
+    pub = publish(db.session, scope, ward, filters("2025-08", date(2025, 8, 1), date(2025, 8, 31)), actor=admin,
+                  today=date(2026, 11, 16))
+    assert pub.figures["results"]["responses"] > 0
+
+
+def test_the_provinces_comparison_counts_the_former_wards_under_the_new_one_across_the_merger(history):
+    start, end = date(2025, 1, 1), date(2025, 12, 31)
+    r = report("/vn/qt/", start, end)
+    rows = {u["unit"]: u for u in r["units"]}
+    assert "/vn/qt/quang-tri/" in rows and not set(PREDECESSORS) & set(rows)
+    assert rows["/vn/qt/quang-tri/"]["n"] == r["responses"] == responses_under(["/vn/qt/"], sipas_versions(),
+                                                                               start, end)
+    # entirely before the merger: the wards as they were
+    before = report("/vn/qt/", date(2025, 1, 1), date(2025, 6, 30))
+    assert {u["unit"] for u in before["units"] if u["n"]} == {"/vn/qt/p1/", "/vn/qt/p2/"}
+    # a province release across the merger is refused (its audit models rows as subtrees)
+    from survey_app.services.reports.publication import PublicationError, publish
+    from survey_app.services.reports.views import ReportFilters
+
+    admin = db.session.scalar(select(User).where(User.username == "demo-admin"))
+    with pytest.raises(PublicationError, match="were merged during this period"):
+        publish(db.session, scope_of("demo-admin"), by_path(db.session, "/vn/qt/"),
+                ReportFilters(instrument="sipas", window="2025", date_from=start, date_to=end), actor=admin,
+                today=date(2026, 11, 16))

@@ -105,6 +105,15 @@ def covered(session: Session, unit: Unit, date_from: date) -> list[Predecessor]:
     return kept
 
 
+def merged_below(session: Session, unit: Unit, date_from: date, date_to: date) -> dict[str, str]:
+    """For the comparison of ``unit``'s children over a window that crosses a succession
+    (begins before its date, ends on or after it): each predecessor below ``unit`` → its
+    successor below ``unit``, so the successor's row includes its predecessors' answers."""
+    rows = _edges(session, under=[unit.path])
+    return {row[1]: row[8] for row in rows
+            if row[1].startswith(unit.path) and date_from < row[4] <= date_to}
+
+
 def successors_reading(session: Session, granted_paths: Iterable[str]) -> list[tuple[int, str]]:
     """The predecessors (id, path) that grants on ``granted_paths`` may read (a grant on a
     unit, or above it, reads that unit's predecessors), transitively; for ``Scope.for_user``.

@@ -123,7 +123,8 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
             units += counts.units_below(connection, p.path)
         report = build_report(latest.snapshot, root, units, tables, date_from=req.date_from, date_to=req.date_to,
                               period=req.period, include_suspect=req.include_suspect,
-                              versions=[v.number for v in versions], as_of=req.as_of or local_today())
+                              versions=[v.number for v in versions], as_of=req.as_of or local_today(),
+                              merged_into=lineage.merged_below(session, req.unit, req.date_from, req.date_to))
     lineage.mark_report(report, before)
     # Dossiers served by the subtree's one-stop points (response rates, the portal's figures):
     # present only where the one-stop software reported some. Never published as such.

@@ -113,6 +113,22 @@ def publish(session: Session, scope: Scope, unit: Unit, filters: ReportFilters, 
     if filters.date_to >= today:
         raise PublicationError(_("This period has not ended yet: it can be published from %(day)s.",
                                  day=_day_after(filters.date_to)))
+    from ..officials.lineage import covered, merged_below
+
+    before = covered(session, unit, filters.date_from)
+    if not before and merged_below(session, unit, filters.date_from, filters.date_to):
+        # the same for a unit above a merger: its comparison would count the former units
+        # under their successor's row
+        raise PublicationError(_("Units below %(name)s were merged during this period, so its comparison would "
+                                 "count the former units under the new one. Publish periods that end before the "
+                                 "merger or begin on its day.", name=unit.name_vi))
+    if before:
+        # The differencing audit (release_audit) models each figure as the sum of the unit's
+        # own subtree; a release that also counts former units would be modelled wrongly.
+        raise PublicationError(_("This period begins before %(name)s was formed (%(day)s), so its figures would "
+                                 "include the former units' answers. Publish a period from that day on, or publish "
+                                 "the former units' own releases for the months before.", name=unit.name_vi,
+                                 day=max(p.effective_on for p in before).strftime("%d/%m/%Y")))
     note = (correction_note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise PublicationError(_("Please keep the note on what changed under %(n)d characters.", n=NOTE_MAX))
