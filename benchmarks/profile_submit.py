@@ -138,7 +138,11 @@ def run(mode: str, n: int, url: str, bare_url: str) -> None:
         for i in range(n):
             real_post(1000 + i, *forms[i])
         profile.disable()
-    pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(60)
+    stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
+    if os.environ.get("CALLEES"):
+        stats.print_callees(os.environ["CALLEES"])
+    else:
+        stats.print_stats(60)
 
 
 if __name__ == "__main__":
