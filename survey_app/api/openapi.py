@@ -193,7 +193,7 @@ SPEC: dict[str, Any] = {
                 "security": [{"bearerAuth": []}, {"session": []}],
                 "parameters": [
                     {"name": "unit_ref", "in": "path", "required": True, "schema": {"type": "string"},
-                     "description": "A service point code, a unit path (vn/qt/tx-qt/p2) or a unit id."},
+                     "description": "A service point code, a unit path (vn/qt/p2) or a unit id."},
                     {"name": "instrument", "in": "query", "required": True, "schema": {"type": "string"}},
                     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},

@@ -51,28 +51,44 @@ def open_target(code: str, *, autocommit: bool = False) -> surveys.SurveyTarget:
 
 
 QUESTIONS_TEMPLATE = "public/_survey_questions.html"
-MARKUP_CACHE_SIZE = 64  # (version, language) pairs kept per process; far more than are ever open
+TAIL_TEMPLATE = "public/_survey_form_tail.html"
+MARKUP_CACHE_SIZE = 128  # (template, version, language) kept per process; far more than are ever open
+
+
+def _kept_markup(template: str, version, lang: str) -> Markup:
+    """``template`` rendered for a fresh (empty) form of ``version`` in ``lang``, rendered
+    once per process and kept (with template auto-reload on, as in debug, never kept).
+    Versions are immutable (an edit is a new version) and the key has the content hash too."""
+    def render() -> Markup:
+        return Markup(render_template(template, definition=version.snapshot, values={}, errors={},
+                                      field_prefix=surveys.FIELD_PREFIX))
+
+    if current_app.jinja_env.auto_reload:
+        return render()
+    cache = current_app.extensions.setdefault("hailong.survey_markup", {})
+    key = (template, version.id, version.content_hash, lang)
+    markup = cache.get(key)
+    if markup is None:
+        markup = render()
+        if len(cache) >= MARKUP_CACHE_SIZE:
+            cache.clear()
+        cache[key] = markup
+    return markup
 
 
 def questions_markup(version, lang: str) -> Markup:
     """The questions of a fresh (empty) form of ``version`` in ``lang``: the same for every
     visitor, so rendered once per process and kept. Only the markup of the questions is
     kept; the page around it (CSRF token, signed form token, the point's name) is rendered
-    per request. Versions are immutable (an edit is a new version) and the key has the
-    content hash too; with template auto-reload on (debug) nothing is kept."""
-    if current_app.jinja_env.auto_reload:
-        return Markup(render_template(QUESTIONS_TEMPLATE, definition=version.snapshot, values={}, errors={},
-                                      field_prefix=surveys.FIELD_PREFIX))
-    cache = current_app.extensions.setdefault("hailong.survey_questions", {})
-    key = (version.id, version.content_hash, lang)
-    markup = cache.get(key)
-    if markup is None:
-        markup = Markup(render_template(QUESTIONS_TEMPLATE, definition=version.snapshot, values={}, errors={},
-                                        field_prefix=surveys.FIELD_PREFIX))
-        if len(cache) >= MARKUP_CACHE_SIZE:
-            cache.clear()
-        cache[key] = markup
-    return markup
+    per request."""
+    return _kept_markup(QUESTIONS_TEMPLATE, version, lang)
+
+
+def form_tail_markup(version, lang: str) -> Markup:
+    """What follows the questions and the commune question on every form of ``version`` in
+    ``lang`` (the anonymity note, the hidden anti-bot field, the button, the skip-logic
+    script): the same whatever was answered, so kept like :func:`questions_markup`."""
+    return _kept_markup(TAIL_TEMPLATE, version, lang)
 
 
 def _communes(target: surveys.SurveyTarget) -> list[residence.Commune]:
@@ -98,6 +114,7 @@ def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: 
         form_errors=validation.form_errors if validation else [],
         field_prefix=surveys.FIELD_PREFIX,
         questions_html=None if validation else questions_markup(target.version, current_language()),
+        tail_html=form_tail_markup(target.version, current_language()),
         **context,
     ), status
 

@@ -23,11 +23,11 @@ def counters(demo_app):
     p2, p1 = _point("p2motcua"), _point("p1motcua")
     campaigns = SimpleNamespace(p2=demo_dossiers.ensure_campaign(db.session, p2),
                                 p1=demo_dossiers.ensure_campaign(db.session, p1))
-    write_p2 = apikeys.create_key(db.session, by_path(db.session, "/vn/qt/tx-qt/p2/"), "Một cửa điện tử P2",
+    write_p2 = apikeys.create_key(db.session, by_path(db.session, "/vn/qt/p2/"), "Một cửa điện tử P2",
                                   scopes=("dossiers:write",)).secret
-    write_p1 = apikeys.create_key(db.session, by_path(db.session, "/vn/qt/tx-qt/p1/"), "Một cửa điện tử P1",
+    write_p1 = apikeys.create_key(db.session, by_path(db.session, "/vn/qt/p1/"), "Một cửa điện tử P1",
                                   scopes=("dossiers:write",)).secret
-    read_p2 = apikeys.create_key(db.session, by_path(db.session, "/vn/qt/tx-qt/p2/"), "Cổng dữ liệu").secret
+    read_p2 = apikeys.create_key(db.session, by_path(db.session, "/vn/qt/p2/"), "Cổng dữ liệu").secret
     db.session.commit()
     return SimpleNamespace(p2=p2, p1=p1, campaigns=campaigns, write_p2=write_p2, write_p1=write_p1, read_p2=read_p2)
 

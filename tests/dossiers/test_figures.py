@@ -143,16 +143,16 @@ def test_csv_import_checks_every_row_and_is_idempotent(demo_app, counters, tmp_p
                     "HS-3,1.001193,Đăng ký khai sinh,,p9,2026-03-02T08:15,,,\n")
     runner = demo_app.test_cli_runner()
     (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
-    result = runner.invoke(args=["dossiers", "import", str(tmp_path / "bad.csv"), "--unit", "/vn/qt/tx-qt/p2/"])
+    result = runner.invoke(args=["dossiers", "import", str(tmp_path / "bad.csv"), "--unit", "/vn/qt/p2/"])
     assert result.exit_code != 0
     assert "row 2, column received_at" in result.output and "row 3, column sector" in result.output
     assert "row 3, column service_point" in result.output
     assert db.session.scalar(select(func.count()).select_from(Dossier)) == 0
     (tmp_path / "good.csv").write_text(good, encoding="utf-8")
-    first = runner.invoke(args=["dossiers", "import", str(tmp_path / "good.csv"), "--unit", "/vn/qt/tx-qt/p2/"])
+    first = runner.invoke(args=["dossiers", "import", str(tmp_path / "good.csv"), "--unit", "/vn/qt/p2/"])
     assert first.exit_code == 0, first.output
     assert "2 new" in first.output and re.search(r"HS-1,[0-9A-Z]{6},", first.output)
-    again = runner.invoke(args=["dossiers", "import", str(tmp_path / "good.csv"), "--unit", "/vn/qt/tx-qt/p2/"])
+    again = runner.invoke(args=["dossiers", "import", str(tmp_path / "good.csv"), "--unit", "/vn/qt/p2/"])
     assert "2 unchanged" in again.output
     assert db.session.scalar(select(func.count()).select_from(Dossier)) == 2
     assert db.session.scalar(select(Dossier.source).where(Dossier.code == "HS-2")) == "csv"
