@@ -100,3 +100,29 @@ def get_ok(client, url: str):
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[-500:])
     return response
+
+
+def raw_tables(filters):
+    """The count tables of ``filters`` straight from the responses and answers."""
+    from sqlalchemy import select
+
+    from analysis import counts
+    from analysis.instrument import scoring_of
+    from survey_app.extensions import db
+    from survey_app.models import InstrumentVersion
+    from survey_app.services.reports import rollup
+
+    versions = db.session.scalars(select(InstrumentVersion).where(InstrumentVersion.id.in_(filters.version_ids))).all()
+    scorings = {v.id: scoring_of(v.snapshot) for v in versions}
+    counted = {v.id: [q["key"] for q in v.snapshot["questions"] if q["type"] in rollup.COUNTED_TYPES] for v in versions}
+    with db.engine.connect() as conn:
+        return counts.from_raw(conn, filters, scorings, counted)
+
+
+def rolled_tables(filters):
+    """The count tables of ``filters`` read from the rollups."""
+    from analysis import counts
+    from survey_app.extensions import db
+
+    with db.engine.connect() as conn:
+        return counts.from_rollups(conn, filters)

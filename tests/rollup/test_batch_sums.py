@@ -10,13 +10,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from analysis import counts
-from analysis.instrument import scoring_of
-from helpers import campaign_target
+from helpers import campaign_target, raw_tables, rolled_tables
 from survey_app.extensions import db
-from survey_app.models import (Answer, InstrumentVersion, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
+from survey_app.models import (Answer, Response, RollupCell, RollupCellMonth, RollupFactor, RollupMoments,
                                RollupResponse, RollupResponseMonth, RollupState)
 from survey_app.services.collect.instruments import latest_version
 from survey_app.services.collect.surveys import submit_response
@@ -27,17 +26,8 @@ WARD = "/vn/qt/"
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 
-def raw(filters: counts.Filters) -> counts.CountTables:
-    versions = db.session.scalars(select(InstrumentVersion).where(InstrumentVersion.id.in_(filters.version_ids))).all()
-    scorings = {v.id: scoring_of(v.snapshot) for v in versions}
-    counted = {v.id: [q["key"] for q in v.snapshot["questions"] if q["type"] in rollup.COUNTED_TYPES] for v in versions}
-    with db.engine.connect() as conn:
-        return counts.from_raw(conn, filters, scorings, counted)
-
-
-def rolled(filters: counts.Filters) -> counts.CountTables:
-    with db.engine.connect() as conn:
-        return counts.from_rollups(conn, filters)
+raw = raw_tables
+rolled = rolled_tables
 
 
 def _reset():

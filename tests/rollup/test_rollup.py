@@ -10,10 +10,10 @@ from sqlalchemy import delete, func, select
 
 from analysis import counts
 from analysis.instrument import scoring_of
-from helpers import campaign_target
+from helpers import campaign_target, raw_tables, rolled_tables
 from helpers import add_response, survey_target
 from survey_app.extensions import db
-from survey_app.models import (Answer, InstrumentVersion, Response, RollupCell, RollupFactor, RollupMoments,
+from survey_app.models import (Answer, Response, RollupCell, RollupFactor, RollupMoments,
                                RollupResponse, RollupState)
 from survey_app.services.collect.instruments import latest_version
 from survey_app.services.collect.surveys import submit_response
@@ -33,17 +33,8 @@ def filters_for(key: str, **kw) -> counts.Filters:
     return counts.Filters(**base)
 
 
-def raw(filters: counts.Filters) -> counts.CountTables:
-    versions = db.session.scalars(select(InstrumentVersion).where(InstrumentVersion.id.in_(filters.version_ids))).all()
-    scorings = {v.id: scoring_of(v.snapshot) for v in versions}
-    counted = {v.id: [q["key"] for q in v.snapshot["questions"] if q["type"] in rollup.COUNTED_TYPES] for v in versions}
-    with db.engine.connect() as conn:
-        return counts.from_raw(conn, filters, scorings, counted)
-
-
-def rolled(filters: counts.Filters) -> counts.CountTables:
-    with db.engine.connect() as conn:
-        return counts.from_rollups(conn, filters)
+raw = raw_tables
+rolled = rolled_tables
 
 
 def test_a_small_case_by_hand(demo_app):

@@ -309,8 +309,8 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     # (Every key gets its row, as an empty document when none of its answers is counted.)
     cells: dict[tuple, dict] = {key: {} for key in day_keys}
     cells_month: dict[tuple, dict] = {key: {} for key in month_keys}
-    for target, keys, key_of in ((cells, day_keys.keys_in_order(), day_of),
-                                 (cells_month, month_keys.keys_in_order(), month_of)):
+    day_list, month_list = day_keys.keys_in_order(), month_keys.keys_in_order()
+    for target, keys, key_of in ((cells, day_list, day_of), (cells_month, month_list, month_of)):
         tally = Counter(compress(zip(key_of[a_row].tolist(), a_key, value_keys), is_counted))
         for (k, question, value), count in tally.items():
             doc = target[keys[k]]
@@ -326,7 +326,6 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     delta[:, 0] = 1
     features: dict[tuple, tuple[int, np.ndarray, np.ndarray]] = {}
     factors: dict[tuple, tuple[int, np.ndarray, np.ndarray]] = {}
-    month_list = month_keys.keys_in_order()
     for j, version_id in enumerate(version_ids):
         plan = versions[version_id]
         rows_of_version = np.flatnonzero(version_index == j)
@@ -392,7 +391,6 @@ def _apply(session: Session, responses: Sequence[Any], sign: int, plans: _Plans,
     # Δ summed by (day key, hour) and by (month key, weekday, hour).
     hours: dict[tuple, dict] = {}
     grid_month: dict[tuple, dict] = {}
-    day_list = day_keys.keys_in_order()
     codes, inverse = np.unique(day_of * 24 + hour_of, return_inverse=True)
     for code, sums in zip(codes.tolist(), group_rows(delta, inverse.ravel(), len(codes)).tolist()):
         day, hour = divmod(code, 24)
