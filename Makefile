@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+AXE    := node_modules/axe-core/axe.min.js
 MO     := $(patsubst %.po,%.mo,$(wildcard survey_app/translations/*/LC_MESSAGES/messages.po))
 
 # A key for this `make run` only; set SECRET_KEY yourself to keep sessions across restarts.
@@ -12,7 +13,12 @@ export SECRET_KEY
 
 .PHONY: setup run test translations-extract clean
 
-setup: $(STAMP) $(MO)
+setup: $(STAMP) $(MO) $(AXE)
+
+# axe-core for the accessibility checks in the browser tests (test-only; package-lock.json pins it).
+$(AXE): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
