@@ -23,6 +23,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .extensions import csrf, db, limiter, migrate
 
     init_database(app)
+    from .services.collect import surveys
+
+    surveys.watch_changes()  # an official's edit of a point or campaign: the kept reads are dropped
     inputs.init_app(app)  # first: control characters in the address or a form end in a 400
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True)

@@ -141,6 +141,9 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "LANGUAGES": ("vi", "en"),
         "DISPLAY_TIMEZONE": "Asia/Ho_Chi_Minh",
         "WTF_CSRF_TIME_LIMIT": parse_int("WTF_CSRF_TIME_LIMIT", env.get("WTF_CSRF_TIME_LIMIT"), 6 * 3600, 60),
+        # The survey page (GET) reuses this process's read of a point and its campaigns for
+        # this many seconds (0: read every time); answers are always checked afresh.
+        "SURVEY_PAGE_REUSE_SECONDS": parse_int("SURVEY_PAGE_REUSE_SECONDS", env.get("SURVEY_PAGE_REUSE_SECONDS"), 5, 0),
         "SURVEY_TOKEN_MAX_AGE": parse_int("SURVEY_TOKEN_MAX_AGE", env.get("SURVEY_TOKEN_MAX_AGE"), 24 * 3600, 60),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

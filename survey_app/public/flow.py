@@ -28,7 +28,7 @@ def _unavailable(exc: surveys.SurveyUnavailable):
     abort_with(404, _("There is no survey at this address. Please check the code on the poster."), _("Survey not found"))
 
 
-def open_target(code: str, *, autocommit: bool = False) -> surveys.SurveyTarget:
+def open_target(code: str, *, autocommit: bool = False, page: bool = False) -> surveys.SurveyTarget:
     """The open campaign behind a poster code, or the error page saying why there is none.
 
     ``autocommit``: every statement of the request stands alone, so on PostgreSQL the
@@ -40,11 +40,16 @@ def open_target(code: str, *, autocommit: bool = False) -> surveys.SurveyTarget:
     for a POST that spends a one-time code: spending it and storing the answer are two
     statements that must commit together. Only when the request has not begun a
     transaction yet. (On SQLite those are calls inside the process, and switching the
-    connection's mode costs more than it saves.)"""
+    connection's mode costs more than it saves.)
+
+    ``page``: a page that only shows the form (the GET), which may reuse this process's
+    read of the point for ``SURVEY_PAGE_REUSE_SECONDS`` (``surveys.resolve_open_campaign``);
+    never for a POST."""
     if autocommit and not db.session().in_transaction() and db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        return surveys.resolve_open_campaign(db.session, code)
+        reuse = current_app.config["SURVEY_PAGE_REUSE_SECONDS"] if page else 0
+        return surveys.resolve_open_campaign(db.session, code, reuse_for=reuse)
     except surveys.SurveyUnavailable as exc:
         _unavailable(exc)
         raise  # unreachable: _unavailable always raises

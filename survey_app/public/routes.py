@@ -18,7 +18,7 @@ def _render_form(target: surveys.SurveyTarget, validation: surveys.Validation | 
 
 @bp.get("/s/<code>")
 def survey(code: str):
-    return _render_form(flow.open_target(code, autocommit=True))
+    return _render_form(flow.open_target(code, autocommit=True, page=True))
 
 
 @bp.post("/s/<code>")

@@ -102,15 +102,71 @@ def test_a_submission_makes_the_same_statements_however_long_the_run(demo_app, c
     assert set(rows) == {("suspect", "device_burst,identical_run")}
 
 
-def test_a_warm_survey_page_is_one_statement(demo_app, client):
+def test_a_warm_survey_page_is_one_statement_and_none_while_its_read_is_reused(demo_app, client, variant):
     client.get(POINT)
     statements = Statements(db.engine)
     try:
         page, seen = statements.during(lambda: client.get(POINT))
+        assert page.status_code == 200
+    finally:
+        statements.remove()
+    assert seen == []  # within SURVEY_PAGE_REUSE_SECONDS (5 s by default) of the first read
+    fresh = variant(SURVEY_PAGE_REUSE_SECONDS=0).test_client()
+    fresh.get(POINT)
+    statements = Statements(db.engine)  # the variant's engine
+    try:
+        page, seen = statements.during(lambda: fresh.get(POINT))
     finally:
         statements.remove()
     assert page.status_code == 200
     assert len(seen) == 1, seen
+
+
+def test_an_officials_edit_is_seen_at_once_and_an_answer_is_always_checked_afresh(demo_app, client, monkeypatch):
+    from survey_app.services.collect import surveys
+
+    _unit, campaign = _point()
+    fields = hidden_fields(client.get(POINT).get_data(as_text=True))  # the read is kept now
+    form = full_answers(campaign.instrument_version.snapshot)
+    # this process: an official closes the campaign (through the ORM, as the admin pages do)
+    campaign.status = "closed"
+    db.session.commit()
+    assert client.get(POINT).status_code == 410
+    campaign.status = "open"
+    db.session.commit()
+    assert client.get(POINT).status_code == 200
+
+    # another process closes it (a statement this process's session never flushed): the
+    # page may be served from the kept read for a few seconds, but no answer is taken
+    with db.engine.begin() as conn:
+        conn.execute(surveys.update(surveys.Campaign).where(surveys.Campaign.id == campaign.id)
+                     .values(status="closed"))
+    assert client.get(POINT).status_code == 200
+    before = db.session.scalar(select(surveys.func.count()).select_from(Response))
+    assert client.post(POINT + "?lang=vi", data={**fields, **form}).status_code == 410
+    assert db.session.scalar(select(surveys.func.count()).select_from(Response)) == before
+    # and once the reuse window has passed, the page says so too
+    later = surveys.monotonic() + 6
+    monkeypatch.setattr(surveys, "monotonic", lambda: later)
+    assert client.get(POINT).status_code == 410
+
+
+def test_a_kept_read_still_ends_the_campaign_on_time(demo_app, client):
+    from survey_app.services.collect import surveys
+
+    _unit, campaign = _point()
+    ends = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
+    campaign.ends_at = ends
+    db.session.commit()
+    assert client.get(POINT).status_code == 200  # read and kept, with its end
+    code = POINT.rsplit("/", 1)[1]
+    assert surveys.resolve_open_campaign(db.session, code, reuse_for=60, now=ends - timedelta(seconds=1))
+    try:
+        surveys.resolve_open_campaign(db.session, code, reuse_for=60, now=ends)
+    except surveys.SurveyUnavailable as exc:
+        assert exc.reason == "closed"
+    else:
+        raise AssertionError("a campaign past its end was answered from the kept read")
 
 
 def test_the_kept_questions_are_per_language_and_a_fixed_form_keeps_its_answers(client):

@@ -6,6 +6,7 @@ and :func:`submit_response`, and render what comes back.
 from __future__ import annotations
 
 import functools
+from time import monotonic
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Any, Mapping, Sequence
@@ -15,6 +16,7 @@ from flask_babel import get_locale, ngettext
 from sqlalchemy import (Executable, Integer, Select, String, Text, and_, bindparam, func, insert, or_, select, true,
                         update)
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -82,7 +84,7 @@ _POINT_AND_CAMPAIGNS = (
 
 
 def resolve_open_campaign(session: Session, code: str, access_mode: str = "open",
-                          now: datetime | None = None) -> SurveyTarget:
+                          now: datetime | None = None, reuse_for: float = 0.0) -> SurveyTarget:
     """The campaign a citizen answers at service point ``code`` right now.
 
     Raises :class:`SurveyUnavailable`: ``unknown`` (no such active point, or no campaign
@@ -93,12 +95,24 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     closed, paused, edited or ended, or a point deactivated, is answered as such at once.
     Only turning those rows into objects is spared (:func:`_objects`), and the immutable
     instrument version comes from :func:`_version`.
+
+    ``reuse_for`` (seconds; the survey page's GET only, never a POST): rows this process
+    read less than that long ago are used again without the query. The campaigns' dates
+    are still checked against ``now``, so a campaign opens and ends on the second; an edit
+    by an official (closing, pausing, a new version) is seen at once by this process (any
+    flush that touches a unit or a campaign forgets every kept read, :func:`watch_changes`)
+    and by the other processes within ``reuse_for``. A POST always reads afresh, so no
+    answer is ever stored for a campaign that has closed.
     """
     now = now or utcnow()
     if not code or len(code) > 16:
         raise SurveyUnavailable("unknown")
-    rows = tuple(tuple(row) for row in session.connection().execute(
-        _POINT_AND_CAMPAIGNS, {"code": code, "access_mode": access_mode}))
+    kept = _POINTS.get((code, access_mode)) if reuse_for > 0 else None
+    if kept is not None and monotonic() - kept[2] < reuse_for:
+        rows = kept[0]
+    else:
+        rows = tuple(tuple(row) for row in session.connection().execute(
+            _POINT_AND_CAMPAIGNS, {"code": code, "access_mode": access_mode}))
     if not rows:
         raise SurveyUnavailable("unknown")
     unit, campaigns = _objects(code, access_mode, rows)
@@ -118,8 +132,9 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
 
 
 # Per process: (code, access mode) → (the rows last read, the detached objects made from
-# them). Reused only while the rows read now are exactly the same values.
-_POINTS: dict[tuple[str, str], tuple[tuple, tuple[Unit, list[tuple[Campaign, str]]]]] = {}
+# them, when they were read: time.monotonic()). The objects are reused only while the rows
+# read now are exactly the same values; the rows themselves only within ``reuse_for``.
+_POINTS: dict[tuple[str, str], tuple[tuple, tuple[Unit, list[tuple[Campaign, str]]], float]] = {}
 _POINTS_KEPT = 4096
 _VERSIONS: dict[tuple[int, str], InstrumentVersion] = {}
 _VERSIONS_KEPT = 64
@@ -137,7 +152,10 @@ def _objects(code: str, access_mode: str, rows: tuple) -> tuple[Unit, list[tuple
     """The point and its campaigns (with their version hashes) for ``rows``, made once per
     distinct set of values: building ORM objects costs more than reading the rows."""
     kept = _POINTS.get((code, access_mode))
+    if kept is not None and kept[0] is rows:  # reused rows (``reuse_for``): keep their read time
+        return kept[1]
     if kept is not None and kept[0] == rows:
+        _POINTS[(code, access_mode)] = (rows, kept[1], monotonic())
         return kept[1]
     n_unit, n_campaign = len(_UNIT_KEYS), len(_CAMPAIGN_KEYS)
     unit = _detached(Unit, _UNIT_KEYS, rows[0][:n_unit])
@@ -145,8 +163,47 @@ def _objects(code: str, access_mode: str, rows: tuple) -> tuple[Unit, list[tuple
                  for row in rows if row[n_unit] is not None]
     if len(_POINTS) >= _POINTS_KEPT:
         _POINTS.clear()
-    _POINTS[(code, access_mode)] = (rows, (unit, campaigns))
+    _POINTS[(code, access_mode)] = (rows, (unit, campaigns), monotonic())
     return unit, campaigns
+
+
+_CHANGED = "hailong.points_changed"
+
+
+def _forget_points_on_change(session: Session, _flush_context) -> None:
+    """After a flush that wrote a unit or a campaign (their links to each other included:
+    the campaign is then dirty), no kept read is reused: this process sees the edit at once.
+    Forgotten again at the commit, for a page that read the old rows in between."""
+    if any(isinstance(obj, (Unit, Campaign)) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_CHANGED] = True
+        _POINTS.clear()
+
+
+_WATCHED_TABLES = frozenset({Unit.__table__, Campaign.__table__, campaign_unit})
+
+
+def _forget_points_on_bulk_change(state) -> None:
+    """The same for a bulk statement through the session (``session.execute(update(Unit)…)``,
+    as deactivating a branch of the tree does), which no flush sees."""
+    if (state.is_update or state.is_delete or state.is_insert) and \
+            getattr(state.statement, "table", None) in _WATCHED_TABLES:
+        state.session.info[_CHANGED] = True
+        _POINTS.clear()
+
+
+def _forget_points_on_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        _POINTS.clear()
+
+
+def watch_changes() -> None:
+    """Listen for flushes and bulk statements that change units or campaigns
+    (``create_app`` calls it; once per process, however many apps). A statement sent past
+    the session (a bare connection, another process) is seen within ``reuse_for``."""
+    if not event.contains(Session, "after_flush", _forget_points_on_change):
+        event.listen(Session, "after_flush", _forget_points_on_change)
+        event.listen(Session, "after_commit", _forget_points_on_commit)
+        event.listen(Session, "do_orm_execute", _forget_points_on_bulk_change)
 
 
 def _version(session: Session, version_id: int, content_hash: str) -> InstrumentVersion:
