@@ -167,6 +167,21 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # Abuse defence on the survey POST (Flask-Limiter strings, ';' between limits).
         "RATELIMIT_SURVEY_DEVICE": parse_limits("RATELIMIT_SURVEY_DEVICE", env.get("RATELIMIT_SURVEY_DEVICE"),
                                                 "5 per 10 minutes;20 per day"),
+        # The poster QR (/s) refuses only a plain flood: below these limits an answer over
+        # RATELIMIT_SURVEY_DEVICE / _ADDRESS is stored and flagged suspect ("over_limit").
+        "RATELIMIT_SURVEY_FLOOD_DEVICE": parse_limits("RATELIMIT_SURVEY_FLOOD_DEVICE",
+                                                      env.get("RATELIMIT_SURVEY_FLOOD_DEVICE"),
+                                                      "30 per 10 minutes;100 per day"),
+        "RATELIMIT_SURVEY_FLOOD_ADDRESS": parse_limits("RATELIMIT_SURVEY_FLOOD_ADDRESS",
+                                                       env.get("RATELIMIT_SURVEY_FLOOD_ADDRESS"),
+                                                       "200 per 10 minutes;1500 per day"),
+        # How many reverse proxies in front of the app set X-Forwarded-For / -Proto: the
+        # client address is read that many hops back (werkzeug ProxyFix). 0 (the default):
+        # the headers are ignored and the socket's address is the client's.
+        "TRUSTED_PROXIES": parse_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), 0, 0),
+        # The first-party random cookie that tells apart phones of one model behind one NAT.
+        "DEVICE_COOKIE_MAX_AGE": parse_int("DEVICE_COOKIE_MAX_AGE", env.get("DEVICE_COOKIE_MAX_AGE"),
+                                           400 * 24 * 3600, 3600),
         "RATELIMIT_SURVEY_POINT": parse_limits("RATELIMIT_SURVEY_POINT", env.get("RATELIMIT_SURVEY_POINT"),
                                                "120 per minute"),
         "RATELIMIT_CODE_ENTRY": parse_limits("RATELIMIT_CODE_ENTRY", env.get("RATELIMIT_CODE_ENTRY"),
@@ -187,7 +202,7 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # Kiosks: reset to the start after an answer, reload an idle half-filled form,
         # enrolment links expire, the kiosk cookie lives long (browsers cap it at 400 days).
         "KIOSK_RESET_SECONDS": parse_int("KIOSK_RESET_SECONDS", env.get("KIOSK_RESET_SECONDS"), 6, 1),
-        "KIOSK_IDLE_RESET_SECONDS": parse_int("KIOSK_IDLE_RESET_SECONDS", env.get("KIOSK_IDLE_RESET_SECONDS"), 600, 30),
+        "KIOSK_IDLE_RESET_SECONDS": parse_int("KIOSK_IDLE_RESET_SECONDS", env.get("KIOSK_IDLE_RESET_SECONDS"), 90, 30),
         "KIOSK_ENROL_MAX_AGE": parse_int("KIOSK_ENROL_MAX_AGE", env.get("KIOSK_ENROL_MAX_AGE"), 24 * 3600, 60),
         "KIOSK_COOKIE_MAX_AGE": parse_int("KIOSK_COOKIE_MAX_AGE", env.get("KIOSK_COOKIE_MAX_AGE"), 400 * 24 * 3600, 3600),
         # Officials' accounts. Password hashing: werkzeug's scrypt, N=2**15, r=8, p=1 by

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 from datetime import datetime, timezone
 
@@ -66,13 +67,16 @@ def _today() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d")
 
 
-def daily_device_hash(remote_addr: str, user_agent: str, secret: str, day: str | None = None) -> str:
-    """A keyed hash of (IP, user agent) that changes every UTC day.
+def daily_device_hash(remote_addr: str, user_agent: str, secret: str, day: str | None = None,
+                      cookie: str = "") -> str:
+    """A keyed hash of (IP, user agent, device cookie) that changes every UTC day.
 
     The raw values are never stored; the hash cannot be linked across days.
     """
     day = day or _today()
     message = f"{day}\x00{remote_addr}\x00{user_agent}".encode("utf-8", "replace")
+    if cookie:
+        message += b"\x00" + cookie.encode("ascii", "replace")
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
@@ -84,11 +88,34 @@ def daily_address_hash(remote_addr: str, secret: str, day: str | None = None) ->
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
+#: The first-party random cookie of a browser (never stored: only inside the device hash).
+DEVICE_COOKIE = "hl_device"
+
+
+def device_cookie() -> str:
+    """This browser's device cookie as sent (a short URL-safe token), or ``""``."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    return value if 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum() else ""
+
+
+def remember_device(response):
+    """Give a browser without one its device cookie (HttpOnly, SameSite=Lax, Secure over HTTPS)."""
+    if not device_cookie():
+        response.set_cookie(DEVICE_COOKIE, getattr(request, "_hl_new_device", None) or secrets.token_urlsafe(18),
+                            max_age=current_app.config.get("DEVICE_COOKIE_MAX_AGE", 400 * 24 * 3600),
+                            httponly=True, samesite="Lax", secure=request.is_secure, path="/")
+    return response
+
+
 def device_key() -> str:
+    """The device: address, user agent and the device cookie. Two phones of one model
+    behind one NAT differ by their cookies; a client that drops its cookie is a new device
+    each time, but still one address (:func:`address_key`)."""
     return daily_device_hash(
         request.remote_addr or "-",
         request.headers.get("User-Agent", ""),
         current_app.config["SECRET_KEY"],
+        cookie=device_cookie(),
     )
 
 

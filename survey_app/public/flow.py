@@ -124,8 +124,25 @@ def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: 
     ), status
 
 
+def refuse_flood(target: surveys.SurveyTarget, *, action_url: str, minutes: int):
+    """A plain flood from this device or address (``limits.flood_retry_minutes``): nothing
+    is stored, the form comes back with the posted answers filled in (429, ``Retry-After``)
+    and says when to try again."""
+    validation = surveys.validate_answers(target.definition, request.form)
+    validation.errors = {}
+    validation.form_errors = [_("Too many answers have come from this device in a short time. Your answers are "
+                                "kept below: please try again in %(minutes)d minutes.", minutes=minutes)]
+    token = surveys.read_form_token(current_app.config["SECRET_KEY"], request.form.get("form_token"),
+                                    target, current_app.config["SURVEY_TOKEN_MAX_AGE"])
+    body, status = render_survey(target, action_url=action_url, validation=validation, status=429,
+                                 first_served=token.started_at if token else None,
+                                 residence_chosen=request.form.get(residence.FIELD, ""))
+    return body, status, {"Retry-After": str(minutes * 60)}
+
+
 def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str, thanks_url: str,
-                  template: str = "public/survey.html", spend_token_id: int | None = None, **context):
+                  template: str = "public/survey.html", spend_token_id: int | None = None,
+                  over_limit: bool = False, **context):
     """Handle a survey POST. Raises :class:`surveys.TokenAlreadySpent` when
     ``spend_token_id`` was spent meanwhile (nothing is stored then)."""
     validation = surveys.validate_answers(target.definition, request.form)
@@ -155,7 +172,7 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
     signals = abuse.Signals(
         channel=channel, device_hash=device_hash, address_hash=address_hash,
         honeypot=bool(request.form.get(surveys.HONEYPOT_FIELD, "").strip()),
-        fill_seconds=(now - token.started_at).total_seconds(),
+        fill_seconds=(now - token.started_at).total_seconds(), over_limit=over_limit,
     )
     verdict = abuse.assess(db.session, target, validation.answers, signals,
                            abuse.AbuseSettings.from_config(current_app.config), now)

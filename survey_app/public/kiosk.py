@@ -1,7 +1,10 @@
 """Kiosk mode: ``/k/<code>`` on an enrolled tablet at the counter (channel ``kiosk``).
 
 Large targets, no way to navigate away but the language switch, and back to an empty
-survey a few seconds after each answer (meta refresh, no JavaScript). Only a tablet whose
+survey a few seconds after each answer and after ``KIOSK_IDLE_RESET_SECONDS`` idle (meta
+refresh, no JavaScript needed). With JavaScript, an answer given offline is queued in the
+browser and sent when the connection returns (``static/kiosk_queue.js``): the page carries
+``KIOSK_SPARE_TOKENS`` spare signed form tokens for it, and the server stores each once. Only a tablet whose
 kiosk cookie belongs to that very point gets in; ``/k/enrol/<secret>`` sets the cookie.
 """
 from __future__ import annotations
@@ -49,11 +52,16 @@ def _action(code: str) -> str:
     return url_for("public.kiosk_submit", code=code, lang=current_language())
 
 
+KIOSK_SPARE_TOKENS = 20  # answers a tablet can queue offline from one page
+
+
 @bp.get("/k/<code>")
 def kiosk_survey(code: str):
     target = _kiosk_target(code)
+    secret = current_app.config["SECRET_KEY"]
+    spare = [surveys.issue_form_token(secret, target, None) for _ in range(KIOSK_SPARE_TOKENS)]
     return _no_store(flow.render_survey(target, action_url=_action(code), template="public/kiosk_survey.html",
-                                        **_context(code)))
+                                        spare_tokens=spare, **_context(code)))
 
 
 @bp.post("/k/<code>")
@@ -62,7 +70,7 @@ def kiosk_survey(code: str):
 def kiosk_submit(code: str):
     target = _kiosk_target(code)
     return _no_store(flow.submit_survey(
-        target, channel="kiosk", action_url=_action(code), template="public/kiosk_survey.html",
+        target, channel="kiosk", action_url=_action(code), template="public/kiosk_survey.html", spare_tokens=[],
         thanks_url=url_for("public.kiosk_thanks", code=code, lang=current_language()), **_context(code),
     ))
 

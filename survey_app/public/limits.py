@@ -10,7 +10,11 @@
 - per service point: a burst cap keyed by the point's code, shared by ``/s/<code>`` and the
   kiosk ``/k/<code>`` (``RATELIMIT_SURVEY_POINT``).
 
-Over a limit the request ends in a 429 before the view runs, so nothing is stored; the
+The poster QR (``/s``) is the exception: its device and address limits do not refuse.
+An answer over them is stored and flagged suspect (``over_limit``, :func:`over_soft_limit`);
+only a plain flood (``RATELIMIT_SURVEY_FLOOD_DEVICE`` / ``_ADDRESS``, :func:`flood_retry_seconds`)
+is refused, and then the form comes back with the answers filled in and the minutes to
+wait. Elsewhere, over a limit the request ends in a 429 before the view runs, so nothing is stored; the
 error handler renders the page in the visitor's language. Storage is memory by default and
 Redis when ``RATELIMIT_STORAGE_URI`` says so. Keys carry ``RATELIMIT_KEY_PREFIX``. When
 Redis cannot be reached the limits are counted in this process's memory until it is back
@@ -19,10 +23,15 @@ still hold per worker, and ``/healthz`` reports the storage (:func:`storage_stat
 """
 from __future__ import annotations
 
-from flask import current_app
+import math
+import time
 
+from flask import current_app
+from limits import parse_many
+
+from . import bp
 from ..extensions import limiter
-from ..ratelimit import address_limit_key, device_limit_key, point_limit_key
+from ..ratelimit import address_limit_key, device_limit_key, point_limit_key, remember_device
 
 
 def storage_state() -> str:
@@ -52,3 +61,62 @@ code_entry_limit = limiter.shared_limit(
 code_entry_address_limit = limiter.shared_limit(
     _setting("RATELIMIT_CODE_ENTRY_ADDRESS"), scope="code-entry-address", key_func=address_limit_key,
     methods=["POST"])
+
+
+DEVICE_COOKIE_ENDPOINTS = frozenset({"public.survey", "public.submit"})
+
+
+@bp.after_request
+def _device_cookie(response):
+    """The poster survey's pages give the browser its device cookie (``ratelimit.remember_device``)."""
+    from flask import request
+
+    if request.endpoint in DEVICE_COOKIE_ENDPOINTS:
+        remember_device(response)
+    return response
+
+
+def _enabled() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True)) and limiter.enabled
+
+
+def _hit(setting: str, scope: str, key: str) -> float | None:
+    """Count this request against every limit of ``setting``; the seconds until the first
+    one that is over resets, or ``None`` when none is over (a storage error counts nothing)."""
+    strategy = limiter.limiter
+    # The same identifiers as Flask-Limiter's for a shared limit of this scope, so a count
+    # here and one of the decorators (the /v and /k forms' "survey-device") are one count.
+    # Flask-Limiter 4.1 (pinned) keeps its key prefix without a public accessor.
+    prefix = getattr(limiter, "_key_prefix", "") or ""
+    identifiers = (prefix, key, scope) if prefix else (key, scope)
+    wait = None
+    for item in parse_many(current_app.config[setting]):
+        try:
+            if not strategy.hit(item, *identifiers):
+                reset, _remaining = strategy.get_window_stats(item, *identifiers)
+                wait = max(wait or 0.0, reset - time.time())
+        except Exception:  # the storage is down: never refuse or flag for it
+            current_app.logger.warning("rate-limit storage error on %s", scope, exc_info=True)
+            return None
+    return wait
+
+
+def flood_retry_minutes() -> int | None:
+    """For the poster survey POST: the whole minutes to wait when this device or address
+    sends a plain flood (over ``RATELIMIT_SURVEY_FLOOD_*``), else ``None``."""
+    if not _enabled():
+        return None
+    waits = [w for w in (_hit("RATELIMIT_SURVEY_FLOOD_DEVICE", "survey-flood-device", device_limit_key()),
+                         _hit("RATELIMIT_SURVEY_FLOOD_ADDRESS", "survey-flood-address", address_limit_key()))
+             if w is not None]
+    return max(1, math.ceil(max(waits) / 60)) if waits else None
+
+
+def over_soft_limit() -> bool:
+    """For the poster survey POST: whether this answer is over ``RATELIMIT_SURVEY_DEVICE``
+    or ``RATELIMIT_SURVEY_ADDRESS`` (stored all the same, flagged ``over_limit``)."""
+    if not _enabled():
+        return False
+    device = _hit("RATELIMIT_SURVEY_DEVICE", "survey-device", device_limit_key())
+    address = _hit("RATELIMIT_SURVEY_ADDRESS", "survey-address", address_limit_key())
+    return device is not None or address is not None

@@ -23,15 +23,17 @@ def survey(code: str):
 
 @bp.post("/s/<code>")
 @csrf.exempt  # checked in flow.submit_survey, so a failed check re-renders the form with the answers kept
-@limits.survey_device_limit
-@limits.survey_address_limit
-@limits.survey_point_limit
+@limits.survey_point_limit  # the device and address limits flag, they do not refuse (limits.py)
 def submit(code: str):
     target = flow.open_target(code, autocommit=True)
+    action = url_for("public.submit", code=code, lang=current_language())
+    wait = limits.flood_retry_minutes()
+    if wait is not None:
+        return flow.refuse_flood(target, action_url=action, minutes=wait)
     return flow.submit_survey(
-        target, channel="qr",
-        action_url=url_for("public.submit", code=code, lang=current_language()),
+        target, channel="qr", action_url=action,
         thanks_url=url_for("public.thanks", code=code, lang=current_language()),
+        over_limit=limits.over_soft_limit(),
     )
 
 

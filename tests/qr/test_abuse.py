@@ -117,7 +117,10 @@ def test_only_a_keyed_daily_hash_of_the_device_is_stored(client, answer, demo_ap
     values = [str(v) for v in row]
     assert not any("127.0.0.1" in v or "Android" in v for v in values)
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    assert row.device_hash == daily_device_hash("127.0.0.1", PHONE, demo_app.config["SECRET_KEY"], today)
+    cookie = client.get_cookie("hl_device").value  # issue #15: the device key has the device cookie too
+    assert not any(cookie in v for v in values)
+    assert row.device_hash == daily_device_hash("127.0.0.1", PHONE, demo_app.config["SECRET_KEY"], today,
+                                                cookie=cookie)
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d")
     assert row.device_hash != daily_device_hash("127.0.0.1", PHONE, demo_app.config["SECRET_KEY"], tomorrow)
 

@@ -30,25 +30,31 @@ def test_a_device_over_its_limit_gets_a_translated_429_and_nothing_is_stored(lim
     app = limited(RATELIMIT_SURVEY_DEVICE="3 per 10 minutes", RATELIMIT_SURVEY_POINT="100 per minute")
     if limited.storage == "redis":
         assert type(limiter.storage).__name__ == "RedisStorage"
-    code, = issue(token_campaign(), "p2tieuhoc")
+    code, unspent = issue(token_campaign(), "p2tieuhoc", n=2)
     client = phone(app)
     assert answer(client, "/s/p2motcua").status_code == 303
     assert answer(client, f"/v/{code}").status_code == 303     # the limit is shared by every survey form
     assert answer(client, "/s/p2yte").status_code == 303
 
-    over = answer(client, "/s/p2motcua")
+    # Issue #15: over the device limit, a poster (/s) answer is stored and flagged, not refused
+    assert answer(client, "/s/p2motcua").status_code == 303
+    assert stored() == 4
+    newest = db.session.scalars(select(Response).order_by(Response.id.desc())).first()
+    assert newest.trust == "suspect" and "over_limit" in newest.trust_reason
+    # the other survey forms still refuse over the shared limit
+    over = answer(client, f"/v/{unspent}")
     assert over.status_code == 429
     body = over.get_data(as_text=True)
     assert "Quá nhiều yêu cầu" in body and "Vui lòng chờ một lát rồi thử lại." in body
     assert int(over.headers["Retry-After"]) > 0
-    english = answer(client, "/s/p2motcua?lang=en")
+    english = answer(client, f"/v/{unspent}?lang=en")
     assert english.status_code == 429 and "Too many requests" in english.get_data(as_text=True)
-    assert stored() == 3
+    assert stored() == 4
 
     # reading is not limited, and another phone is not affected
     assert client.get("/s/p2motcua").status_code == 200
     assert answer(phone(app, PHONE + " other"), "/s/p2motcua").status_code == 303
-    assert stored() == 4
+    assert stored() == 5
     if limited.storage == "redis":
         prefix = app.config["RATELIMIT_KEY_PREFIX"]
         assert list(limiter.storage.storage.scan_iter(match=f"*{prefix}device:*")), "counted in Redis"

@@ -80,7 +80,9 @@ def test_a_submission_makes_the_same_statements_however_long_the_run(demo_app, c
     client.environ_base["HTTP_USER_AGENT"] = PHONE
     _unit, campaign = _point()
     form = full_answers(campaign.instrument_version.snapshot)
-    device_hash = daily_device_hash("127.0.0.1", PHONE, demo_app.config["SECRET_KEY"])
+    client.get(POINT)  # issue #15: the device key has the browser's device cookie too
+    device_hash = daily_device_hash("127.0.0.1", PHONE, demo_app.config["SECRET_KEY"],
+                                    cookie=client.get_cookie("hl_device").value)
     statements = Statements(db.engine)
     counts = {}
     try:

@@ -1,6 +1,6 @@
 """Ballot-stuffing defence: suspicious responses are kept and flagged, never dropped.
 
-Rate limits (Flask-Limiter, see ``public/limits.py``) refuse floods outright. Below those
+Rate limits (see ``public/limits.py``) refuse plain floods outright. Below those
 limits, :func:`assess` looks at one submission and says whether to store it with
 ``trust = 'suspect'`` and why. ``trust_reason`` is a comma-separated list of these codes,
 so a report can include or exclude each kind:
@@ -11,6 +11,10 @@ so a report can include or exclude each kind:
 ``too_fast``
     the form came back less than ``SURVEY_MIN_FILL_SECONDS`` after it was served (the
     signed form token carries the time it was issued).
+``over_limit``
+    the poster QR's answer came over ``RATELIMIT_SURVEY_DEVICE`` or ``RATELIMIT_SURVEY_ADDRESS``
+    (``public/limits.py``): stored all the same, since a real citizen may be behind it (a
+    family phone, one NAT); only a plain flood (``RATELIMIT_SURVEY_FLOOD_*``) is refused.
 ``device_burst``
     this is at least the ``SURVEY_BURST_DEVICE``-th response from one device (the keyed
     daily hash of IP and user agent) at one point within ``SURVEY_BURST_WINDOW_SECONDS``.
@@ -97,6 +101,7 @@ class Signals:
     address_hash: str | None = None
     honeypot: bool = False
     fill_seconds: float | None = None
+    over_limit: bool = False
 
 
 Flag = tuple[Update, dict[str, Any]]  # an UPDATE and its parameters
@@ -141,6 +146,8 @@ def assess(session: Session, target: SurveyTarget, answers: Answers, signals: Si
         reasons.append("honeypot")
     if settings.min_fill_seconds and signals.fill_seconds is not None and signals.fill_seconds < settings.min_fill_seconds:
         reasons.append("too_fast")
+    if signals.over_limit:
+        reasons.append("over_limit")
 
     point = {"at_campaign": target.campaign.id, "at_unit": target.unit.id,
              "since": now - timedelta(seconds=settings.window_seconds)}

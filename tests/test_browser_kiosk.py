@@ -1,0 +1,87 @@
+"""Issue #15 in a browser: a kiosk tablet that loses its connection keeps the answers in
+localStorage and sends them when it returns (each once); the flood page keeps the answers.
+Screenshots go to /tmp/shots_limits/."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from axe import assert_accessible
+from browser import chromium_page, live_server
+from survey_app.extensions import db
+from survey_app.models import Response
+from survey_app.services.officials.lookup import find_unit
+from survey_app.services.qr import kiosks
+
+pytestmark = pytest.mark.browser
+SHOTS = "/tmp/shots_limits"
+
+
+def stored() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Response))
+
+
+def fill(page) -> None:
+    fieldsets = page.locator("fieldset")
+    for i in range(fieldsets.count()):
+        radios = fieldsets.nth(i).locator("input[type=radio]")
+        if radios.count():
+            radios.last.check()
+
+
+def test_answers_given_offline_are_sent_once_when_the_connection_returns(demo_app):
+    os.makedirs(SHOTS, exist_ok=True)
+    enrolment = kiosks.enrol_kiosk(db.session, find_unit(db.session, "p2motcua"), "Quầy 1")
+    db.session.commit()
+    with live_server(demo_app) as base, chromium_page(viewport=(800, 1280), javascript=True) as page:
+        page.goto(base + enrolment.path)
+        page.get_by_role("button", name="Dùng máy tính bảng này làm máy khảo sát").click()
+        page.wait_for_url(re.compile(r"/k/p2motcua\?lang=vi$"))
+        assert page.locator("#kiosk-queue").get_attribute("data-idle") == "90"  # KIOSK_IDLE_RESET_SECONDS
+        assert_accessible(page, "kiosk survey")
+        page.screenshot(path=f"{SHOTS}/kiosk.png", full_page=True)
+
+        page.context.set_offline(True)
+        for _ in range(2):
+            fill(page)
+            page.get_by_role("button", name="Gửi câu trả lời").click()
+            page.locator("#kiosk-queue-status").get_by_text("Mất kết nối").wait_for()
+        queued = page.evaluate("() => JSON.parse(localStorage.getItem('hailong.kiosk.queue'))")
+        assert len(queued) == 2 and queued[0]["token"] != queued[1]["token"]
+        assert_accessible(page, "kiosk survey, answer queued offline")
+        page.screenshot(path=f"{SHOTS}/kiosk_offline_queued.png", full_page=True)
+        assert stored() == 0
+
+        page.context.set_offline(False)
+        for _ in range(200):  # the page's CSP forbids wait_for_function's eval: poll the queue
+            if page.evaluate("() => JSON.parse(localStorage.getItem('hailong.kiosk.queue') || '[]').length") == 0:
+                break
+            page.wait_for_timeout(50)
+        assert stored() == 2
+
+        # a replayed token adds no row
+        status = page.evaluate("""(item) => fetch(item.action, {method: 'POST', body: new URLSearchParams(item.body),
+                                                                 redirect: 'manual'}).then((r) => r.type)""", queued[0])
+        assert status == "opaqueredirect"  # 303 to the thank-you page, as for the first time
+    assert stored() == 2, "the replayed token stored nothing more"
+    assert {r.channel for r in db.session.scalars(select(Response))} == {"kiosk"}
+
+
+def test_the_flood_page_keeps_the_answers_and_says_when_to_try_again(variant):
+    os.makedirs(SHOTS, exist_ok=True)
+    app = variant(RATELIMIT_ENABLED=True, RATELIMIT_SURVEY_FLOOD_DEVICE="1 per 10 minutes",
+                  RATELIMIT_SURVEY_POINT="100 per minute", SURVEY_MIN_FILL_SECONDS=0)
+    with live_server(app) as base, chromium_page(javascript=True) as page:
+        for _ in range(2):
+            page.goto(f"{base}/s/p2motcua")
+            fill(page)
+            page.get_by_role("button", name="Gửi câu trả lời").click()
+        assert "Ông/Bà vui lòng thử lại sau 10 phút" in page.locator("main").inner_text()
+        assert page.locator("input[type=radio]:checked").count() >= 1, "the answers are filled in again"
+        assert_accessible(page, "flood page")
+        page.screenshot(path=f"{SHOTS}/flood.png", full_page=True)
+    assert stored() == 1
