@@ -256,6 +256,9 @@ def real_env(url: str) -> dict[str, str]:
         "RATELIMIT_SURVEY_DEVICE": "1000000 per minute",
         "RATELIMIT_SURVEY_ADDRESS": "1000000 per minute",
         "RATELIMIT_SURVEY_POINT": "1000000 per minute",
+        # Since issue #15 the poster's device and address limits only flag; these refuse a flood.
+        "RATELIMIT_SURVEY_FLOOD_DEVICE": "1000000 per minute",
+        "RATELIMIT_SURVEY_FLOOD_ADDRESS": "1000000 per minute",
         "PYTHONPATH": str(ROOT),
     })
     return env
