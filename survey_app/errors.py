@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login
+from .services.collect import surveys
 
 #: What the database raises when it cannot be reached: connection refused or dropped,
 #: server restarting, pool exhausted. (SQLite's "database is locked" is one too.)
@@ -131,6 +132,7 @@ def init_app(app: Flask) -> None:
     def handle_outage(exc: Exception):
         _rollback_quietly()
         outage_log(app).record(app.logger, exc, f"{request.method} {request.path}")
+        surveys.forget_kept_reads()  # no survey page from a kept read while the database is down
         # The page must not need the database: no official is loaded to draw the menu.
         g._login_user = login.anonymous_user()
         response = make_response(error_response(503))

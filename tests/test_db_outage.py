@@ -73,6 +73,7 @@ def test_an_outage_is_a_503_with_retry_after_and_one_log_line(demo_app, client, 
     fields = hidden_fields(client.get("/s/p2motcua").get_data(as_text=True))
     answers = full_answers(definition_for("p2motcua"))
     official = login_client(demo_app)
+    surveys.forget_kept_reads()  # as after SURVEY_PAGE_REUSE_SECONDS: the page asks the database again
     outage.on = True
     with caplog.at_level(logging.INFO):
         for _ in range(3):
@@ -94,6 +95,24 @@ def test_an_outage_is_a_503_with_retry_after_and_one_log_line(demo_app, client, 
     assert not [r for r in caplog.records if r.exc_info], "no traceback"
     outage.on = False
     assert client.get("/s/p2motcua").status_code == 200, "back as soon as the database is"
+
+
+def test_a_page_kept_from_before_an_outage_stores_nothing_and_the_next_page_says_so(demo_app, client, outage):
+    """Within SURVEY_PAGE_REUSE_SECONDS of its last read a survey page needs no database, so
+    it may still be served as the outage begins; the answer is refused whole (503, nothing
+    half-written), and that failure drops the kept reads: the next page is the 503 too."""
+    fields = hidden_fields(client.get("/s/p2motcua").get_data(as_text=True))
+    answers = full_answers(definition_for("p2motcua"))
+    before = db.session.scalar(select(func.count()).select_from(Response))
+    outage.on = True
+    assert client.get("/s/p2motcua").status_code == 200  # the kept read
+    with client.post("/s/p2motcua", data={**fields, **answers}) as sent:
+        assert sent.status_code == 503 and sent.headers["Retry-After"] == "5"
+    with client.get("/s/p2motcua") as page:
+        assert page.status_code == 503 and UNAVAILABLE in page.get_data(as_text=True)
+    outage.on = False
+    assert db.session.scalar(select(func.count()).select_from(Response)) == before
+    assert client.get("/s/p2motcua").status_code == 200
 
 
 def fail_after_the_next_commit(outage):

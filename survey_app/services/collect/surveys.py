@@ -196,6 +196,11 @@ def _forget_points_on_commit(session: Session) -> None:
         _POINTS.clear()
 
 
+def forget_kept_reads() -> None:
+    """Reuse no kept read of a point (the database has just failed: the next page asks it)."""
+    _POINTS.clear()
+
+
 def watch_changes() -> None:
     """Listen for flushes and bulk statements that change units or campaigns
     (``create_app`` calls it; once per process, however many apps). A statement sent past
