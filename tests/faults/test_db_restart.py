@@ -134,7 +134,8 @@ def test_a_database_restart_under_load_loses_no_answer_and_stores_none_twice(dem
     env = server_env(DATABASE_URL=cluster.url, RATELIMIT_STORAGE_URI="memory://",
                      # The limits are not under test here: high enough never to answer 429.
                      RATELIMIT_SURVEY_DEVICE="100000 per minute", RATELIMIT_SURVEY_ADDRESS="100000 per minute",
-                     RATELIMIT_SURVEY_POINT="100000 per minute",
+                     RATELIMIT_SURVEY_POINT="100000 per minute", RATELIMIT_SURVEY_FLOOD_DEVICE="100000 per minute",
+                     RATELIMIT_SURVEY_FLOOD_ADDRESS="100000 per minute",
                      SURVEY_MIN_FILL_SECONDS="0")
     server = Gunicorn(env, tmp_path, extra=worker_args)
     citizens = [Citizen(n) for n in range(CITIZENS)]

@@ -1,7 +1,7 @@
 """``make run``'s rate limits are counted once, not once per gunicorn worker.
 
 gunicorn starts with the project's ``gunicorn.conf.py`` as ``make run`` starts it (with
-``RATELIMIT_TRY_REDIS``) and a per-device limit of 3 a minute; one phone sends 5 answers:
+``RATELIMIT_TRY_REDIS``) and a per-device flood limit of 3 a minute; one phone sends 5 answers:
 3 are thanked, 2 get 429. With a Redis that answers the two workers count in it, and the
 answers are made to reach both workers: a connection that sends nothing keeps one sync
 worker busy while the other serves (the access log names each request's worker). Without
@@ -61,7 +61,8 @@ def test_a_device_limit_of_n_allows_n_across_the_workers(sqlite_demo, tmp_path, 
         redis_url = DEAD_REDIS
     secret = os.urandom(16).hex() * 2
     env = server_env(DATABASE_URL=url, SECRET_KEY=secret, RATELIMIT_TRY_REDIS=redis_url,
-                     RATELIMIT_SURVEY_DEVICE=f"{LIMIT}/minute", RATELIMIT_SURVEY_POINT="1000 per minute",
+                     # Since issue #15 the poster's device limit flags; the flood limit is the one that refuses.
+                     RATELIMIT_SURVEY_FLOOD_DEVICE=f"{LIMIT}/minute", RATELIMIT_SURVEY_POINT="1000 per minute",
                      SURVEY_MIN_FILL_SECONDS="0")
     user_agent = f"Mozilla/5.0 (Linux; Android 14; limits-{mode}-{secret[:8]}) Mobile"
     # The access log line names the worker (%(p)s) and the phone (%(a)s).
