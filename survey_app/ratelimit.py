@@ -101,8 +101,8 @@ def device_cookie() -> str:
 def remember_device(response):
     """Give a browser without one its device cookie (HttpOnly, SameSite=Lax, Secure over HTTPS)."""
     if not device_cookie():
-        response.set_cookie(DEVICE_COOKIE, getattr(request, "_hl_new_device", None) or secrets.token_urlsafe(18),
-                            max_age=current_app.config.get("DEVICE_COOKIE_MAX_AGE", 400 * 24 * 3600),
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(18),
+                            max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
                             httponly=True, samesite="Lax", secure=request.is_secure, path="/")
     return response
 

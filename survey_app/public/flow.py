@@ -125,7 +125,7 @@ def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: 
 
 
 def refuse_flood(target: surveys.SurveyTarget, *, action_url: str, minutes: int):
-    """A plain flood from this device or address (``limits.flood_retry_minutes``): nothing
+    """A plain flood from this device or address (``limits.poster_verdict``): nothing
     is stored, the form comes back with the posted answers filled in (429, ``Retry-After``)
     and says when to try again."""
     validation = surveys.validate_answers(target.definition, request.form)

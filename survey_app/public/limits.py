@@ -11,8 +11,8 @@
   kiosk ``/k/<code>`` (``RATELIMIT_SURVEY_POINT``).
 
 The poster QR (``/s``) is the exception: its device and address limits do not refuse.
-An answer over them is stored and flagged suspect (``over_limit``, :func:`over_soft_limit`);
-only a plain flood (``RATELIMIT_SURVEY_FLOOD_DEVICE`` / ``_ADDRESS``, :func:`flood_retry_seconds`)
+An answer over them is stored and flagged suspect (``over_limit``, :func:`poster_verdict`);
+only a plain flood (``RATELIMIT_SURVEY_FLOOD_DEVICE`` / ``_ADDRESS``)
 is refused, and then the form comes back with the answers filled in and the minutes to
 wait. Elsewhere, over a limit the request ends in a 429 before the view runs, so nothing is stored; the
 error handler renders the page in the visitor's language. Storage is memory by default and
@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, request
 from limits import parse_many
 
 from . import bp
@@ -69,8 +70,6 @@ DEVICE_COOKIE_ENDPOINTS = frozenset({"public.survey", "public.submit"})
 @bp.after_request
 def _device_cookie(response):
     """The poster survey's pages give the browser its device cookie (``ratelimit.remember_device``)."""
-    from flask import request
-
     if request.endpoint in DEVICE_COOKIE_ENDPOINTS:
         remember_device(response)
     return response
@@ -101,22 +100,26 @@ def _hit(setting: str, scope: str, key: str) -> float | None:
     return wait
 
 
-def flood_retry_minutes() -> int | None:
-    """For the poster survey POST: the whole minutes to wait when this device or address
-    sends a plain flood (over ``RATELIMIT_SURVEY_FLOOD_*``), else ``None``."""
+@dataclass(frozen=True)
+class PosterVerdict:
+    """What the poster survey's limits say of one POST: ``flood_minutes`` to wait when it
+    is a plain flood (refused), else whether it is ``over_limit`` (stored, flagged)."""
+    flood_minutes: int | None = None
+    over_limit: bool = False
+
+
+def poster_verdict() -> PosterVerdict:
+    """For the poster survey POST: count it against the flood limits
+    (``RATELIMIT_SURVEY_FLOOD_DEVICE`` / ``_ADDRESS``) and, when it is no flood, against
+    ``RATELIMIT_SURVEY_DEVICE`` / ``_ADDRESS``. The device and address keys are made once."""
     if not _enabled():
-        return None
-    waits = [w for w in (_hit("RATELIMIT_SURVEY_FLOOD_DEVICE", "survey-flood-device", device_limit_key()),
-                         _hit("RATELIMIT_SURVEY_FLOOD_ADDRESS", "survey-flood-address", address_limit_key()))
+        return PosterVerdict()
+    device, address = device_limit_key(), address_limit_key()
+    waits = [w for w in (_hit("RATELIMIT_SURVEY_FLOOD_DEVICE", "survey-flood-device", device),
+                         _hit("RATELIMIT_SURVEY_FLOOD_ADDRESS", "survey-flood-address", address))
              if w is not None]
-    return max(1, math.ceil(max(waits) / 60)) if waits else None
-
-
-def over_soft_limit() -> bool:
-    """For the poster survey POST: whether this answer is over ``RATELIMIT_SURVEY_DEVICE``
-    or ``RATELIMIT_SURVEY_ADDRESS`` (stored all the same, flagged ``over_limit``)."""
-    if not _enabled():
-        return False
-    device = _hit("RATELIMIT_SURVEY_DEVICE", "survey-device", device_limit_key())
-    address = _hit("RATELIMIT_SURVEY_ADDRESS", "survey-address", address_limit_key())
-    return device is not None or address is not None
+    if waits:
+        return PosterVerdict(flood_minutes=max(1, math.ceil(max(waits) / 60)))
+    over_device = _hit("RATELIMIT_SURVEY_DEVICE", "survey-device", device)
+    over_address = _hit("RATELIMIT_SURVEY_ADDRESS", "survey-address", address)
+    return PosterVerdict(over_limit=over_device is not None or over_address is not None)

@@ -27,13 +27,13 @@ def survey(code: str):
 def submit(code: str):
     target = flow.open_target(code, autocommit=True)
     action = url_for("public.submit", code=code, lang=current_language())
-    wait = limits.flood_retry_minutes()
-    if wait is not None:
-        return flow.refuse_flood(target, action_url=action, minutes=wait)
+    verdict = limits.poster_verdict()
+    if verdict.flood_minutes is not None:
+        return flow.refuse_flood(target, action_url=action, minutes=verdict.flood_minutes)
     return flow.submit_survey(
         target, channel="qr", action_url=action,
         thanks_url=url_for("public.thanks", code=code, lang=current_language()),
-        over_limit=limits.over_soft_limit(),
+        over_limit=verdict.over_limit,
     )
 
 

@@ -13,10 +13,9 @@ from typing import Any, Mapping, Sequence
 
 from flask_babel import gettext as _
 from flask_babel import get_locale, ngettext
-from sqlalchemy import (Executable, Integer, Select, String, Text, and_, bindparam, func, insert, or_, select, true,
-                        update)
+from sqlalchemy import (Executable, Integer, Select, String, Text, and_, bindparam, event, func, insert, or_, select,
+                        true, update)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
