@@ -132,12 +132,22 @@ def refuse_flood(target: surveys.SurveyTarget, *, action_url: str, minutes: int)
     validation.errors = {}
     validation.form_errors = [_("Too many answers have come from this device in a short time. Your answers are "
                                 "kept below: please try again in %(minutes)d minutes.", minutes=minutes)]
-    token = surveys.read_form_token(current_app.config["SECRET_KEY"], request.form.get("form_token"),
-                                    target, current_app.config["SURVEY_TOKEN_MAX_AGE"])
-    body, status = render_survey(target, action_url=action_url, validation=validation, status=429,
-                                 first_served=token.started_at if token else None,
-                                 residence_chosen=request.form.get(residence.FIELD, ""))
+    body, status = _render_posted(target, validation, _posted_token(target), action_url=action_url, status=429)
     return body, status, {"Retry-After": str(minutes * 60)}
+
+
+def _posted_token(target: surveys.SurveyTarget):
+    """The posted form token if it is genuine, fresh and for this form, else ``None``."""
+    return surveys.read_form_token(current_app.config["SECRET_KEY"], request.form.get("form_token"),
+                                   target, current_app.config["SURVEY_TOKEN_MAX_AGE"])
+
+
+def _render_posted(target: surveys.SurveyTarget, validation: surveys.Validation, token, *, action_url: str,
+                   status: int, **context):
+    """The form again with the posted answers, keeping the time it was first served."""
+    return render_survey(target, action_url=action_url, validation=validation, status=status,
+                         first_served=token.started_at if token else None,
+                         residence_chosen=request.form.get(residence.FIELD, ""), **context)
 
 
 def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str, thanks_url: str,
@@ -156,16 +166,14 @@ def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str
         validation.form_errors.append(
             _("Your session expired before you sent the form. Your answers are kept below: please send again.")
         )
-    token = surveys.read_form_token(current_app.config["SECRET_KEY"], request.form.get("form_token"),
-                                    target, current_app.config["SURVEY_TOKEN_MAX_AGE"])
+    token = _posted_token(target)
     if token is None:
         validation.form_errors.append(
             _("This form is out of date. Your answers are kept below: please check them and send again.")
         )
     if not validation.ok or token is None:
-        return render_survey(target, action_url=action_url, validation=validation, status=422, template=template,
-                             first_served=token.started_at if token else None, communes=communes,
-                             residence_chosen=request.form.get(residence.FIELD, ""), **context)
+        return _render_posted(target, validation, token, action_url=action_url, status=422, template=template,
+                              communes=communes, **context)
     now = utcnow()
     device_hash = None if channel == "kiosk" else device_key()
     address_hash = None if channel == "kiosk" else address_key()
