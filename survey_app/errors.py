@@ -152,6 +152,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
+        if exc.response is not None:  # a page made for this refusal (limits._poster_point_breach)
+            return exc.response
         status = exc.code or 500
         return error_response(status)
 

@@ -124,14 +124,19 @@ def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: 
     ), status
 
 
-def refuse_flood(target: surveys.SurveyTarget, *, action_url: str, minutes: int):
-    """A plain flood from this device or address (``limits.poster_verdict``): nothing
-    is stored, the form comes back with the posted answers filled in (429, ``Retry-After``)
-    and says when to try again."""
+def refuse_flood(target: surveys.SurveyTarget, *, action_url: str, minutes: int, busy_point: bool = False):
+    """A plain flood from this device or address, or the point's burst cap
+    (``busy_point``; ``limits.poster_verdict``): nothing is stored, the form comes back
+    with the posted answers filled in (429, ``Retry-After``) and says when to try again."""
     validation = surveys.validate_answers(target.definition, request.form)
     validation.errors = {}
-    validation.form_errors = [_("Too many answers have come from this device in a short time. Your answers are "
-                                "kept below: please try again in %(minutes)d minutes.", minutes=minutes)]
+    if busy_point:
+        message = _("This service point is receiving very many answers right now. Your answers are kept "
+                    "below: please try again in %(minutes)d minutes.", minutes=minutes)
+    else:
+        message = _("Too many answers have come from this device in a short time. Your answers are "
+                    "kept below: please try again in %(minutes)d minutes.", minutes=minutes)
+    validation.form_errors = [message]
     body, status = _render_posted(target, validation, _posted_token(target), action_url=action_url, status=429)
     return body, status, {"Retry-After": str(minutes * 60)}
 

@@ -8,7 +8,8 @@
   higher because people behind one NAT share an address; a client that changes its user
   agent at every request escapes the device key but not these;
 - per service point: a burst cap keyed by the point's code, shared by ``/s/<code>`` and the
-  kiosk ``/k/<code>`` (``RATELIMIT_SURVEY_POINT``).
+  kiosk ``/k/<code>`` (``RATELIMIT_SURVEY_POINT``); over it, the poster form comes back
+  with the answers filled in, as for a flood (:func:`_poster_point_breach`).
 
 The poster QR (``/s``) is the exception: its device and address limits do not refuse.
 An answer over them is stored and flagged suspect (``over_limit``, :func:`poster_verdict`);
@@ -27,11 +28,13 @@ import math
 import time
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app, make_response, request, url_for
+from flask_limiter import RequestLimit
 from limits import parse_many
 
-from . import bp
+from . import bp, flow
 from ..extensions import limiter
+from ..i18n import current_language
 from ..ratelimit import address_limit_key, device_limit_key, point_limit_key, remember_device
 
 
@@ -53,8 +56,24 @@ def _setting(name: str):
 
 survey_device_limit = limiter.shared_limit(
     _setting("RATELIMIT_SURVEY_DEVICE"), scope="survey-device", key_func=device_limit_key, methods=["POST"])
+def _poster_point_breach(limit: RequestLimit):
+    """Flask-Limiter's ``on_breach`` for the poster POST over its point's burst cap: not
+    the bare 429 page, which would lose the answers, but the form again with them filled
+    in and the minutes to wait (``flow.refuse_flood``); nothing is stored. A point that
+    is closed or unknown gets its own page, as the view would give it."""
+    code = (request.view_args or {}).get("code", "")
+    target = flow.open_target(code, autocommit=True)
+    action = url_for("public.submit", code=code, lang=current_language())
+    return make_response(flow.refuse_flood(target, action_url=action, minutes=_minutes(limit.reset_at - time.time()),
+                                           busy_point=True))
+
+
 survey_point_limit = limiter.shared_limit(
     _setting("RATELIMIT_SURVEY_POINT"), scope="survey-point", key_func=point_limit_key, methods=["POST"])
+# the same count (one scope), for /s: its breach keeps the answers
+poster_point_limit = limiter.shared_limit(
+    _setting("RATELIMIT_SURVEY_POINT"), scope="survey-point", key_func=point_limit_key, methods=["POST"],
+    on_breach=_poster_point_breach)
 survey_address_limit = limiter.shared_limit(
     _setting("RATELIMIT_SURVEY_ADDRESS"), scope="survey-address", key_func=address_limit_key, methods=["POST"])
 code_entry_limit = limiter.shared_limit(
@@ -100,6 +119,10 @@ def _hit(setting: str, scope: str, key: str) -> float | None:
     return wait
 
 
+def _minutes(seconds: float) -> int:
+    return max(1, math.ceil(seconds / 60))
+
+
 @dataclass(frozen=True)
 class PosterVerdict:
     """What the poster survey's limits say of one POST: ``flood_minutes`` to wait when it
@@ -119,7 +142,7 @@ def poster_verdict() -> PosterVerdict:
                          _hit("RATELIMIT_SURVEY_FLOOD_ADDRESS", "survey-flood-address", address))
              if w is not None]
     if waits:
-        return PosterVerdict(flood_minutes=max(1, math.ceil(max(waits) / 60)))
+        return PosterVerdict(flood_minutes=_minutes(max(waits)))
     over_device = _hit("RATELIMIT_SURVEY_DEVICE", "survey-device", device)
     over_address = _hit("RATELIMIT_SURVEY_ADDRESS", "survey-address", address)
     return PosterVerdict(over_limit=over_device is not None or over_address is not None)

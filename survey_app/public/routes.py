@@ -23,7 +23,7 @@ def survey(code: str):
 
 @bp.post("/s/<code>")
 @csrf.exempt  # checked in flow.submit_survey, so a failed check re-renders the form with the answers kept
-@limits.survey_point_limit  # the device and address limits flag, they do not refuse (limits.py)
+@limits.poster_point_limit  # over it the form comes back with the answers; the device and address limits flag (limits.py)
 def submit(code: str):
     target = flow.open_target(code, autocommit=True)
     action = url_for("public.submit", code=code, lang=current_language())

@@ -2,6 +2,8 @@
 and with Redis. Over a limit: a 429 page in the visitor's language, and nothing stored."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -65,8 +67,15 @@ def test_a_point_over_its_burst_cap_refuses_every_device_and_the_kiosk(limited, 
     for i in range(3):
         assert answer(phone(app, f"{PHONE} #{i}"), "/s/p2motcua").status_code == 303
     newcomer = phone(app, f"{PHONE} #new")
-    over = answer(newcomer, "/s/p2motcua")
-    assert over.status_code == 429 and "Quá nhiều yêu cầu" in over.get_data(as_text=True)
+    over = answer(newcomer, "/s/p2motcua", extra={"q_comment": "Chờ hơi lâu"})
+    assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
+    body = over.get_data(as_text=True)
+    # on the poster form the refusal keeps the answers and says when to try again (#15)
+    assert "Điểm phục vụ này đang nhận rất nhiều câu trả lời" in body
+    assert int(over.headers["Retry-After"]) <= 120, "a one-minute window (the limiter's Retry-After, in seconds)"
+    wait = re.search(r"Ông/Bà vui lòng thử lại sau (\d+) phút", body)
+    assert wait and int(wait.group(1)) in (1, 2), "the minutes to wait, rounded up"
+    assert '<form method="post"' in body and "checked" in body and "Chờ hơi lâu" in body
 
     tablet = app.test_client()
     enrolment = kiosks.enrol_kiosk(db.session, find_unit(db.session, "p2motcua"), "Quầy 1")
