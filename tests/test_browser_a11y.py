@@ -42,6 +42,7 @@ def spent_code() -> str:
                         starts_at=datetime.now(timezone.utc) - timedelta(days=1))
     campaign.units.append(unit)
     db.session.add(campaign)
+    db.session.commit()
     [code] = token_service.issue_tokens(db.session, campaign, unit, 1)
     db.session.execute(update(VisitToken).where(VisitToken.campaign_id == campaign.id).values(spent_at=utcnow()))
     db.session.commit()
@@ -67,7 +68,7 @@ def publish_q1(app) -> None:
                             submitted_at=datetime(2026, month, 2 + 2 * i, 3, tzinfo=timezone.utc))
     ward = point("p2motcua").parent
     client = app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     assert client.post("/login", data={"csrf_token": token, "username": "demo-manager",
                                        "password": DEMO_PASSWORD}).status_code == 303
     page = client.get(f"/reports/{ward.id}/publications?instrument=sipas").get_data(as_text=True)
@@ -124,7 +125,7 @@ def test_every_citizen_page_is_accessible_at_360_px(demo_app, citizen_world):
         visit("/?lang=en&q=ward", "landing-search-en")
         assert page.locator("ul.points li").count() >= 6
 
-        visit("/v", "code-entry")
+        visit("/v?lang=vi", "code-entry")  # back to Vietnamese (the choice is kept in the session)
         page.locator("#code").fill("ABC")
         page.locator("form button[type=submit]").click()
         assert page.locator("#problems").is_visible()

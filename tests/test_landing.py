@@ -152,6 +152,7 @@ def spent_code(demo_app):
                         status="open", starts_at=datetime.now(timezone.utc) - timedelta(days=1))
     campaign.units.append(unit)
     db.session.add(campaign)
+    db.session.commit()
     [code] = token_service.issue_tokens(db.session, campaign, unit, 1)
     db.session.execute(update(VisitToken).where(VisitToken.campaign_id == campaign.id).values(spent_at=utcnow()))
     db.session.commit()
@@ -233,7 +234,7 @@ def test_an_officials_error_page_has_no_bare_code_and_leads_to_the_overview(demo
     from survey_app.services.data.demo import DEMO_PASSWORD
 
     client = demo_app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     assert client.post("/login", data={"csrf_token": token, "username": "demo-viewer",
                                        "password": DEMO_PASSWORD}).status_code == 303
     response = client.get("/admin/units/999999")
