@@ -5,10 +5,15 @@ violation of any impact. Downloads (CSV, spreadsheets, PDF, images) are not page
 left out; so is any URL the administrator is refused (there is no page to check)."""
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from axe import axe_violations
 from browser import chromium_page, live_server
+from survey_app.extensions import db
+from survey_app.services.collect.surveys import SurveyTarget, submit_response
 from survey_app.services.data.demo import DEMO_PASSWORD
 
 from .test_route_walk import argument_values, official_rules, urls_for
@@ -27,10 +32,26 @@ def official_pages(app, client, values) -> list[str]:
                 assert response.status_code < 500, f"GET {url} → {response.status_code}"
                 if response.status_code == 200 and response.mimetype == "text/html":
                     pages.append(url)
+
     return sorted(set(pages))
 
 
+def answers_at_the_counter(world) -> None:
+    """Twelve SIPAS answers with comments at ward 2's counter in the last weeks, so the reports
+    draw their tables, charts and comments instead of "no responses"."""
+    version = world.p2_campaign.instrument_version
+    target = SurveyTarget(world.p2_point, world.p2_campaign, version)
+    keys = [q["key"] for q in version.snapshot["questions"] if q["type"] == "scale"]
+    start = datetime.now(timezone.utc) - timedelta(days=20)
+    for i in range(12):
+        answers = [(k, 1 + (i + j) % 5, None) for j, k in enumerate(keys)] + [("comment", None, f"Góp ý số {i}")]
+        submit_response(db.session, target, answers, channel="qr", language="vi",
+                        idempotency_key=secrets.token_hex(16), submitted_at=start + timedelta(days=i))
+
+
 def test_every_official_page_is_accessible_at_1280_px(demo_app, world, as_user):
+    assert world.p2_campaign.instrument_version.instrument.key == "sipas"
+    answers_at_the_counter(world)
     pages = official_pages(demo_app, as_user("demo-admin"), argument_values(world, own=True))
     assert len(pages) > 30, pages
     problems: list[str] = []
