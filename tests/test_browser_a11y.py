@@ -82,13 +82,16 @@ def publish_q1(app) -> None:
 @pytest.fixture
 def citizen_world(demo_app):
     """The demo, plus: a spent one-time code, a filed petition, a closed campaign (the
-    health station of ward 2) and a published quarter of ward 2."""
+    health station of ward 2), one that opens in 2031 (ward 1's) and a published quarter
+    of ward 2."""
     code = spent_code()
     filed = petitions.file_petition(db.session, point("p2motcua"), category="procedure",
                                     text="Đề nghị niêm yết rõ phí, lệ phí tại quầy.")
     db.session.commit()
     for campaign in campaigns_at("p2yte"):
         campaign.status = "closed"
+    for campaign in campaigns_at("p1yte"):
+        campaign.starts_at = datetime(2031, 3, 1, 1, 30, tzinfo=timezone.utc)
     db.session.commit()
     publish_q1(demo_app)
     return {"spent": code, "tracking": petitions.format_tracking(filed.tracking_code)}
@@ -143,6 +146,8 @@ def test_every_citizen_page_is_accessible_at_360_px(demo_app, citizen_world):
         assert page.url.endswith("/f/p2tieuhoc?lang=vi")
         visit("/s/khongco", "error-unknown-point", 404)
         visit("/s/p2yte", "error-closed-campaign", 410)
+        visit("/s/p1yte", "error-not-open-yet", 404)
+        assert "01/03/2031 08:30" in page.locator("main").inner_text()
         visit("/khong-co-trang-nay", "error-404", 404)
         for shown in ("error-spent-code", "error-unknown-point", "error-closed-campaign", "error-404"):
             assert (SHOTS / f"pages-{shown}.png").exists()
@@ -156,6 +161,8 @@ def test_every_citizen_page_is_accessible_at_360_px(demo_app, citizen_world):
         # the factor names are not squeezed to one word a line: each row header is a few words wide
         widths = page.eval_on_selector_all("table.factors th[scope=row]", "cells => cells.map(c => c.clientWidth)")
         assert widths and min(widths) >= 120, widths
+        below = page.eval_on_selector_all("table.below th[scope=row]", "cells => cells.map(c => c.clientWidth)")
+        assert below and min(below) >= 110, below
         assert page.locator("figure.chart img").count() == 1
         assert page.locator("figure.chart img").get_attribute("alt")
         chart = page.locator("figure.chart img").get_attribute("src")

@@ -247,3 +247,11 @@ def test_json_errors_keep_their_shape(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code in (401, 404)
     assert set(response.get_json()["error"]) == {"status", "title", "message"}
+
+
+def test_an_interval_on_the_public_page_wraps_only_between_its_halves():
+    from survey_app.public_results.routes import keep_with_number
+
+    assert keep_with_number("khoảng 33,0% đến 49,4%") == "khoảng\u00a033,0% đến\u00a049,4%"
+    assert keep_with_number("41% (khoảng 30% đến 50%)") == "41%\u00a0(khoảng\u00a030% đến\u00a050%)"
+    assert keep_with_number("between 3.10 and 4.25") == "between\u00a03.10 and\u00a04.25"
