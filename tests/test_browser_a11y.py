@@ -172,3 +172,24 @@ def test_every_citizen_page_is_accessible_at_360_px(demo_app, citizen_world):
             assert len(svg.data) < 10_000, len(svg.data)
         visit("/p/vn/qt/p2?lang=en", "public-results-en")
     assert not problems, "\n".join(problems)
+
+
+def test_the_landing_page_works_without_javascript(demo_app):
+    """A phone with JavaScript off: search, then type a one-time code and a tracking code."""
+    with live_server(demo_app) as base, chromium_page(viewport=(WIDTH, HEIGHT)) as page:
+        page.goto(base + "/")
+        page.get_by_label("Tên hoặc mã của nơi cung cấp dịch vụ").fill("tram y te")
+        page.get_by_role("button", name="Tìm kiếm").click()
+        names = page.locator("ul.points .point-name").all_inner_texts()
+        assert "Trạm Y tế Phường 2" in names and "Trạm Y tế Phường 1" in names
+        page.get_by_role("link", name="Trả lời khảo sát · Trạm Y tế Phường 2").click()
+        assert page.url.startswith(f"{base}/s/p2yte")
+        page.goto(base + "/")
+        page.get_by_label("Mã in trên giấy biên nhận hoặc phiếu khảo sát").fill("K7QM-3XDA-9F2P-HW8T")
+        page.get_by_role("button", name="Mở khảo sát").click()
+        assert page.url.startswith(f"{base}/v") and page.locator("#problems").is_visible()  # no such code
+        page.goto(base + "/")
+        page.get_by_label("Mã theo dõi").fill("7K3QM-XD9FP")
+        page.get_by_role("button", name="Xem phản ánh").click()
+        assert page.url.startswith(f"{base}/t?") and page.locator("#problems").is_visible()
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= WIDTH
