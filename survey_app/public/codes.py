@@ -31,7 +31,7 @@ def _refusal(reason: str, opens_at=None, unit: Unit | None = None) -> Refusal:
     is offered for feedback instead."""
     feedback = flow.feedback_steps(unit)
     if reason == "spent":
-        if unit is not None:
+        if unit is not None and unit.active:  # feedback_steps offers its petition form
             message = _("This code has already been used — thank you for your answers. If you would like to say "
                         "more, you can send feedback to %(unit)s.", unit=unit.name(current_language()))
         else:
