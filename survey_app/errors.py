@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import NoReturn
+from dataclasses import dataclass
+from typing import NoReturn, Sequence
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login
+from .i18n import current_language
 from .services.collect import surveys
 
 #: What the database raises when it cannot be reached: connection refused or dropped,
@@ -27,18 +30,48 @@ from .services.collect import surveys
 OUTAGE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)
 
 
-class AppError(Exception):
-    """An error with a message written for the person who sees it."""
+@dataclass(frozen=True)
+class NextStep:
+    """A link an error page offers: where the person can go from here."""
 
-    def __init__(self, status: int, message: str, title: str | None = None):
+    label: str
+    url: str
+
+
+class AppError(Exception):
+    """An error with a message written for the person who sees it, and optionally the next
+    steps to offer (links; without them the page offers the home page)."""
+
+    def __init__(self, status: int, message: str, title: str | None = None,
+                 links: Sequence[NextStep] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.title = title
+        self.links = list(links) if links else None
 
 
-def abort_with(status: int, message: str, title: str | None = None) -> NoReturn:
-    raise AppError(status, message, title)
+def abort_with(status: int, message: str, title: str | None = None,
+               links: Sequence[NextStep] | None = None) -> NoReturn:
+    raise AppError(status, message, title, links)
+
+
+def home_step() -> NextStep:
+    """The landing page (find a place, type a code, follow a petition)."""
+    return NextStep(_("Go to the home page"), url_for("public.index", lang=current_language()))
+
+
+def default_links() -> list[NextStep]:
+    """What every error page offers unless told otherwise: an official's overview when
+    logged in, and the home page."""
+    steps = []
+    try:
+        if current_user.is_authenticated:
+            steps.append(NextStep(_("Back to the overview"), url_for("admin.dashboard")))
+    except Exception:  # noqa: BLE001  (the account cannot be read, e.g. the database is down: no menu link)
+        pass
+    steps.append(home_step())
+    return steps
 
 
 def default_message(status: int) -> tuple[str, str]:
@@ -65,9 +98,11 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str | None = None, title: str | None = None,
-                   problems: list[dict] | None = None):
+                   problems: list[dict] | None = None, links: Sequence[NextStep] | None = None):
     """The error in the one shape; ``problems`` (JSON only) names each problem of the input,
-    ``{"field", "message"[, "index"]}``, under ``error.problems``."""
+    ``{"field", "message"[, "index"]}``, under ``error.problems``. The page (never the JSON)
+    offers ``links`` as the next steps, the home page by default (:func:`default_links`);
+    it never shows the status code, which stays the response's."""
     default_title, default_text = default_message(status)
     title = title or default_title
     message = message or default_text
@@ -78,7 +113,8 @@ def error_response(status: int, message: str | None = None, title: str | None = 
         response = jsonify({"error": body})
         response.status_code = status
         return response
-    return render_template("error.html", status=status, title=title, message=message), status
+    return render_template("error.html", title=title, message=message,
+                           links=list(links) if links else default_links()), status
 
 
 class OutageLog:
@@ -144,7 +180,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def handle_app_error(exc: AppError):
-        return error_response(exc.status, exc.message, exc.title)
+        return error_response(exc.status, exc.message, exc.title, links=exc.links)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc: CSRFError):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.datastructures import MultiDict
 
-from ..errors import AppError, abort_with, error_response
+from ..errors import AppError, NextStep, abort_with, error_response, home_step
 from ..extensions import csrf, db, limiter
 from ..i18n import current_language
 from ..models import Unit, utcnow
@@ -200,7 +200,9 @@ def status(tracking: str):
     petition = service.find_by_tracking(db.session, tracking)
     if petition is None:
         abort_with(404, _("We do not know this tracking code. Please check that you typed it exactly as given."),
-                   _("Tracking code not found"))
+                   _("Tracking code not found"),
+                   [NextStep(_("Type the tracking code again"), url_for("petitions.track", lang=current_language())),
+                    home_step()])
     canonical = service.format_tracking(petition.tracking_code)
     if tracking != canonical:
         return redirect(url_for("petitions.status", tracking=canonical, **request.args), code=301)

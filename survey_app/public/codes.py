@@ -2,44 +2,65 @@
 ``/v`` lets a person type the code from a receipt or a slip."""
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from ..errors import abort_with
+from ..errors import NextStep, abort_with, home_step
 from ..extensions import csrf, db
 from ..i18n import current_language
+from ..models import Unit
 from ..services.collect import surveys
 from ..services.qr import tokens
 from . import bp, flow, limits
 
 
-def _refusal(reason: str, opens_at=None) -> tuple[int, str, str]:
-    """(status, title, message) for a code that admits no answer."""
+class Refusal(NamedTuple):
+    """Why a code admits no answer, for the person: status, title, message, next steps."""
+
+    status: int
+    title: str
+    message: str
+    links: list[NextStep]
+
+
+def _refusal(reason: str, opens_at=None, unit: Unit | None = None) -> Refusal:
+    """The refusal of a code that admits no answer; ``unit`` (the code's point, when known)
+    is offered for feedback instead."""
+    feedback = flow.feedback_steps(unit)
     if reason == "spent":
-        return 410, _("Code already used"), _(
-            "This code has already been used. Each code can be used only once, so nothing more was saved.")
+        if unit is not None and unit.active:  # feedback_steps offers its petition form
+            message = _("This code has already been used — thank you for your answers. If you would like to say "
+                        "more, you can send feedback to %(unit)s.", unit=unit.name(current_language()))
+        else:
+            message = _("This code has already been used — thank you for your answers. If you would like to say "
+                        "more, you can send feedback from the home page.")
+        return Refusal(410, _("Code already used"), message, feedback)
     if reason == "expired":
-        return 410, _("Code expired"), _("This code has expired, so it can no longer be used. Nothing was saved.")
+        return Refusal(410, _("Code expired"),
+                       _("This code has expired, so it can no longer be used. Nothing was saved."), feedback)
     if reason == "closed":
-        return 410, _("Survey closed"), _("This survey has closed. Thank you for your interest.")
+        return Refusal(410, _("Survey closed"), _("This survey has closed. Thank you for your interest."), feedback)
     if reason == "not_started":
         if opens_at is not None:
-            return 404, _("Survey not open yet"), _(
-                "This survey is not open yet. It opens on %(when)s.", when=format_datetime(opens_at, "dd/MM/yyyy HH:mm"))
-        return 404, _("Survey not open yet"), _("This survey is not open yet. Please try again later.")
+            return Refusal(404, _("Survey not open yet"), _(
+                "This survey is not open yet. It opens on %(when)s.",
+                when=format_datetime(opens_at, "dd/MM/yyyy HH:mm")), feedback)
+        return Refusal(404, _("Survey not open yet"), _("This survey is not open yet. Please try again later."),
+                       feedback)
     if reason == "wrong_campaign":
-        return 404, _("Code not valid here"), _(
-            "This code does not belong to a survey that is open at this place. Nothing was saved.")
-    return 404, _("Code not found"), _(
-        "We do not know this code. Please check that you typed it exactly as printed.")
+        return Refusal(404, _("Code not valid here"), _(
+            "This code does not belong to a survey that is open at this place. Nothing was saved."), [home_step()])
+    return Refusal(404, _("Code not found"), _(
+        "We do not know this code. Please check that you typed it exactly as printed."),
+        [NextStep(_("Type the code again"), url_for("public.code_entry", lang=current_language())), home_step()])
 
 
 def _refuse(exc: tokens.TokenRefused) -> NoReturn:
-    status, title, message = _refusal(exc.reason, exc.opens_at)
-    abort_with(status, message, title)
+    refusal = _refusal(exc.reason, exc.opens_at, exc.unit)
+    abort_with(refusal.status, refusal.message, refusal.title, refusal.links)
 
 
 def _resolve(code: str) -> tokens.TokenTarget:
@@ -66,8 +87,9 @@ def code_entry():
     try:
         found = tokens.resolve_token(db.session, typed)
     except tokens.TokenRefused as exc:
-        status, _title, message = _refusal(exc.reason, exc.opens_at)
-        return render_template("public/code_entry.html", code=typed, error=message), status
+        refusal = _refusal(exc.reason, exc.opens_at, exc.unit)
+        return render_template("public/code_entry.html", code=typed, error=refusal.message,
+                               error_links=refusal.links), refusal.status
     return redirect(url_for("public.token_survey", code=found.code, lang=current_language()), code=303)
 
 
@@ -96,7 +118,7 @@ def token_submit(code: str):
             thanks_url=url_for("public.token_thanks", code=found.code, lang=current_language()),
         )
     except surveys.TokenAlreadySpent:
-        _refuse(tokens.TokenRefused(tokens.token_state(db.session, found.token_id)))
+        _refuse(tokens.TokenRefused(tokens.token_state(db.session, found.token_id), unit=found.target.unit))
 
 
 @bp.get("/v/<code>/thanks")

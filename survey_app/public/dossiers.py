@@ -6,6 +6,8 @@ dossier. ``/v/<code>/qr.png`` and ``.svg`` draw the QR of an evaluation code for
 receipt or the counter screen."""
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
@@ -43,19 +45,23 @@ def _dossier(ref: str) -> Dossier:
     return dossier
 
 
-def _refusal(reason: str, opens_at=None) -> tuple[int, str, str]:
+def _refusal(reason: str, opens_at=None, unit=None) -> codes.Refusal:
     if reason == "spent":
-        return 410, _("Dossier already rated"), _(
-            "This dossier has already been rated. Each dossier can be rated only once, so nothing more was saved.")
-    return codes._refusal(reason, opens_at)
+        return codes.Refusal(410, _("Dossier already rated"), _(
+            "This dossier has already been rated. Each dossier can be rated only once, so nothing more was saved."),
+            flow.feedback_steps(unit))
+    return codes._refusal(reason, opens_at, unit)
+
+
+def _refuse(refusal: codes.Refusal) -> NoReturn:
+    abort_with(refusal.status, refusal.message, refusal.title, refusal.links)
 
 
 def _resolve(dossier: Dossier) -> tokens.TokenTarget:
     try:
         return tokens.resolve_token_id(db.session, dossier.token_id)
     except tokens.TokenRefused as exc:
-        status, title, message = _refusal(exc.reason, exc.opens_at)
-        abort_with(status, message, title)
+        _refuse(_refusal(exc.reason, exc.opens_at, exc.unit))
 
 
 @bp.route("/d", methods=["GET", "POST"])
@@ -75,9 +81,9 @@ def dossier_entry():
     try:
         tokens.resolve_token_id(db.session, dossier.token_id)
     except tokens.TokenRefused as exc:
-        status, _title, message = _refusal(exc.reason, exc.opens_at)
+        refusal = _refusal(exc.reason, exc.opens_at, exc.unit)
         return render_template("public/dossier_entry.html", dossier=typed_dossier, check=typed_check,
-                               error=message), status
+                               error=refusal.message, error_links=refusal.links), refusal.status
     return redirect(url_for("public.dossier_survey", ref=_ref(dossier), lang=current_language()), code=303)
 
 
@@ -102,14 +108,12 @@ def dossier_submit(ref: str):
                 surveys.SurveyTarget(dossier.token.unit, dossier.token.campaign,
                                     dossier.token.campaign.instrument_version)):
             return redirect(thanks, code=303)
-        status, title, message = _refusal(exc.reason, exc.opens_at)
-        abort_with(status, message, title)
+        _refuse(_refusal(exc.reason, exc.opens_at, exc.unit))
     try:
         return flow.submit_survey(found.target, channel="link", spend_token_id=found.token_id, thanks_url=thanks,
                                   action_url=url_for("public.dossier_submit", ref=ref, lang=current_language()))
     except surveys.TokenAlreadySpent:
-        status, title, message = _refusal(tokens.token_state(db.session, found.token_id))
-        abort_with(status, message, title)
+        _refuse(_refusal(tokens.token_state(db.session, found.token_id), unit=found.target.unit))
 
 
 @bp.get("/d/<ref>/thanks")

@@ -4,28 +4,50 @@ the form token, weigh the trust signals, store once, redirect to the thank-you p
 :func:`open_target` finds the open survey behind a poster code for ``/s`` and ``/k``."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from ..errors import abort_with
+from ..errors import NextStep, abort_with, home_step
 from ..extensions import csrf, db
 from ..i18n import current_language
-from ..models import utcnow
+from ..models import Unit, utcnow
 from ..ratelimit import address_key, device_key
 from ..services.collect import abuse, residence, surveys
 from ..services.petitions import operations as petitions
 
 
+def feedback_steps(unit: Unit | None) -> list[NextStep]:
+    """The next steps an error page about ``unit`` offers: send it feedback (a petition,
+    ``/f``) while it is active, and the home page."""
+    steps = []
+    if unit is not None and unit.active:
+        lang = current_language()
+        steps.append(NextStep(_("Send feedback to %(unit)s", unit=unit.name(lang)),
+                              url_for("petitions.form", ref=unit.code or unit.path.strip("/"), lang=lang)))
+    steps.append(home_step())
+    return steps
+
+
+def _find_step() -> NextStep:
+    return NextStep(_("Find the place by its name"), url_for("public.index", lang=current_language()) + "#find")
+
+
 def _unavailable(exc: surveys.SurveyUnavailable):
     if exc.reason == "closed":
-        abort_with(410, _("This survey has closed. Thank you for your interest."), _("Survey closed"))
+        abort_with(410, _("This survey has closed. Thank you for your interest."), _("Survey closed"),
+                   feedback_steps(exc.unit))
     if exc.reason == "not_started" and exc.opens_at is not None:
         abort_with(404, _("This survey is not open yet. It opens on %(when)s.",
-                          when=format_datetime(exc.opens_at, "dd/MM/yyyy HH:mm")), _("Survey not open yet"))
-    abort_with(404, _("There is no survey at this address. Please check the code on the poster."), _("Survey not found"))
+                          when=format_datetime(exc.opens_at, "dd/MM/yyyy HH:mm")), _("Survey not open yet"),
+                   feedback_steps(exc.unit))
+    if exc.unit is not None:  # a point where no survey ever ran
+        abort_with(404, _("No survey is open at %(unit)s.", unit=exc.unit.name(current_language())),
+                   _("Survey not found"), feedback_steps(exc.unit))
+    abort_with(404, _("There is no survey at this address. Please check the code on the poster."),
+               _("Survey not found"), [_find_step(), home_step()])
 
 
 def open_target(code: str, *, autocommit: bool = False, page: bool = False) -> surveys.SurveyTarget:

@@ -1,13 +1,14 @@
 """Thin routes: parse the request, call a service, render."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, url_for
+from flask import current_app, jsonify, render_template, request, url_for
 from sqlalchemy import text
 
 from ..errors import OUTAGE_ERRORS, outage_log
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..services.collect import surveys
+from ..services.officials import lookup
 from . import bp, flow, limits
 
 
@@ -70,4 +71,11 @@ def healthz():
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html")
+    """The landing page: find a service point (``?q=``), type a one-time code, follow a
+    petition. Without ``q`` it reads nothing from the database."""
+    query = request.args.get("q")
+    result = None
+    if query is not None:
+        result = lookup.search_points(db.session, query,
+                                      cache=current_app.extensions.setdefault("hailong.point_search", {}))
+    return render_template("public/index.html", result=result, q=result.query if result else "")

@@ -8,6 +8,8 @@ shown; every count under 10 is withheld, with whatever else would let it be work
 """
 from __future__ import annotations
 
+import re
+
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 
@@ -22,9 +24,19 @@ from ..services.reports.views import chart_cache
 from . import bp
 
 
+_WORD_NUMBER = re.compile(r"(?<=\S) (?=[\d(])")
+
+
+def keep_with_number(text: str) -> str:
+    """``text`` with each space before a number made non-breaking, so that an interval
+    ("khoảng 33,0% đến 49,4%") wraps only between its halves on a narrow screen, never one
+    word a line."""
+    return _WORD_NUMBER.sub("\u00a0", text)
+
+
 @bp.context_processor
 def results_context():
-    return report_text.helpers()
+    return {**report_text.helpers(), "keep_with_number": keep_with_number}
 
 
 def _unit(ref: str) -> Unit:

@@ -94,7 +94,7 @@ def test_a_code_opens_its_survey_once(client, token_campaign, issue, full_answer
     # the second tab, and anyone who scans the slip again, gets a clear refusal; nothing more stored
     again = client.post(f"/v/{code}", data={**fields_again, **answers})
     assert again.status_code == 410
-    assert "Mã này đã được sử dụng." in again.get_data(as_text=True)
+    assert "Mã này đã được sử dụng — cảm ơn Ông/Bà đã góp ý." in again.get_data(as_text=True)
     reopened = client.get(f"/v/{code}?lang=en")
     assert reopened.status_code == 410 and "Code already used" in reopened.get_data(as_text=True)
     assert count(Response) == 1
@@ -282,7 +282,7 @@ def test_typing_a_spent_code(client, token_campaign, issue, full_answers):
     html = client.get("/v?lang=en").get_data(as_text=True)
     response = client.post("/v?lang=en", data={**hidden_fields(html), "code": code})
     assert response.status_code == 410
-    assert "This code has already been used." in response.get_data(as_text=True)
+    assert "This code has already been used — thank you for your answers." in response.get_data(as_text=True)
 
 
 def test_typing_without_csrf_is_refused(client):

@@ -132,7 +132,7 @@ def test_a_household_campaign_runs_end_to_end_with_slips(demo_app, place, two_ro
 
     # the same slip again, online: refused with a message, nothing stored
     again, _fields, _data = answer_online_refused(client, codes[0])
-    assert again.status_code == 410 and "Mã này đã được sử dụng." in again.get_data(as_text=True)
+    assert again.status_code == 410 and "Mã này đã được sử dụng — cảm ơn Ông/Bà đã góp ý." in again.get_data(as_text=True)
     # a code already used online, on a paper form: the whole file is refused
     with pytest.raises(paper_import.ImportFailed) as caught:
         paper_import.import_rows(db.session, second, paper_rows([(codes[1], True)]), "muon.csv")
