@@ -10,7 +10,7 @@ deactivates a predecessor's points on the merger date)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,6 +61,10 @@ CAMPAIGN_NAMES = {
 }
 
 
+#: The kiosks' survey (``services/qr/kiosks.py``): one question, at each one-stop counter.
+QUICK_CAMPAIGN_NAME = "Đánh giá nhanh tại quầy – {unit}"
+
+
 @dataclass(frozen=True)
 class DemoPoint:
     code: str
@@ -104,6 +108,45 @@ def load_demo(session: Session, now: datetime | None = None) -> list[DemoPoint]:
     load_demo_accounts(session)
     session.commit()
     return points
+
+
+def add_quick_feedback(session: Session, now: datetime | None = None) -> int:
+    """Give each one-stop demo point an open poster-style campaign of the quick instrument
+    (those missing), so a kiosk there shows the one-question survey; returns how many were
+    made. Each starts a day before the point's other campaigns, and is moved back if they
+    start earlier (``demo_history`` moves them back two years), so a poster, which answers
+    the most recently started campaign, keeps showing the point's full survey. Commits."""
+    from ...models import Instrument, InstrumentVersion, campaign_unit
+
+    now = now or datetime.now(timezone.utc)
+    version = latest_version(session, "quick-feedback")
+    if version is None:
+        raise RuntimeError("instrument 'quick-feedback' is not loaded; run 'flask instruments load' first")
+    made = 0
+    for parent_path, slug, kind, name_vi, _en, code, _extra, _active in TREE:
+        if kind != "one_stop" or code is None:
+            continue
+        unit = by_path(session, parent_path + slug + "/")
+        if unit is None:
+            continue
+        at_point = session.scalars(select(Campaign).join(campaign_unit).where(
+            campaign_unit.c.unit_id == unit.id, Campaign.access_mode == "open")).all()
+        quick_ids = set(session.scalars(select(Campaign.id).join(InstrumentVersion).join(Instrument).where(
+            Campaign.id.in_([c.id for c in at_point] or [0]), Instrument.key == "quick-feedback")))
+        others = [c.starts_at for c in at_point if c.id not in quick_ids and c.starts_at is not None]
+        start = min(others, default=datetime(now.year, 1, 1, tzinfo=timezone.utc)) - timedelta(days=1)
+        quick = [c for c in at_point if c.id in quick_ids]
+        if not quick:
+            campaign = Campaign(name=QUICK_CAMPAIGN_NAME.format(unit=name_vi), instrument_version=version,
+                                access_mode="open", status="open", starts_at=start, ends_at=None)
+            campaign.units.append(unit)
+            session.add(campaign)
+            made += 1
+        for campaign in quick:
+            if campaign.starts_at is None or campaign.starts_at > start:
+                campaign.starts_at = start
+    session.commit()
+    return made
 
 
 def load_demo_lineage(session: Session) -> None:
