@@ -66,9 +66,9 @@ def test_bad_campaign_input_gets_messages_and_writes_nothing(world, as_user, csr
     url = f"/admin/units/{world.p2.id}/campaigns/new"
     before = campaigns_count()
     cases = [
-        ({"units": [world.p1_point.id]}, "Vui lòng chọn trong các điểm dịch vụ được hiển thị."),
-        ({"units": []}, "Vui lòng chọn ít nhất một điểm dịch vụ."),
-        ({"units": ["abc"]}, "Vui lòng chọn trong các điểm dịch vụ được hiển thị."),
+        ({"units": [world.p1_point.id]}, "Vui lòng chọn trong các điểm phục vụ được hiển thị."),
+        ({"units": []}, "Vui lòng chọn ít nhất một điểm phục vụ."),
+        ({"units": ["abc"]}, "Vui lòng chọn trong các điểm phục vụ được hiển thị."),
         ({"version": 999999}, "Vui lòng chọn phiếu khảo sát."),
         ({"access_mode": "everyone"}, "Vui lòng chọn cách người dân vào khảo sát."),
         ({"starts_at": "ngày mai"}, "Vui lòng nhập ngày giờ theo dạng 31/12/2026 17:00."),
