@@ -132,7 +132,7 @@ def _one_stop_campaign(world, **fields):
 
     campaign = Campaign(name=fields.pop("name", "Đánh giá Một cửa tại quầy"),
                         instrument_version=latest_version(db.session, "one-stop"),
-                        access_mode="open", status="open", **fields)
+                        access_mode="open", status=fields.pop("status", "open"), **fields)
     campaign.units.append(world.p2_point)
     db.session.add(campaign)
     db.session.commit()
