@@ -56,7 +56,7 @@ def test_a_ward_manager_runs_a_campaign_in_the_browser(demo_app, world, tmp_path
         # a new service point, with a generated code
         page.get_by_role("link", name="Thêm đơn vị hoặc điểm phục vụ").click()
         page.get_by_label("Tên tiếng Việt").fill("Quầy tiếp dân số 2")
-        page.get_by_label("Loại").select_option("one_stop")
+        page.get_by_label("Loại", exact=True).select_option("one_stop")
         page.get_by_role("button", name="Tạo").click()
         assert "Đã tạo Quầy tiếp dân số 2." in page.locator(".flash").inner_text()
         point = db.session.scalar(select(Unit).where(Unit.name_vi == "Quầy tiếp dân số 2"))

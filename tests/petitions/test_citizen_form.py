@@ -234,7 +234,7 @@ def test_the_tracking_form_is_tolerant_and_unknown_codes_are_a_clear_404(client,
     with client.get(f"/t/{code.lower()}") as lower:
         assert lower.status_code == 301 and lower.headers["Location"].startswith(f"/t/{code}")
     with client.get("/t", query_string={"code": "ZZZZZ-ZZZZZ"}) as unknown:
-        assert unknown.status_code == 404 and "không tìm thấy mã theo dõi này" in unknown.get_data(as_text=True)
+        assert unknown.status_code == 404 and "Không tìm thấy mã theo dõi này." in unknown.get_data(as_text=True)
     with client.get("/t", query_string={"code": "hello"}) as bad:
         assert bad.status_code == 422 and "gồm 10 chữ và số" in bad.get_data(as_text=True)
     with client.get("/t/ZZZZZ-ZZZZZ") as page:
