@@ -28,7 +28,6 @@ def load_demo(base_url: str, history: bool) -> None:
         served = demo_dossiers.add_dossiers(db.session)
         if served:
             click.echo(f"Added {served} served demo dossiers (one-stop counters), about a third of them rated.")
-    # After the history, which moves the full surveys' start back: see add_quick_feedback.
     quick = demo_service.add_quick_feedback(db.session)
     if quick:
         click.echo(f"Added {quick} quick-feedback campaigns for the kiosks of the one-stop counters.")

@@ -32,6 +32,9 @@ FIELD_PREFIX = "q_"
 # A visually hidden text field people never see (see the survey template): a bot that
 # fills it marks its response suspect.
 HONEYPOT_FIELD = "website"
+#: The one-question survey for a citizen at the counter (``surveys/quick-feedback.toml``): a
+#: kiosk prefers it, a poster prefers any other, and a point may have one of each open.
+QUICK_INSTRUMENT = "quick-feedback"
 FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang", HONEYPOT_FIELD, "residence"})
 
 
@@ -88,10 +91,12 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
                           prefer_campaign: int | None = None, prefer_instrument: str | None = None) -> SurveyTarget:
     """The campaign a citizen answers at service point ``code`` right now.
 
-    Several campaigns may be open there at once: the one most recently started is answered
-    (the last created among those started together), unless the caller prefers one. A
-    kiosk does (:func:`survey_app.services.qr.kiosks.kiosk_target`): ``prefer_campaign``,
-    the campaign its manager chose, if it is open here; else the first open one whose
+    Several campaigns may be open there at once (one of ``QUICK_INSTRUMENT`` beside one
+    of another instrument, :func:`survey_app.services.officials.campaigns.conflicts`): the
+    one most recently started is answered (the last created among those started together),
+    a poster preferring one that is not the quick survey. A kiosk asks otherwise
+    (:func:`survey_app.services.qr.kiosks.kiosk_target`): ``prefer_campaign``, the
+    campaign its manager chose, if it is open here; else the first open one whose
     instrument's key is ``prefer_instrument`` (the quick one); else the first open one.
 
     Raises :class:`SurveyUnavailable`: ``unknown`` (no such active point, or no campaign
@@ -127,7 +132,8 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     open_now = [(c, digest, key) for c, digest, key, s in states if s == "open"]
     if open_now:
         preferred = ([o for o in open_now if prefer_campaign is not None and o[0].id == prefer_campaign]
-                     or [o for o in open_now if prefer_instrument is not None and o[2] == prefer_instrument]
+                     or ([o for o in open_now if o[2] == prefer_instrument] if prefer_instrument is not None
+                         else [o for o in open_now if o[2] != QUICK_INSTRUMENT])
                      or open_now)
         campaign, digest, _key = preferred[0]
         version = _version(session, campaign.instrument_version_id, digest)

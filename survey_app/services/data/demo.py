@@ -10,7 +10,7 @@ deactivates a predecessor's points on the merger date)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,10 +112,9 @@ def load_demo(session: Session, now: datetime | None = None) -> list[DemoPoint]:
 
 def add_quick_feedback(session: Session, now: datetime | None = None) -> int:
     """Give each one-stop demo point an open poster-style campaign of the quick instrument
-    (those missing), so a kiosk there shows the one-question survey; returns how many were
-    made. Each starts a day before the point's other campaigns, and is moved back if they
-    start earlier (``demo_history`` moves them back two years), so a poster, which answers
-    the most recently started campaign, keeps showing the point's full survey. Commits."""
+    (those missing), so a kiosk there shows the one-question survey while the point's
+    poster keeps its full survey (``surveys.resolve_open_campaign``); returns how many were
+    made. Commits."""
     from ...models import Instrument, InstrumentVersion, campaign_unit
 
     now = now or datetime.now(timezone.utc)
@@ -124,27 +123,18 @@ def add_quick_feedback(session: Session, now: datetime | None = None) -> int:
         raise RuntimeError("instrument 'quick-feedback' is not loaded; run 'flask instruments load' first")
     made = 0
     for parent_path, slug, kind, name_vi, _en, code, _extra, _active in TREE:
-        if kind != "one_stop" or code is None:
-            continue
-        unit = by_path(session, parent_path + slug + "/")
+        unit = by_path(session, f"{parent_path}{slug}/") if kind == "one_stop" and code else None
         if unit is None:
             continue
-        at_point = session.scalars(select(Campaign).join(campaign_unit).where(
-            campaign_unit.c.unit_id == unit.id, Campaign.access_mode == "open")).all()
-        quick_ids = set(session.scalars(select(Campaign.id).join(InstrumentVersion).join(Instrument).where(
-            Campaign.id.in_([c.id for c in at_point] or [0]), Instrument.key == "quick-feedback")))
-        others = [c.starts_at for c in at_point if c.id not in quick_ids and c.starts_at is not None]
-        start = min(others, default=datetime(now.year, 1, 1, tzinfo=timezone.utc)) - timedelta(days=1)
-        quick = [c for c in at_point if c.id in quick_ids]
-        if not quick:
+        quick = session.scalar(select(Campaign.id).join(campaign_unit).join(InstrumentVersion).join(Instrument).where(
+            campaign_unit.c.unit_id == unit.id, Campaign.access_mode == "open", Instrument.key == "quick-feedback"))
+        if quick is None:
             campaign = Campaign(name=QUICK_CAMPAIGN_NAME.format(unit=name_vi), instrument_version=version,
-                                access_mode="open", status="open", starts_at=start, ends_at=None)
+                                access_mode="open", status="open",
+                                starts_at=datetime(now.year, 1, 1, tzinfo=timezone.utc), ends_at=None)
             campaign.units.append(unit)
             session.add(campaign)
             made += 1
-        for campaign in quick:
-            if campaign.starts_at is None or campaign.starts_at > start:
-                campaign.starts_at = start
     session.commit()
     return made
 

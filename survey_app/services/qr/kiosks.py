@@ -10,7 +10,8 @@ are 256 random bits and stored only as SHA-256 digests.
 Which survey a kiosk shows (:func:`kiosk_target`): the campaign its manager chose
 (:func:`choose_campaign`) while that one is open at the point; otherwise the point's open
 campaign of the quick instrument (``QUICK_INSTRUMENT``: one question, for a citizen
-standing at the counter); otherwise the point's first open campaign, as a poster shows.
+standing at the counter); otherwise the point's first open campaign. A point may have an
+open quick campaign beside its full survey; its poster keeps showing the full survey.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ __all__ = [
 ENROL_PATH = "/k/enrol/"
 LABEL_MAX = 80
 #: The instrument a kiosk answers when no campaign was chosen for it (``surveys/quick-feedback.toml``).
-QUICK_INSTRUMENT = "quick-feedback"
+QUICK_INSTRUMENT = surveys.QUICK_INSTRUMENT
 
 
 class KioskError(ValueError):
