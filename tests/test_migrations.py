@@ -72,3 +72,40 @@ def test_sqlite_connections_keep_foreign_keys_after_migrating(empty_app):
     flask_migrate.upgrade(revision="heads")
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+
+
+def test_a_kiosk_keeps_its_row_through_0015_and_loses_only_a_deleted_campaign(empty_app):
+    """0015 adds the campaign a kiosk shows (issue #15): existing kiosks keep every column
+    and have no choice; deleting the chosen campaign clears the choice (ON DELETE SET NULL);
+    going back drops only the column."""
+    flask_migrate.upgrade(revision="0014_lineage")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO unit (id, slug, path, kind, name_vi, name_en, code, is_service_point, active, created_at) "
+                             "VALUES (1, 'p', '/p/', 'one_stop', 'Điểm', 'Point', 'pt1', true, true, '2026-01-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO instrument (id, key, created_at) VALUES (1, 'quick-feedback', '2026-01-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO instrument_version (id, instrument_id, number, content_hash, snapshot, source_name, created_at) "
+                             "VALUES (1, 1, 1, 'h', '{}', 'x.toml', '2026-01-01 00:00:00')"))
+        for campaign_id in (1, 2):
+            conn.execute(sa.text("INSERT INTO campaign (id, name, instrument_version_id, access_mode, status, created_at) "
+                                 f"VALUES ({campaign_id}, 'c', 1, 'open', 'open', '2026-01-01 00:00:00')"))
+        conn.execute(sa.text("INSERT INTO kiosk (id, unit_id, label, enrol_hash, enrol_expires_at, key_hash, created_at, enrolled_at) "
+                             "VALUES (1, 1, 'Quầy 1', 'e', '2026-01-02 00:00:00', 'k', '2026-01-01 00:00:00', '2026-01-01 01:00:00')"))
+
+    def kiosk() -> dict:
+        with db.engine.connect() as conn:
+            return dict(conn.execute(sa.text("SELECT * FROM kiosk")).mappings().one())
+
+    flask_migrate.upgrade(revision="0015_kiosk_campaign")
+    row = kiosk()
+    assert (row["label"], row["key_hash"], row["campaign_id"]) == ("Quầy 1", "k", None)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE kiosk SET campaign_id = 2"))
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM campaign WHERE id = 1"))
+    assert kiosk()["campaign_id"] == 2, "deleting another campaign changes nothing"
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM campaign WHERE id = 2"))
+    assert kiosk()["campaign_id"] is None
+    flask_migrate.downgrade(revision="0014_lineage")
+    row = kiosk()
+    assert "campaign_id" not in row and (row["label"], row["key_hash"]) == ("Quầy 1", "k")

@@ -344,13 +344,26 @@ def test_deactivated_point_is_404(client):
 
 def test_a_newer_open_campaign_wins(client, demo_app):
     unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
+    newer = Campaign(name="Đánh giá Một cửa", instrument_version=latest_version(db.session, "one-stop"),
+                     access_mode="open", status="open", starts_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    newer.units.append(unit)
+    db.session.add(newer)
+    db.session.commit()
+    html = client.get(SIPAS).get_data(as_text=True)
+    assert "Tổng thời gian giải quyết so với thời hạn quy định" in html
+    assert "Tiếp cận dịch vụ hành chính công" not in html
+
+
+def test_a_newer_quick_campaign_is_for_the_kiosks_and_the_poster_keeps_its_survey(client, demo_app):
+    """Issue #15: the quick survey may be open beside the full one; a poster shows the full one."""
+    unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
     newer = Campaign(name="Góp ý nhanh", instrument_version=latest_version(db.session, "quick-feedback"),
                      access_mode="open", status="open", starts_at=datetime.now(timezone.utc) - timedelta(hours=1))
     newer.units.append(unit)
     db.session.add(newer)
     db.session.commit()
     html = client.get(SIPAS).get_data(as_text=True)
-    assert "Rất tốt" in html and "Tiếp cận dịch vụ hành chính công" not in html
+    assert "Tiếp cận dịch vụ hành chính công" in html and "Ông/Bà hài lòng thế nào với dịch vụ hôm nay?" not in html
 
 
 # ------------------------------------------------------------------ service endpoints

@@ -543,6 +543,52 @@ def kiosk_revoke(kiosk_id: int):
     return redirect(url_for("admin.unit", unit_id=kiosk.unit_id), code=303)
 
 
+@bp.get("/kiosks/<int:kiosk_id>")
+@official_route("manager")
+def kiosk(kiosk_id: int):
+    """A kiosk's page: which survey it shows now, and the campaign a manager chose for it."""
+    scope = current_scope()
+    item = scope.get_in_unit_or_404(Kiosk, kiosk_id, "manager")
+    return _kiosk_page(scope, item)
+
+
+def _kiosk_page(scope, item: Kiosk, status: int = 200, error: str | None = None):
+    try:
+        showing = kiosks.kiosk_target(db.session, item.unit.code, item).campaign
+    except surveys.SurveyUnavailable:
+        showing = None
+    return render_template("admin/kiosk.html", kiosk=item, unit=item.unit, now=utcnow(), showing=showing,
+                           choices=kiosks.campaign_choices(db.session, scope, item), error=error,
+                           quick_key=kiosks.QUICK_INSTRUMENT,
+                           crumbs=scope.ancestors_in_scope(item.unit) + [item.unit]), status
+
+
+@bp.post("/kiosks/<int:kiosk_id>/campaign")
+@official_route("manager")
+def kiosk_campaign(kiosk_id: int):
+    """Choose the campaign a kiosk answers (an empty choice: the point's quick survey)."""
+    scope = current_scope()
+    item = scope.get_in_unit_or_404(Kiosk, kiosk_id, "manager")
+    raw = (request.form.get("campaign_id") or "").strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        return _kiosk_page(scope, item, 422, _("Please choose a campaign from the list."))
+    try:
+        chosen = kiosks.choose_campaign(db.session, scope, item, int(raw) if raw else None)
+    except kiosks.KioskError:
+        db.session.rollback()
+        message = (_("A revoked kiosk no longer collects answers; set up a new one.") if item.revoked_at
+                   else _("This campaign cannot be chosen for this kiosk: choose a poster campaign that is "
+                          "open, or opens later, at this service point."))
+        return _kiosk_page(scope, item, 422, message)
+    audit.record(db.session, "kiosk.campaign_chosen", actor=_actor(), unit=item.unit, target=f"kiosk:{item.id}",
+                 detail={"unit": item.unit.path, "name": item.label,
+                         "campaign": chosen.name if chosen else None, "campaign_id": chosen.id if chosen else None})
+    db.session.commit()
+    flash(_("The kiosk now shows the campaign %(name)s while it is open.", name=chosen.name) if chosen
+          else _("The kiosk now shows the quick survey of its service point."), "success")
+    return redirect(url_for("admin.kiosk", kiosk_id=item.id), code=303)
+
+
 # ------------------------------------------------------------------ instruments (shared by the whole tree)
 
 @bp.get("/instruments")
@@ -782,7 +828,8 @@ def action_labels() -> dict[str, str]:
         "campaign.created": _("campaign created"), "campaign.opened": _("campaign opened"),
         "campaign.paused": _("campaign paused"), "campaign.closed": _("campaign closed"),
         "instrument.uploaded": _("survey uploaded"), "tokens.issued": _("one-time codes issued"),
-        "kiosk.enrolled": _("kiosk enrolled"), "kiosk.revoked": _("kiosk revoked"), "export.created": _("data exported"),
+        "kiosk.enrolled": _("kiosk enrolled"), "kiosk.revoked": _("kiosk revoked"),
+        "kiosk.campaign_chosen": _("kiosk's campaign chosen"), "export.created": _("data exported"),
         "report.published": _("report published"),
         "petition.assigned": _("petition assigned"), "petition.noted": _("petition note written"),
         "petition.answer_saved": _("petition answer saved"), "petition.answer_published": _("petition answer published"),

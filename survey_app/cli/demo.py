@@ -28,6 +28,9 @@ def load_demo(base_url: str, history: bool) -> None:
         served = demo_dossiers.add_dossiers(db.session)
         if served:
             click.echo(f"Added {served} served demo dossiers (one-stop counters), about a third of them rated.")
+    quick = demo_service.add_quick_feedback(db.session)
+    if quick:
+        click.echo(f"Added {quick} quick-feedback campaigns for the kiosks of the one-stop counters.")
     click.echo("Demo surveys:")
     for point in points:
         click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")

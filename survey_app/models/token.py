@@ -58,6 +58,10 @@ class Kiosk(Base):
     ``enrol_expires_at``); opening the enrolment link on the tablet trades that secret
     for a long-lived kiosk key kept in an HttpOnly cookie (``key_hash``). Revoking sets
     ``revoked_at``; the key then stops working at once.
+
+    ``campaign_id``: the campaign a manager chose for this tablet (``None``: the point's
+    quick instrument, see :func:`survey_app.services.qr.kiosks.kiosk_target`). Deleting the
+    campaign clears the choice.
     """
 
     __tablename__ = "kiosk"
@@ -71,8 +75,10 @@ class Kiosk(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     enrolled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    campaign_id: Mapped[Optional[int]] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"))
 
     unit: Mapped[Unit] = relationship()
+    campaign: Mapped[Optional[Campaign]] = relationship()
 
     def state_at(self, now: datetime) -> str:
         """``revoked``, ``active`` (enrolled), ``pending`` (link not used yet) or ``expired``."""

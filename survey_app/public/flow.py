@@ -1,7 +1,9 @@
 """The survey form's round trip, shared by ``/s`` (poster QR), ``/v`` (one-time code) and
 ``/k`` (kiosk): render with a fresh signed form token; on POST validate, check CSRF and
 the form token, weigh the trust signals, store once, redirect to the thank-you page.
-:func:`open_target` finds the open survey behind a poster code for ``/s`` and ``/k``."""
+:func:`open_target` finds the open survey behind a poster code for ``/s``; ``/k`` asks
+``kiosks.kiosk_target`` (the kiosk's choice or the quick survey) and says why there is none
+with :func:`_unavailable`, as ``/s`` does."""
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for

@@ -1,6 +1,8 @@
 """Kiosk mode: ``/k/<code>`` on an enrolled tablet at the counter (channel ``kiosk``).
 
-Large targets, no way to navigate away but the language switch, and back to an empty
+The point's quick survey (one question) unless a manager chose another campaign for the
+tablet (``services/qr/kiosks.kiosk_target``). Large targets, no way to navigate away but
+the language switch, and back to an empty
 survey a few seconds after each answer and after ``KIOSK_IDLE_RESET_SECONDS`` idle (meta
 refresh, no JavaScript needed). With JavaScript, an answer given offline is queued in the
 browser and sent when the connection returns (``static/kiosk_queue.js``): the page carries
@@ -24,8 +26,15 @@ COOKIE_PATH = "/k/"
 
 
 def _kiosk_target(code: str) -> surveys.SurveyTarget:
-    target = flow.open_target(code)
-    if kiosks.kiosk_for_key(db.session, request.cookies.get(COOKIE), target.unit) is None:
+    """The survey this tablet shows at point ``code`` (the kiosk's own choice, else the
+    point's quick one: ``kiosks.kiosk_target``), or the page saying why there is none."""
+    kiosk = kiosks.kiosk_for_key(db.session, request.cookies.get(COOKIE))
+    try:
+        target = kiosks.kiosk_target(db.session, code, kiosk)
+    except surveys.SurveyUnavailable as exc:
+        flow._unavailable(exc)
+        raise  # unreachable: _unavailable always raises
+    if kiosk is None or kiosk.unit_id != target.unit.id:
         abort_with(403, _("This device is not set up as a kiosk for this service point. "
                           "Ask the manager of the counter for an enrolment link."), _("Kiosk not set up"))
     return target

@@ -122,7 +122,7 @@ def test_a_device_is_throttled_after_repeated_failures(backend, tmp_path, login)
                     assert response.status_code == 401
             with login(client, "someone", "a good long password") as response:
                 assert response.status_code == 429
-                assert "Bạn đã gửi quá nhiều yêu cầu" in response.get_data(as_text=True)
+                assert "Có quá nhiều yêu cầu được gửi trong thời gian ngắn" in response.get_data(as_text=True)
             other_device = app.test_client()
             other_device.environ_base["HTTP_USER_AGENT"] = "another phone"
             with login(other_device, "someone", "a good long password") as response:

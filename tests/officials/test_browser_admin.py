@@ -54,9 +54,9 @@ def test_a_ward_manager_runs_a_campaign_in_the_browser(demo_app, world, tmp_path
         assert page.locator("h1").inner_text() == "Phường 2"
 
         # a new service point, with a generated code
-        page.get_by_role("link", name="Thêm đơn vị hoặc điểm dịch vụ").click()
+        page.get_by_role("link", name="Thêm đơn vị hoặc điểm phục vụ").click()
         page.get_by_label("Tên tiếng Việt").fill("Quầy tiếp dân số 2")
-        page.get_by_label("Loại").select_option("one_stop")
+        page.get_by_label("Loại", exact=True).select_option("one_stop")
         page.get_by_role("button", name="Tạo").click()
         assert "Đã tạo Quầy tiếp dân số 2." in page.locator(".flash").inner_text()
         point = db.session.scalar(select(Unit).where(Unit.name_vi == "Quầy tiếp dân số 2"))
@@ -107,7 +107,7 @@ def test_a_ward_manager_runs_a_campaign_in_the_browser(demo_app, world, tmp_path
                     f"/admin/units/{world.p1_point.id}/campaigns/new", f"/admin/campaigns/{world.wide_campaign.id}"):
             response = page.goto(base + url)
             assert response.status == 404, url
-            assert "ngoài phạm vi của bạn" in page.locator(".msg").inner_text()
+            assert "ngoài phạm vi được giao" in page.locator(".msg").inner_text()
         response = page.goto(f"{base}/admin/users")
         assert response.status == 403
         page.goto(f"{base}/admin/campaigns")

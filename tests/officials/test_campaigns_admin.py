@@ -66,9 +66,9 @@ def test_bad_campaign_input_gets_messages_and_writes_nothing(world, as_user, csr
     url = f"/admin/units/{world.p2.id}/campaigns/new"
     before = campaigns_count()
     cases = [
-        ({"units": [world.p1_point.id]}, "Vui lòng chọn trong các điểm dịch vụ được hiển thị."),
-        ({"units": []}, "Vui lòng chọn ít nhất một điểm dịch vụ."),
-        ({"units": ["abc"]}, "Vui lòng chọn trong các điểm dịch vụ được hiển thị."),
+        ({"units": [world.p1_point.id]}, "Vui lòng chọn trong các điểm phục vụ được hiển thị."),
+        ({"units": []}, "Vui lòng chọn ít nhất một điểm phục vụ."),
+        ({"units": ["abc"]}, "Vui lòng chọn trong các điểm phục vụ được hiển thị."),
         ({"version": 999999}, "Vui lòng chọn phiếu khảo sát."),
         ({"access_mode": "everyone"}, "Vui lòng chọn cách người dân vào khảo sát."),
         ({"starts_at": "ngày mai"}, "Vui lòng nhập ngày giờ theo dạng 31/12/2026 17:00."),
@@ -87,9 +87,10 @@ def test_bad_campaign_input_gets_messages_and_writes_nothing(world, as_user, csr
 
 def test_open_pause_close_with_their_rules_and_audit(world, as_user, csrf, client):
     manager = as_user("demo-manager")
+    # a full survey: a quick one may be open beside the demo's (test_a_quick_campaign_opens_beside_the_full_one)
     with manager.post(f"/admin/units/{world.p2.id}/campaigns/new",
-                      data=new_campaign_form(world, manager, csrf, access_mode="open", starts_at="",
-                                             ends_at="")) as response:
+                      data=new_campaign_form(world, manager, csrf, access_mode="open", starts_at="", ends_at="",
+                                             version=latest_version(db.session, "one-stop").id)) as response:
         url = response.headers["Location"]
     campaign = db.session.scalars(select(Campaign).order_by(Campaign.id.desc())).first()
 
@@ -121,6 +122,28 @@ def test_open_pause_close_with_their_rules_and_audit(world, as_user, csrf, clien
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.target == f"campaign:{campaign.id}")
                                  .order_by(AuditEvent.id)).all()
     assert actions == ["campaign.created", "campaign.opened", "campaign.paused", "campaign.closed"]
+
+
+def test_a_quick_campaign_opens_beside_the_full_one_but_not_beside_another_quick_one(world, as_user, csrf, client):
+    """Issue #15: the point's kiosks answer the quick survey, its poster the full one."""
+    from survey_app.services.qr import kiosks
+
+    manager = as_user("demo-manager")
+    made = []
+    for name in ("Đánh giá nhanh tại quầy", "Đánh giá nhanh thứ hai"):
+        with manager.post(f"/admin/units/{world.p2.id}/campaigns/new",
+                          data=new_campaign_form(world, manager, csrf, name=name, access_mode="open", starts_at="",
+                                                 ends_at="")) as response:
+            made.append(response.headers["Location"])
+    with manager.post(f"{made[0]}/open", data={"csrf_token": csrf(manager)}, follow_redirects=True) as page:
+        assert "Đợt khảo sát đã mở" in page.get_data(as_text=True)
+    with manager.post(f"{made[1]}/open", data={"csrf_token": csrf(manager)}, follow_redirects=True) as page:
+        assert "đang có một đợt khảo sát cùng hình thức đang mở: Đánh giá nhanh tại quầy" in page.get_data(as_text=True)
+    quick = db.session.scalar(select(Campaign).where(Campaign.name == "Đánh giá nhanh tại quầy"))
+    assert (fresh(quick).status, fresh(world.p2_campaign).status) == ("open", "open")
+    assert kiosks.kiosk_target(db.session, "p2motcua", None).campaign.id == quick.id
+    with client.get("/s/p2motcua") as poster:
+        assert "Ông/Bà hài lòng thế nào với dịch vụ hôm nay?" not in poster.get_data(as_text=True)
 
 
 def test_the_campaign_page_counts_answers_live_per_point(client, world, as_user):

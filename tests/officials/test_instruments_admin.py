@@ -36,7 +36,7 @@ def test_a_province_admin_lists_previews_and_sees_versions(world, as_user):
     with client.get(f"/admin/instruments/versions/{sipas.latest.id}/preview") as page:
         html = page.get_data(as_text=True)
         assert page.status_code == 200
-        assert "Điểm dịch vụ mẫu" in html and "Xem trước" in html
+        assert "Điểm phục vụ mẫu" in html and "Xem trước" in html
         assert f'action="/admin/instruments/versions/{sipas.latest.id}/preview?lang=vi"' in html
 
 
@@ -64,7 +64,7 @@ def test_a_valid_upload_becomes_a_new_version_and_is_audited(world, as_user, csr
 key = "extra"
 type = "yesno"
 required = false
-text = { vi = "Bạn có quay lại không?", en = "Would you come back?" }
+text = { vi = "Ông/Bà có quay lại không?", en = "Would you come back?" }
 """
     with upload(client, csrf, "quick-feedback.toml", edited.encode()) as response:
         assert response.status_code == 303

@@ -119,3 +119,92 @@ def test_a_poster_for_a_point_and_for_a_whole_ward(world, as_user):
         assert response.status_code == 400
     with as_user("demo-viewer").get(f"/admin/units/{world.p2.id}/poster.pdf") as response:
         assert response.status_code == 403
+
+
+# ------------------------------------------------------------------ the campaign a kiosk shows (issue #15)
+
+CHOOSE_REFUSED = ("Không thể chọn đợt khảo sát này cho máy kiosk: vui lòng chọn một đợt khảo sát qua áp phích "
+                  "đang mở hoặc sắp mở tại điểm phục vụ này.")
+
+
+def _one_stop_campaign(world, **fields):
+    from survey_app.models import Campaign
+
+    campaign = Campaign(name=fields.pop("name", "Đánh giá Một cửa tại quầy"),
+                        instrument_version=latest_version(db.session, "one-stop"),
+                        access_mode="open", status=fields.pop("status", "open"), **fields)
+    campaign.units.append(world.p2_point)
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def test_a_manager_picks_and_clears_the_campaign_of_a_kiosk(demo_app, world, as_user, csrf):
+    from survey_app.services.qr import kiosks
+
+    chosen = _one_stop_campaign(world)
+    manager = as_user("demo-manager")
+    with manager.get(f"/admin/units/{world.p2_point.id}") as page:
+        assert f'href="/admin/kiosks/{world.p2_kiosk.id}"' in page.get_data(as_text=True)
+    with manager.get(f"/admin/kiosks/{world.p2_kiosk.id}") as page:
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        options = re.findall(r'<option value="(\d*)"', html)
+        assert options == ["", str(chosen.id), str(world.p2_campaign.id)], "open poster campaigns here, newest first"
+        assert world.p1_campaign.name not in html and world.wide_campaign.name not in html
+        assert "Phiếu đánh giá nhanh của điểm phục vụ (tự động)" in html
+    url = f"/admin/kiosks/{world.p2_kiosk.id}/campaign"
+    with manager.post(url, data={"csrf_token": csrf(manager), "campaign_id": str(chosen.id)},
+                      follow_redirects=True) as response:
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "Từ nay máy kiosk hiển thị đợt khảo sát Đánh giá Một cửa tại quầy trong thời gian đợt này mở." in html
+        assert f'<option value="{chosen.id}" selected>' in html
+    db.session.expire_all()
+    kiosk = db.session.get(Kiosk, world.p2_kiosk.id)
+    assert kiosk.campaign_id == chosen.id
+    assert kiosks.kiosk_target(db.session, "p2motcua", kiosk).campaign.id == chosen.id
+    with manager.post(url, data={"csrf_token": csrf(manager), "campaign_id": ""}) as response:
+        assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Kiosk, world.p2_kiosk.id).campaign_id is None
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "kiosk.campaign_chosen")
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.actor_name, e.unit_id, e.target, e.detail["campaign_id"]) for e in events] == [
+        ("demo-manager", world.p2_point.id, f"kiosk:{world.p2_kiosk.id}", chosen.id),
+        ("demo-manager", world.p2_point.id, f"kiosk:{world.p2_kiosk.id}", None)]
+    with as_user("demo-admin").get("/admin/audit") as page:
+        assert "chọn đợt khảo sát cho máy kiosk" in page.get_data(as_text=True)
+
+
+def test_a_campaign_out_of_scope_or_not_for_kiosks_is_refused(demo_app, world, as_user, csrf):
+    from survey_app.models import Campaign, Unit
+
+    health = db.session.scalar(select(Campaign).join(Campaign.units).where(Unit.code == "p2yte"))
+    closed = _one_stop_campaign(world, name="Đợt đã đóng", status="closed")
+    manager = as_user("demo-manager")
+    url = f"/admin/kiosks/{world.p2_kiosk.id}/campaign"
+    for value, message in [(str(world.p1_campaign.id), CHOOSE_REFUSED),  # the other ward's
+                           (str(world.wide_campaign.id), CHOOSE_REFUSED),  # codes, not a poster
+                           (str(health.id), CHOOSE_REFUSED),  # in the ward, not at this point
+                           (str(closed.id), CHOOSE_REFUSED),
+                           ("999999", CHOOSE_REFUSED),
+                           ("abc", "Vui lòng chọn một đợt khảo sát trong danh sách."),
+                           ("-1", "Vui lòng chọn một đợt khảo sát trong danh sách."),
+                           ("9" * 40, "Vui lòng chọn một đợt khảo sát trong danh sách.")]:
+        with manager.post(url, data={"csrf_token": csrf(manager), "campaign_id": value}) as response:
+            html = response.get_data(as_text=True)
+            assert response.status_code == 422, value
+            assert message in html, value
+            assert '<html lang="vi">' in html
+    with manager.post(url, data={"campaign_id": str(world.p2_campaign.id)}) as response:
+        assert response.status_code == 400, "no CSRF token"
+    other_ward = as_user("p1manager")
+    with other_ward.post(url, data={"csrf_token": csrf(other_ward), "campaign_id": ""}) as response:
+        assert response.status_code == 404, "another ward's kiosk"
+    with as_user("demo-viewer").get(f"/admin/kiosks/{world.p2_kiosk.id}") as response:
+        assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Kiosk, world.p2_kiosk.id).campaign_id is None
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "kiosk.campaign_chosen")) == 0

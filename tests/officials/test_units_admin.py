@@ -51,7 +51,7 @@ def test_a_chosen_code_must_be_valid_and_unique_and_nothing_is_half_written(worl
     base = {"csrf_token": csrf(client), "name_vi": "Điểm mới", "kind": "health", "service_point": "y"}
     with client.post(f"/admin/units/{world.p2.id}/new", data={**base, "code": "p1motcua"}) as response:
         assert response.status_code == 422
-        assert "Mã p1motcua đã được một điểm dịch vụ khác sử dụng." in response.get_data(as_text=True)
+        assert "Mã p1motcua đã được một điểm phục vụ khác sử dụng." in response.get_data(as_text=True)
     with client.post(f"/admin/units/{world.p2.id}/new", data={**base, "code": "Có dấu!"}) as response:
         assert response.status_code == 422
         assert "Mã gồm 3 đến 16 chữ thường" in response.get_data(as_text=True)

@@ -67,7 +67,7 @@ def test_grants_stay_within_the_admins_subtree(world, as_user, csrf):
     with client.post(f"/admin/users/{viewer.id}/grants", data={"csrf_token": csrf(client),
                                                                "unit": world.p1.id, "role": "viewer"}) as response:
         assert response.status_code == 422
-        assert "Vui lòng chọn một đơn vị trong phạm vi của bạn." in response.get_data(as_text=True)
+        assert "Vui lòng chọn một đơn vị trong phạm vi được giao." in response.get_data(as_text=True)
     with client.post(f"/admin/users/{viewer.id}/grants", data={"csrf_token": csrf(client),
                                                                "unit": world.p2.id, "role": "manager"}) as response:
         assert response.status_code == 303
@@ -107,7 +107,7 @@ def test_revoking_a_grant_and_never_ones_own(world, as_user, csrf):
     with client.post(f"/admin/grants/{own.id}/revoke", data={"csrf_token": csrf(client)}) as response:
         assert response.status_code == 303
     with client.get(response.headers["Location"]) as page:
-        assert "Bạn không thể tự thu hồi quyền của mình." in page.get_data(as_text=True)
+        assert "Không thể tự thu hồi quyền của chính mình." in page.get_data(as_text=True)
     assert len(user_named("p2admin").grants) == 1
 
 
@@ -119,7 +119,7 @@ def test_a_ward_admin_cannot_touch_a_province_officials_account(world, as_user, 
         html = page.get_data(as_text=True)
         assert page.status_code == 200
         assert "Tỉnh Quảng Trị" not in html.split("<h2>")[1], "the province grant is not listed"
-        assert "còn có quyền tại 1 đơn vị ngoài phạm vi của bạn" in html
+        assert "còn có quyền tại 1 đơn vị ngoài phạm vi được giao" in html
         assert "Đặt mật khẩu mới" not in html
     for action in ("deactivate", "password"):
         with client.post(f"/admin/users/{province_admin.id}/{action}",

@@ -40,7 +40,7 @@ def test_a_petition_from_phone_to_published_answer(demo_app, tmp_path):
             phone.get_by_label("Tôi cho phép công khai nội dung").check()
             phone.screenshot(path=str(shots / "petition-form-360.png"), full_page=True)
             phone.get_by_role("button", name="Gửi phản ánh").click()
-            assert phone.locator("h1").inner_text() == "Phản ánh của bạn đã được gửi"
+            assert phone.locator("h1").inner_text() == "Phản ánh của Ông/Bà đã được gửi"
             code = phone.locator(".tcode").inner_text()
             assert phone.evaluate("document.documentElement.scrollWidth") <= 360
             phone.screenshot(path=str(shots / "petition-receipt-360.png"), full_page=True)

@@ -220,7 +220,7 @@ def test_the_receipt_shows_the_code_and_a_qr_to_the_status_page(client, send, de
     with client.get(response.headers["Location"]) as page:
         html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert f'<p class="tcode" lang="en">{code}</p>' in html and "Mã theo dõi của bạn" in html
+    assert f'<p class="tcode" lang="en">{code}</p>' in html and "Mã theo dõi của Ông/Bà" in html
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
     assert decode(svg) == f"http://localhost/t/{code}"
 
@@ -228,13 +228,13 @@ def test_the_receipt_shows_the_code_and_a_qr_to_the_status_page(client, send, de
 def test_the_tracking_form_is_tolerant_and_unknown_codes_are_a_clear_404(client, send):
     code = tracking_from(send(client, "p2motcua", {"category": "procedure", "text": TEXT}))
     with client.get("/t") as page:
-        assert page.status_code == 200 and "Theo dõi phản ánh của bạn" in page.get_data(as_text=True)
+        assert page.status_code == 200 and "Theo dõi phản ánh của Ông/Bà" in page.get_data(as_text=True)
     with client.get("/t", query_string={"code": code.lower().replace("-", " ")}) as found:
         assert found.status_code == 303 and found.headers["Location"].startswith(f"/t/{code}")
     with client.get(f"/t/{code.lower()}") as lower:
         assert lower.status_code == 301 and lower.headers["Location"].startswith(f"/t/{code}")
     with client.get("/t", query_string={"code": "ZZZZZ-ZZZZZ"}) as unknown:
-        assert unknown.status_code == 404 and "không tìm thấy mã theo dõi này" in unknown.get_data(as_text=True)
+        assert unknown.status_code == 404 and "Không tìm thấy mã theo dõi này." in unknown.get_data(as_text=True)
     with client.get("/t", query_string={"code": "hello"}) as bad:
         assert bad.status_code == 422 and "gồm 10 chữ và số" in bad.get_data(as_text=True)
     with client.get("/t/ZZZZZ-ZZZZZ") as page:
@@ -290,7 +290,7 @@ def test_the_thank_you_page_invites_feedback_prominently_after_a_low_score(clien
     assert "low=1" in low
     with client.get(low) as page:
         html = page.get_data(as_text=True)
-    assert 'class="fb-link prominent"' in html and "Rất tiếc vì bạn chưa hài lòng." in html
+    assert 'class="fb-link prominent"' in html and "Rất tiếc vì Ông/Bà chưa hài lòng." in html
     assert 'href="/f/p2motcua?lang=vi"' in html
     high = _answer(client, "p2yte", 5)
     assert "low=1" not in high

@@ -16,7 +16,7 @@ from survey_app.services.officials.lookup import find_unit
 from survey_app.services.qr import posters
 
 BASE = "https://hailong.example.gov.vn"
-CTA_VI = "Quét mã QR để cho chúng tôi biết mức độ hài lòng của bạn"
+CTA_VI = "Mời Ông/Bà quét mã QR để đánh giá mức độ hài lòng"
 CTA_EN = "Scan the QR code to tell us how satisfied you are"
 
 

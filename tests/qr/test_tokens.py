@@ -192,7 +192,7 @@ def test_unknown_or_malformed_codes_are_404_and_store_nothing(client, token_camp
     for code in ["K7QM-3XDA-9F2P-HW8T", "not-a-code", "x" * 300, "ĐƯỜNG"]:
         for response in (client.get(f"/v/{code}"), client.post(f"/v/{code}", data={**fields, **answers})):
             assert response.status_code == 404, code
-            assert "Chúng tôi không tìm thấy mã này." in response.get_data(as_text=True), code
+            assert "Không tìm thấy mã này." in response.get_data(as_text=True), code
         assert client.get(f"/v/{code}/thanks").status_code == 404
     assert count(Response) == 0 and token_row(real).spent_at is None
 
@@ -253,7 +253,7 @@ def test_typing_a_code_by_hand(client, token_campaign, issue):
     code, = issue(token_campaign())
     page = client.get("/v")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and 'name="code"' in html and "Nhập mã của bạn" in html
+    assert page.status_code == 200 and 'name="code"' in html and "Nhập mã đánh giá" in html
     typed = code.lower().replace("-", " ")
     response = client.post("/v", data={**hidden_fields(html), "code": typed})
     assert response.status_code == 303
@@ -263,7 +263,7 @@ def test_typing_a_code_by_hand(client, token_campaign, issue):
 @pytest.mark.parametrize("typed, status, message", [
     ("12345", 422, "Mã gồm 16 chữ cái và chữ số"),
     ("", 422, "Mã gồm 16 chữ cái và chữ số"),
-    ("K7QM-3XDA-9F2P-HW8T", 404, "Chúng tôi không tìm thấy mã này."),
+    ("K7QM-3XDA-9F2P-HW8T", 404, "Không tìm thấy mã này."),
 ])
 def test_typing_a_wrong_code_explains_and_keeps_it(client, typed, status, message):
     html = client.get("/v").get_data(as_text=True)

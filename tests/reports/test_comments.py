@@ -70,7 +70,7 @@ def test_a_manager_hides_a_comment_it_is_kept_and_audited(place, sipas, login, h
         assert response.status_code == 303
         assert "instrument=sipas" in response.headers["Location"]
     after = page(client, f"/reports/{place.p2.id}/comments?{h.qs()}")
-    assert text not in shown(after) and "1 bình luận đã bị ẩn" in after
+    assert text not in shown(after) and "1 góp ý đã bị ẩn" in after
     assert text in shown(page(client, f"/reports/{place.p2.id}/comments?{h.qs(hidden='1')}"))
     db.session.expire_all()
     assert answer_of(rid).value_text == text  # hidden, not deleted

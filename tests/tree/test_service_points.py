@@ -39,7 +39,7 @@ def test_the_demo_ward_has_a_centre_a_reception_point_and_a_health_station(demo_
 def test_a_one_stop_form_asks_once_where_the_citizen_lives_and_a_health_form_does_not(client):
     html, _ = open_form(client, CENTRE)
     assert html.count('name="residence"') == 1
-    assert "Bạn đang sống ở xã, phường nào?" in html and "(không bắt buộc, có thể bỏ qua)" in html
+    assert "Ông/Bà hiện sinh sống tại xã, phường nào?" in html and "(không bắt buộc, có thể bỏ qua)" in html
     options = [o for o in html.split('<option value="')[1:]]
     names = [o.split(">", 1)[1].split("<", 1)[0] for o in options]
     # the active communes of the province; the former wards still active in the demo are listed too
@@ -70,7 +70,7 @@ def test_a_commune_not_offered_is_refused_with_a_message_and_nothing_stored(clie
         _, fields = open_form(client, CENTRE)
         page = client.post(CENTRE, data={**fields, **answers, "residence": bad})
         assert page.status_code == 422
-        assert "Vui lòng chọn xã, phường của bạn trong danh sách, hoặc để trống." in page.get_data(as_text=True)
+        assert "Ông/Bà vui lòng chọn xã, phường trong danh sách, hoặc để trống." in page.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Response.id))) == 0
 
 
@@ -92,7 +92,7 @@ def check_offices():
     with pytest.raises(tree.TreeError, match="không phù hợp với loại đơn vị"):
         tree.create_child(db.session, scope, ward, name_vi="Sai", name_en="", kind="health", service_point=True,
                           office="centre")
-    with pytest.raises(tree.TreeError, match="Chỉ điểm dịch vụ mới có loại cơ quan"):
+    with pytest.raises(tree.TreeError, match="Chỉ điểm phục vụ mới có loại cơ quan"):
         tree.create_child(db.session, scope, ward, name_vi="Sai", name_en="", kind="one_stop", service_point=False,
                           office="reception")
     with pytest.raises(tree.TreeError, match="Vui lòng chọn loại cơ quan"):

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from analysis.instrument import scaled, unscale
 
-from ...models import (Answer, Campaign, Dossier, InstrumentVersion, Response, Unit, VisitToken, answer_digest,
-                       campaign_unit, utcnow)
+from ...models import (Answer, Campaign, Dossier, Instrument, InstrumentVersion, Response, Unit, VisitToken,
+                       answer_digest, campaign_unit, utcnow)
 from . import formtoken, numbers, relevance
 from .formtoken import FormToken
 from .text import clean_text
@@ -32,6 +32,9 @@ FIELD_PREFIX = "q_"
 # A visually hidden text field people never see (see the survey template): a bot that
 # fills it marks its response suspect.
 HONEYPOT_FIELD = "website"
+#: The one-question survey for a citizen at the counter (``surveys/quick-feedback.toml``): a
+#: kiosk prefers it, a poster prefers any other, and a point may have one of each open.
+QUICK_INSTRUMENT = "quick-feedback"
 FORM_META_FIELDS = frozenset({"csrf_token", "form_token", "lang", HONEYPOT_FIELD, "residence"})
 
 
@@ -68,23 +71,33 @@ _UNIT_KEYS, _UNIT_COLUMNS = _columns(Unit)
 _CAMPAIGN_KEYS, _CAMPAIGN_COLUMNS = _columns(Campaign)
 
 # The active point with this code, each of its campaigns of this access mode that is not a
-# draft (none: one row with NULLs), and each campaign's version hash, as plain columns
-# (Core rows, no ORM loading). Built once: only the parameters change.
+# draft (none: one row with NULLs), and each campaign's version hash and instrument key, as
+# plain columns (Core rows, no ORM loading). Built once: only the parameters change.
 _POINT_AND_CAMPAIGNS = (
-    select(*_UNIT_COLUMNS, *_CAMPAIGN_COLUMNS, InstrumentVersion.content_hash)
+    select(*_UNIT_COLUMNS, *_CAMPAIGN_COLUMNS, InstrumentVersion.content_hash, Instrument.key)
     .select_from(Unit)
     .outerjoin(campaign_unit, campaign_unit.c.unit_id == Unit.id)
     .outerjoin(Campaign, and_(Campaign.id == campaign_unit.c.campaign_id,
                               Campaign.access_mode == bindparam("access_mode"), Campaign.status != "draft"))
     .outerjoin(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
+    .outerjoin(Instrument, Instrument.id == InstrumentVersion.instrument_id)
     .where(Unit.code == bindparam("code"), Unit.active.is_(True))
     .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
 )
 
 
 def resolve_open_campaign(session: Session, code: str, access_mode: str = "open",
-                          now: datetime | None = None, reuse_for: float = 0.0) -> SurveyTarget:
+                          now: datetime | None = None, reuse_for: float = 0.0, *,
+                          prefer_campaign: int | None = None, prefer_instrument: str | None = None) -> SurveyTarget:
     """The campaign a citizen answers at service point ``code`` right now.
+
+    Several campaigns may be open there at once (one of ``QUICK_INSTRUMENT`` beside one
+    of another instrument, :func:`survey_app.services.officials.campaigns.conflicts`): the
+    one most recently started is answered (the last created among those started together),
+    a poster preferring one that is not the quick survey. A kiosk asks otherwise
+    (:func:`survey_app.services.qr.kiosks.kiosk_target`): ``prefer_campaign``, the
+    campaign its manager chose, if it is open here; else the first open one whose
+    instrument's key is ``prefer_instrument`` (the quick one); else the first open one.
 
     Raises :class:`SurveyUnavailable`: ``unknown`` (no such active point, or no campaign
     ever ran there), ``not_started`` (the next one opens later) or ``closed`` (every
@@ -115,13 +128,17 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     if not rows:
         raise SurveyUnavailable("unknown")
     unit, campaigns = _objects(code, access_mode, rows)
-    states = [(c, digest, c.state_at(now)) for c, digest in campaigns]
-    open_now = [(c, digest) for c, digest, s in states if s == "open"]
+    states = [(c, digest, key, c.state_at(now)) for c, digest, key in campaigns]
+    open_now = [(c, digest, key) for c, digest, key, s in states if s == "open"]
     if open_now:
-        campaign, digest = open_now[0]
+        preferred = ([o for o in open_now if prefer_campaign is not None and o[0].id == prefer_campaign]
+                     or ([o for o in open_now if o[2] == prefer_instrument] if prefer_instrument is not None
+                         else [o for o in open_now if o[2] != QUICK_INSTRUMENT])
+                     or open_now)
+        campaign, digest, _key = preferred[0]
         version = _version(session, campaign.instrument_version_id, digest)
         return SurveyTarget(session.merge(unit, load=False), session.merge(campaign, load=False), version)
-    upcoming = [c for c, _digest, s in states if s == "not_started"]
+    upcoming = [c for c, _digest, _key, s in states if s == "not_started"]
     if upcoming:
         first = min(upcoming, key=lambda c: c.starts_at)
         raise SurveyUnavailable("not_started", session.merge(unit, load=False), first.starts_at)
@@ -133,7 +150,7 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
 # Per process: (code, access mode) → (the rows last read, the detached objects made from
 # them, when they were read: time.monotonic()). The objects are reused only while the rows
 # read now are exactly the same values; the rows themselves only within ``reuse_for``.
-_POINTS: dict[tuple[str, str], tuple[tuple, tuple[Unit, list[tuple[Campaign, str]]], float]] = {}
+_POINTS: dict[tuple[str, str], tuple[tuple, tuple[Unit, list[tuple[Campaign, str, str]]], float]] = {}
 _POINTS_KEPT = 4096
 _VERSIONS: dict[tuple[int, str], InstrumentVersion] = {}
 _VERSIONS_KEPT = 64
@@ -147,9 +164,10 @@ def _detached(model, keys: list[str], values) -> Any:
     return obj
 
 
-def _objects(code: str, access_mode: str, rows: tuple) -> tuple[Unit, list[tuple[Campaign, str]]]:
-    """The point and its campaigns (with their version hashes) for ``rows``, made once per
-    distinct set of values: building ORM objects costs more than reading the rows."""
+def _objects(code: str, access_mode: str, rows: tuple) -> tuple[Unit, list[tuple[Campaign, str, str]]]:
+    """The point and its campaigns (with their version hashes and instrument keys) for
+    ``rows``, made once per distinct set of values: building ORM objects costs more than
+    reading the rows."""
     kept = _POINTS.get((code, access_mode))
     if kept is not None and kept[0] is rows:  # reused rows (``reuse_for``): keep their read time
         return kept[1]
@@ -158,7 +176,7 @@ def _objects(code: str, access_mode: str, rows: tuple) -> tuple[Unit, list[tuple
         return kept[1]
     n_unit, n_campaign = len(_UNIT_KEYS), len(_CAMPAIGN_KEYS)
     unit = _detached(Unit, _UNIT_KEYS, rows[0][:n_unit])
-    campaigns = [(_detached(Campaign, _CAMPAIGN_KEYS, row[n_unit:n_unit + n_campaign]), row[-1])
+    campaigns = [(_detached(Campaign, _CAMPAIGN_KEYS, row[n_unit:n_unit + n_campaign]), row[-2], row[-1])
                  for row in rows if row[n_unit] is not None]
     if len(_POINTS) >= _POINTS_KEPT:
         _POINTS.clear()

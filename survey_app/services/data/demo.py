@@ -61,6 +61,10 @@ CAMPAIGN_NAMES = {
 }
 
 
+#: The kiosks' survey (``services/qr/kiosks.py``): one question, at each one-stop counter.
+QUICK_CAMPAIGN_NAME = "Đánh giá nhanh tại quầy – {unit}"
+
+
 @dataclass(frozen=True)
 class DemoPoint:
     code: str
@@ -104,6 +108,35 @@ def load_demo(session: Session, now: datetime | None = None) -> list[DemoPoint]:
     load_demo_accounts(session)
     session.commit()
     return points
+
+
+def add_quick_feedback(session: Session, now: datetime | None = None) -> int:
+    """Give each one-stop demo point an open poster-style campaign of the quick instrument
+    (those missing), so a kiosk there shows the one-question survey while the point's
+    poster keeps its full survey (``surveys.resolve_open_campaign``); returns how many were
+    made. Commits."""
+    from ...models import Instrument, InstrumentVersion, campaign_unit
+
+    now = now or datetime.now(timezone.utc)
+    version = latest_version(session, "quick-feedback")
+    if version is None:
+        raise RuntimeError("instrument 'quick-feedback' is not loaded; run 'flask instruments load' first")
+    made = 0
+    for parent_path, slug, kind, name_vi, _en, code, _extra, _active in TREE:
+        unit = by_path(session, f"{parent_path}{slug}/") if kind == "one_stop" and code else None
+        if unit is None:
+            continue
+        quick = session.scalar(select(Campaign.id).join(campaign_unit).join(InstrumentVersion).join(Instrument).where(
+            campaign_unit.c.unit_id == unit.id, Campaign.access_mode == "open", Instrument.key == "quick-feedback"))
+        if quick is None:
+            campaign = Campaign(name=QUICK_CAMPAIGN_NAME.format(unit=name_vi), instrument_version=version,
+                                access_mode="open", status="open",
+                                starts_at=datetime(now.year, 1, 1, tzinfo=timezone.utc), ends_at=None)
+            campaign.units.append(unit)
+            session.add(campaign)
+            made += 1
+    session.commit()
+    return made
 
 
 def load_demo_lineage(session: Session) -> None:

@@ -19,7 +19,7 @@ ACTIONS = (
     "unit.succeeded", "grants.carried",
     "campaign.created", "campaign.opened", "campaign.paused", "campaign.closed",
     "instrument.uploaded", "tokens.issued",
-    "kiosk.enrolled", "kiosk.revoked", "export.created", "report.published",
+    "kiosk.enrolled", "kiosk.revoked", "kiosk.campaign_chosen", "export.created", "report.published",
     # Petitions: the workflow, and every view or deletion of contact details.
     "petition.assigned", "petition.noted", "petition.answer_saved", "petition.answer_published",
     "petition.text_approved", "petition.text_withheld", "petition.closed", "petition.reopened",

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ...models import ACCESS_MODES, Campaign, Instrument, InstrumentVersion, Response, Unit, User, campaign_unit, utcnow
+from ..collect.surveys import QUICK_INSTRUMENT
 from . import audit
 from .scope import Scope
 
@@ -94,9 +95,15 @@ def _overlaps(a: Campaign, b: Campaign) -> bool:
     return a_before_b_ends and b_before_a_ends
 
 
+def _quick(campaign: Campaign) -> bool:
+    return campaign.instrument_version.instrument.key == QUICK_INSTRUMENT
+
+
 def conflicts(session: Session, campaign: Campaign, now: datetime) -> list[tuple[Unit, Campaign]]:
     """Open campaigns with the same access mode at one of ``campaign``'s units whose
-    window overlaps: a point answers one campaign per access mode at a time."""
+    window overlaps: a point answers one campaign per access mode at a time, except that
+    one of the quick survey (``QUICK_INSTRUMENT``, for its kiosks) may be open beside one
+    of another instrument (for its poster): see ``surveys.resolve_open_campaign``."""
     unit_ids = [u.id for u in campaign.units]
     others = session.scalars(
         select(Campaign).join(campaign_unit, campaign_unit.c.campaign_id == Campaign.id)
@@ -107,6 +114,8 @@ def conflicts(session: Session, campaign: Campaign, now: datetime) -> list[tuple
     found = []
     for other in others:
         if other.ends_at is not None and other.ends_at <= now:
+            continue
+        if _quick(other) != _quick(campaign):
             continue
         if _overlaps(campaign, other):
             shared = next(u for u in campaign.units if u in other.units)

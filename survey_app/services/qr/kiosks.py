@@ -6,6 +6,12 @@ the secret for a long-lived kiosk key that the tablet keeps in an HttpOnly,
 SameSite=Strict cookie. ``/k/<code>`` then accepts only a tablet whose key belongs to
 that point (:func:`kiosk_for_key`), so nobody can fake the kiosk channel. Both secrets
 are 256 random bits and stored only as SHA-256 digests.
+
+Which survey a kiosk shows (:func:`kiosk_target`): the campaign its manager chose
+(:func:`choose_campaign`) while that one is open at the point; otherwise the point's open
+campaign of the quick instrument (``QUICK_INSTRUMENT``: one question, for a citizen
+standing at the counter); otherwise the point's first open campaign. A point may have an
+open quick campaign beside its full survey; its poster keeps showing the full survey.
 """
 from __future__ import annotations
 
@@ -17,17 +23,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ...models import Kiosk, Unit, utcnow
+from ...models import Campaign, Kiosk, Unit, utcnow
+from ..collect import surveys
 from ..collect.text import clean_text
+from ..officials.scope import Scope
 from ..officials.units import subtree
 
 __all__ = [
-    "ENROL_PATH", "KioskEnrolment", "KioskError", "complete_enrolment", "enrolment_state",
-    "enrol_kiosk", "kiosk_for_key", "list_kiosks", "revoke_kiosk",
+    "ENROL_PATH", "QUICK_INSTRUMENT", "KioskEnrolment", "KioskError", "campaign_choices", "choose_campaign",
+    "complete_enrolment", "enrolment_state", "enrol_kiosk", "kiosk_for_key", "kiosk_target", "list_kiosks",
+    "revoke_kiosk",
 ]
 
 ENROL_PATH = "/k/enrol/"
 LABEL_MAX = 80
+#: The instrument a kiosk answers when no campaign was chosen for it (``surveys/quick-feedback.toml``).
+QUICK_INSTRUMENT = surveys.QUICK_INSTRUMENT
 
 
 class KioskError(ValueError):
@@ -116,13 +127,56 @@ def complete_enrolment(session: Session, secret: str | None, now: datetime | Non
     return kiosk, key
 
 
-def kiosk_for_key(session: Session, key: str | None, unit: Unit) -> Kiosk | None:
-    """The enrolled, unrevoked kiosk holding ``key`` if it belongs to ``unit``."""
+def kiosk_for_key(session: Session, key: str | None, unit: Unit | None = None) -> Kiosk | None:
+    """The enrolled, unrevoked kiosk holding ``key`` (if ``unit`` is given: only if it
+    belongs to that unit)."""
     if not key or len(key) > 100:
         return None
-    return session.scalar(select(Kiosk).where(
-        Kiosk.key_hash == _digest("key", key), Kiosk.unit_id == unit.id,
-        Kiosk.revoked_at.is_(None), Kiosk.enrolled_at.is_not(None)))
+    query = select(Kiosk).where(Kiosk.key_hash == _digest("key", key), Kiosk.revoked_at.is_(None),
+                                Kiosk.enrolled_at.is_not(None))
+    if unit is not None:
+        query = query.where(Kiosk.unit_id == unit.id)
+    return session.scalar(query)
+
+
+def kiosk_target(session: Session, code: str, kiosk: Kiosk | None, now: datetime | None = None
+                 ) -> surveys.SurveyTarget:
+    """The campaign a kiosk at service point ``code`` answers now: ``kiosk``'s chosen
+    campaign if it is open there, else the point's open campaign of ``QUICK_INSTRUMENT``,
+    else its first open campaign. ``kiosk`` may be ``None`` (or a kiosk of another point:
+    the caller refuses it), which gives the point's quick campaign. Raises
+    :class:`~survey_app.services.collect.surveys.SurveyUnavailable` as
+    :func:`~survey_app.services.collect.surveys.resolve_open_campaign` does."""
+    chosen = kiosk.campaign_id if kiosk is not None else None
+    return surveys.resolve_open_campaign(session, code, now=now, prefer_campaign=chosen,
+                                         prefer_instrument=QUICK_INSTRUMENT)
+
+
+def campaign_choices(session: Session, scope: Scope, kiosk: Kiosk, now: datetime | None = None) -> list[Campaign]:
+    """The campaigns a manager may choose for ``kiosk``: poster-style (``open`` access, as a
+    kiosk's answers are), covering the kiosk's point, open now or opening later, and
+    within ``scope`` (every unit of the campaign visible to the official), newest first."""
+    now = now or utcnow()
+    query = scope.campaigns_query("viewer").where(
+        Campaign.access_mode == "open", Campaign.status == "open", Campaign.units.any(Unit.id == kiosk.unit_id))
+    return [c for c in session.scalars(query) if c.state_at(now) in ("open", "not_started")]
+
+
+def choose_campaign(session: Session, scope: Scope, kiosk: Kiosk, campaign_id: int | None, *,
+                    now: datetime | None = None) -> Campaign | None:
+    """Make ``kiosk`` answer campaign ``campaign_id`` (``None``: back to the quick
+    instrument); flushed, the caller audits and commits. Raises :class:`KioskError` for a
+    revoked kiosk or a campaign that is not one of :func:`campaign_choices`."""
+    if kiosk.revoked_at is not None:
+        raise KioskError(f"kiosk {kiosk.id} is revoked")
+    campaign = None
+    if campaign_id is not None:
+        campaign = next((c for c in campaign_choices(session, scope, kiosk, now) if c.id == campaign_id), None)
+        if campaign is None:
+            raise KioskError(f"campaign {campaign_id} cannot be chosen for kiosk {kiosk.id}")
+    kiosk.campaign_id = campaign_id
+    session.flush()
+    return campaign
 
 
 def list_kiosks(session: Session, unit: Unit | None = None, *, include_revoked: bool = False) -> list[Kiosk]:
