@@ -354,6 +354,24 @@ def test_a_newer_open_campaign_wins(client, demo_app):
     assert "Tiếp cận dịch vụ hành chính công" not in html
 
 
+def test_a_campaign_without_a_start_date_counts_as_the_oldest_on_both_databases(client, demo_app):
+    """PostgreSQL sorts NULLs first in a DESC order and SQLite last: the order names it."""
+    unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))
+    open_here = db.session.scalars(select(Campaign).where(
+        Campaign.units.any(Unit.id == unit.id), Campaign.status == "open", Campaign.access_mode == "open")).all()
+    assert len(open_here) == 1 and open_here[0].starts_at is not None
+    sipas = open_here[0]
+    undated = Campaign(name="Đánh giá Một cửa", instrument_version=latest_version(db.session, "one-stop"),
+                       access_mode="open", status="open", starts_at=None)
+    undated.units.append(unit)
+    db.session.add(undated)
+    db.session.commit()
+    assert undated.id > sipas.id
+    html = client.get(SIPAS).get_data(as_text=True)
+    assert "Tiếp cận dịch vụ hành chính công" in html
+    assert "Tổng thời gian giải quyết so với thời hạn quy định" not in html
+
+
 def test_a_newer_quick_campaign_is_for_the_kiosks_and_the_poster_keeps_its_survey(client, demo_app):
     """Issue #15: the quick survey may be open beside the full one; a poster shows the full one."""
     unit = db.session.scalar(select(Unit).where(Unit.code == "p2motcua"))

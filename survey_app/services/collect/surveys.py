@@ -82,7 +82,9 @@ _POINT_AND_CAMPAIGNS = (
     .outerjoin(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
     .outerjoin(Instrument, Instrument.id == InstrumentVersion.instrument_id)
     .where(Unit.code == bindparam("code"), Unit.active.is_(True))
-    .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
+    # newest first; a campaign without a start date is the oldest on both databases (by
+    # default PostgreSQL puts NULLs first in a DESC order and SQLite last)
+    .order_by(Campaign.starts_at.desc().nulls_last(), Campaign.id.desc())
 )
 
 
