@@ -10,6 +10,11 @@
   var box = document.createElement("div"), label = document.createElement("label"),
     bar = document.createElement("progress");
   box.className = "progress";
+  /* its looks here, not in site.css: no bytes for a bar a page without JavaScript never shows
+     (CSSOM, which the Content-Security-Policy allows; a style attribute it would refuse) */
+  box.style.cssText = "position:sticky;top:0;z-index:1;display:flex;align-items:center;gap:.5rem;" +
+    "padding:.15rem 0;background:#f6f7f9;font-size:.75rem;color:#57606a";
+  bar.style.flex = "1";
   bar.id = "survey-progress";
   label.htmlFor = bar.id;
   box.appendChild(label);
