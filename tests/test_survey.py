@@ -51,7 +51,7 @@ def test_survey_is_vietnamese_by_default_with_an_english_switch(client):
     assert "Tiếp cận dịch vụ hành chính công" in html
     assert "Gửi câu trả lời" in html
     # the switch is a button of the form: it posts the answers given so far (tests/qr/test_language_switch.py)
-    assert 'formaction="/s/p2motcua?lang=en" formnovalidate name="_lang" value="en" lang="en">English</button>' in html
+    assert 'formaction="/s/p2motcua?lang=en" name="_lang" value="en" lang="en">English</button>' in html
     assert {"csrf_token", "form_token"} <= set(fields)
     assert 'action="/s/p2motcua?lang=vi"' in html
 
@@ -61,7 +61,7 @@ def test_english_via_query_and_it_sticks(client):
     assert '<html lang="en">' in html
     assert "Send my answers" in html
     assert "Very satisfied" in html
-    assert 'formaction="/s/p2motcua?lang=vi" formnovalidate name="_lang" value="vi" lang="vi">Tiếng Việt</button>' in html
+    assert 'formaction="/s/p2motcua?lang=vi" name="_lang" value="vi" lang="vi">Tiếng Việt</button>' in html
     # the choice is remembered for the next page of the visit
     assert '<html lang="en">' in client.get(HEALTH).get_data(as_text=True)
 
