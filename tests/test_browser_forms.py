@@ -73,4 +73,7 @@ def test_every_form_sent_empty_lists_each_required_question_as_a_link(demo_app, 
         links.last.click()
         assert page.evaluate("document.activeElement.id") == required[-1]
         assert page.locator(f"#{required[-1]}").is_visible()
+        # not under the progress bar that stays at the top of the screen
+        bar_bottom = page.locator(".progress").bounding_box()
+        assert page.locator(f"#{required[-1]}").bounding_box()["y"] >= bar_bottom["y"] + bar_bottom["height"]
         assert_accessible(page, f"{key}: form sent empty")
