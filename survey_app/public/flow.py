@@ -174,8 +174,11 @@ def switch_language(target: surveys.SurveyTarget, *, action_url: str, template: 
                     **context):
     """The same form again in the language of the address it was posted to (the button's
     ``formaction``), with every answer given so far filled in and no message: nothing is
-    stored, no one-time code spent, no limit counted by the caller. The page gets a fresh
-    form token that keeps the time the form was first served, and the session's CSRF token."""
+    stored and no one-time code spent. The poster's flood and device limits are not counted
+    (``routes.submit`` asks first); the routes' decorator limits (a point's burst cap, the
+    code form's device limit) still count the POST, far above what one citizen's switching
+    reaches. The page gets a fresh form token that keeps the time the form was first served,
+    and the session's CSRF token."""
     validation = surveys.validate_answers(target.definition, request.form)
     validation.errors, validation.form_errors = {}, []
     return _render_posted(target, validation, _posted_token(target), action_url=action_url, status=200,
