@@ -126,3 +126,27 @@ def rolled_tables(filters):
 
     with db.engine.connect() as conn:
         return counts.from_rollups(conn, filters)
+
+
+# The instruments a citizen answers, each at a point of the demo tree where it is the only open
+# campaign (the demo itself runs the first three; the others are put there by answer_only()).
+CITIZEN_POINTS = {"sipas": "p2motcua", "one-stop": "p1motcua", "health-outpatient": "p2yte",
+                  "education-parents": "p2tieuhoc", "quick-feedback": "pqtdtn1", "papi-mirror": "pqtttpv"}
+
+
+def answer_only(key: str) -> str:
+    """Make survey ``key`` the one open campaign at its point of :data:`CITIZEN_POINTS` (the
+    point's other campaigns closed); returns the point's code."""
+    from sqlalchemy import select
+
+    from survey_app.extensions import db
+    from survey_app.models import Campaign, Unit
+
+    code = CITIZEN_POINTS[key]
+    target = campaign_target(code, key)
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    for campaign in db.session.scalars(select(Campaign).where(Campaign.units.contains(unit))):
+        if campaign.id != target.campaign.id:
+            campaign.status = "closed"
+    db.session.commit()
+    return code

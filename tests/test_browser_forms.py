@@ -5,6 +5,7 @@ import pytest
 
 from axe import assert_accessible
 from browser import chromium_page, live_server
+from helpers import CITIZEN_POINTS, answer_only
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +52,28 @@ def test_the_error_summary_links_to_the_missing_question(demo_app):
         assert bad.locator(".vh").inner_text().strip() == "(bắt buộc)"
         page.screenshot(path="/tmp/shots_forms/errors.png", full_page=True)
         assert_accessible(page, "survey form with errors")
+
+
+@pytest.mark.parametrize("key", list(CITIZEN_POINTS))
+def test_every_form_sent_empty_lists_each_required_question_as_a_link(demo_app, key):
+    """Each citizen form at 360 px, empty and then sent empty: axe finds nothing on either, the
+    summary links every required question, and its last link moves the focus to the last one."""
+    code = answer_only(key)
+    with live_server(demo_app) as base, chromium_page(viewport=(360, 800), javascript=True) as page:
+        page.goto(f"{base}/s/{code}")
+        assert_accessible(page, f"{key}: empty form")
+        required = page.evaluate("""() => [...document.querySelectorAll("fieldset[id^='q-']")]
+            .filter(fs => fs.querySelector('[required]')).map(fs => fs.id)""")
+        assert required
+        with page.expect_navigation() as sent:
+            page.get_by_role("button", name="Gửi câu trả lời").click()
+        assert sent.value.status == 422
+        links = page.locator("#problems a")
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [f"#{q}" for q in required]
+        links.last.click()
+        assert page.evaluate("document.activeElement.id") == required[-1]
+        assert page.locator(f"#{required[-1]}").is_visible()
+        # not under the progress bar that stays at the top of the screen
+        bar_bottom = page.locator(".progress").bounding_box()
+        assert page.locator(f"#{required[-1]}").bounding_box()["y"] >= bar_bottom["y"] + bar_bottom["height"]
+        assert_accessible(page, f"{key}: form sent empty")

@@ -19,10 +19,11 @@ def test_citizen_answers_the_sipas_survey_on_a_phone(demo_app, tmp_path):
         # readable at 360 px: nothing wider than the screen
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
-        # switch to English and back to Vietnamese with the visible links
-        page.get_by_role("link", name="English").click()
+        # switch to English and back to Vietnamese with the visible buttons (they post the form:
+        # tests/test_browser_short.py checks that the answers are kept)
+        page.get_by_role("button", name="English").click()
         assert page.locator("html").get_attribute("lang") == "en"
-        page.get_by_role("link", name="Tiếng Việt").click()
+        page.get_by_role("button", name="Tiếng Việt").click()
         assert page.locator("html").get_attribute("lang") == "vi"
 
         # first try: forget one question, the form comes back with a message and our answers

@@ -6,6 +6,8 @@ the form token, weigh the trust signals, store once, redirect to the thank-you p
 with :func:`_unavailable`, as ``/s`` does."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -125,6 +127,18 @@ def _communes(target: surveys.SurveyTarget) -> list[residence.Commune]:
     return residence.choices(db.session, target.unit, current_app.extensions.setdefault("hailong.communes", {}))
 
 
+LANGUAGE_FIELD = "_lang"  # sent only by a header language button of the form page (survey.html)
+
+
+def language_actions(action_url: str) -> dict[str, str]:
+    """The form's address in each language (its ``lang`` argument replaced): where the
+    header's language buttons post the form."""
+    parts = urlsplit(action_url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return {code: urlunsplit(parts._replace(query=urlencode(kept + [("lang", code)])))
+            for code in current_app.config["LANGUAGES"]}
+
+
 def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: surveys.Validation | None = None,
                   status: int = 200, template: str = "public/survey.html", first_served=None, **context):
     """The survey page with a fresh form token. A form sent back with problems is rendered
@@ -144,6 +158,7 @@ def render_survey(target: surveys.SurveyTarget, *, action_url: str, validation: 
         field_prefix=surveys.FIELD_PREFIX,
         questions_html=None if validation else questions_markup(target.version, current_language()),
         tail_html=form_tail_markup(target.version, current_language()),
+        lang_actions=language_actions(action_url),
         **context,
     ), status
 
@@ -179,11 +194,34 @@ def _render_posted(target: surveys.SurveyTarget, validation: surveys.Validation,
                          residence_chosen=request.form.get(residence.FIELD, ""), **context)
 
 
+def switching_language() -> bool:
+    """Whether this POST came from a language button (``_lang``) rather than the send button."""
+    return request.form.get(LANGUAGE_FIELD) in current_app.config["LANGUAGES"]
+
+
+def switch_language(target: surveys.SurveyTarget, *, action_url: str, template: str = "public/survey.html",
+                    **context):
+    """The same form again in the language of the address it was posted to (the button's
+    ``formaction``), with every answer given so far filled in and no message: nothing is
+    stored and no one-time code spent. The poster's flood and device limits are not counted
+    (``routes.submit`` asks first); the routes' decorator limits (a point's burst cap, the
+    code form's device limit) still count the POST, far above what one citizen's switching
+    reaches. The page gets a fresh form token that keeps the time the form was first served,
+    and the session's CSRF token."""
+    validation = surveys.validate_answers(target.definition, request.form)
+    validation.errors, validation.form_errors = {}, []
+    return _render_posted(target, validation, _posted_token(target), action_url=action_url, status=200,
+                          template=template, **context)
+
+
 def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str, thanks_url: str,
                   template: str = "public/survey.html", spend_token_id: int | None = None,
                   over_limit: bool = False, **context):
     """Handle a survey POST. Raises :class:`surveys.TokenAlreadySpent` when
-    ``spend_token_id`` was spent meanwhile (nothing is stored then)."""
+    ``spend_token_id`` was spent meanwhile (nothing is stored then). A language button's
+    POST only renders the form again (:func:`switch_language`)."""
+    if switching_language():
+        return switch_language(target, action_url=action_url, template=template, **context)
     validation = surveys.validate_answers(target.definition, request.form)
     communes = _communes(target)
     residence_id, residence_error = residence.read(request.form, communes)

@@ -28,6 +28,8 @@ def survey(code: str):
 def submit(code: str):
     target = flow.open_target(code, autocommit=True)
     action = url_for("public.submit", code=code, lang=current_language())
+    if flow.switching_language():  # the header's language button: the form again, nothing counted
+        return flow.switch_language(target, action_url=action)
     verdict = limits.poster_verdict()
     if verdict.flood_minutes is not None:
         return flow.refuse_flood(target, action_url=action, minutes=verdict.flood_minutes)

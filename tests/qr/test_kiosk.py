@@ -87,7 +87,8 @@ def test_kiosk_survey_is_large_closed_and_resets(client, answer, demo_app):
     # issue #15: idle reset 90 s by default, by JavaScript, the meta refresh only without it
     assert '<noscript><meta http-equiv="refresh" content="90;url=/k/p2motcua?lang=vi"></noscript>' in html
     assert 'action="/k/p2motcua?lang=vi"' in html
-    assert re.findall(r'<script src="([^"?]*)', html) == ["/static/kiosk_queue.js"], "only the offline queue"
+    # the survey form's progress bar (issue #15, on every form) and the offline queue, nothing else
+    assert re.findall(r'<script src="([^"?]*)', html) == ["/static/progress.js", "/static/kiosk_queue.js"]
 
     sent = answer_kiosk(client, answer)
     assert sent.status_code == 303
