@@ -85,3 +85,30 @@ def test_the_flood_page_keeps_the_answers_and_says_when_to_try_again(variant):
         assert_accessible(page, "flood page")
         page.screenshot(path=f"{SHOTS}/flood.png", full_page=True)
     assert stored() == 1
+
+
+def test_the_kiosk_language_switch_keeps_the_answers_and_stores_nothing(demo_app):
+    enrolment = kiosks.enrol_kiosk(db.session, find_unit(db.session, "p2motcua"), "Quầy 1")
+    db.session.commit()
+    with live_server(demo_app) as base, chromium_page(viewport=(800, 1280), javascript=True) as page:
+        page.goto(base + enrolment.path)
+        page.get_by_role("button", name="Dùng máy tính bảng này làm máy khảo sát").click()
+        page.wait_for_url(re.compile(r"/k/p2motcua\?lang=vi$"))
+        first = page.locator("fieldset").first.locator("input[type=radio]").last
+        first.check()
+        page.get_by_role("button", name="English").click()
+        page.wait_for_url(re.compile(r"/k/p2motcua\?lang=en$"))
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("fieldset").first.locator("input[type=radio]").last.is_checked()
+        assert page.get_by_role("button", name="Send my answers").count() == 1
+        assert_accessible(page, "kiosk survey, switched to English")
+        assert stored() == 0
+
+        # offline the switch cannot fetch the other language: nothing is queued, the answers stay
+        page.context.set_offline(True)
+        page.get_by_role("button", name="Tiếng Việt").click()
+        page.wait_for_timeout(200)
+        assert page.evaluate("() => JSON.parse(localStorage.getItem('hailong.kiosk.queue') || '[]').length") == 0
+        assert page.locator("fieldset").first.locator("input[type=radio]").last.is_checked()
+        page.context.set_offline(False)
+    assert stored() == 0

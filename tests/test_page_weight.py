@@ -107,3 +107,21 @@ def test_sipas_survey_page_weighs_under_5_kb_first_and_4_kb_next(demo_app):
     # Chromium and the server agree on the bytes of each compressed body
     sent = {r["path"]: r["body"] for r in log.seen}
     assert [x["body"] for x in reloaded] == [sent[SIPAS]]
+
+
+def test_with_javascript_the_progress_bar_fits_the_same_budget(demo_app):
+    """A phone with JavaScript also fetches progress.js once (immutable, like the stylesheet):
+    the bodies stay under the budget on the first visit, and the next visit is the page alone."""
+    log = ServerLog(demo_app)
+    with live_server(log) as base, chromium_page(javascript=True) as page:
+        with visit(page, log, lambda: page.goto(base + SIPAS)) as (first, served):
+            assert sorted(served) == sorted([SIPAS, "/static/site.css", "/static/progress.js"])
+            assert {x["encoding"] for x in first} == {"br"}
+            print("\n" + describe("first visit, JavaScript on", first))
+        assert page.locator("#survey-progress").count() == 1
+        with visit(page, log, lambda: page.goto(base + SIPAS)) as (again, served):
+            assert served == [SIPAS]
+            print(describe("next visit, JavaScript on", again))
+    assert sum(x["body"] for x in first) <= FIRST_VISIT_MAX
+    assert sum(x["body"] for x in again) <= NEXT_VISIT_MAX
+    assert sum(x["body"] + x["headers"] for x in again) <= NEXT_VISIT_MAX

@@ -34,6 +34,8 @@
   form.addEventListener("submit", function (event) {
     if (navigator.onLine) { return; }
     event.preventDefault();
+    /* a language button offline: the page cannot be fetched in the other language; keep the answers */
+    if (event.submitter && event.submitter.name === "_lang") { return; }
     var data = new URLSearchParams(new FormData(form));
     var token = spare.shift() || data.get("form_token");
     data.set("form_token", token);

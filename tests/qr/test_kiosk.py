@@ -83,7 +83,9 @@ def test_kiosk_survey_is_large_closed_and_resets(client, answer, demo_app):
     assert page.status_code == 200
     assert '<body class="kiosk">' in html
     assert page.headers["Cache-Control"] == "no-store"
-    assert re.findall(r'<a [^>]*href="([^"]*)"', html) == ["?lang=en"], "no way out but the language switch"
+    assert re.findall(r'<a [^>]*href="([^"]*)"', html) == [], "no way out: no link at all"
+    # the only other address is the language switch, a button of the form that keeps its answers (#15)
+    assert re.findall(r'formaction="([^"]*)"', html) == ["/k/p2motcua?lang=en"]
     # issue #15: idle reset 90 s by default, by JavaScript, the meta refresh only without it
     assert '<noscript><meta http-equiv="refresh" content="90;url=/k/p2motcua?lang=vi"></noscript>' in html
     assert 'action="/k/p2motcua?lang=vi"' in html
