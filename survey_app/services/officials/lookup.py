@@ -61,10 +61,9 @@ def fold(text: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class PointMatch:
-    """A service point found by the landing page's search. ``trail_vi``/``trail_en``: the
-    names of the units above it, nearest first (the country left out); ``open_survey``:
-    a campaign a citizen can answer at ``/s/<code>`` is open now."""
+class _Point:
+    """A service point as the landing page's search knows it. ``trail_vi``/``trail_en``: the
+    names of the units above it, nearest first (the country left out)."""
 
     id: int
     code: str
@@ -72,13 +71,20 @@ class PointMatch:
     name_en: str
     trail_vi: tuple[str, ...]
     trail_en: tuple[str, ...]
-    open_survey: bool
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name_vi
 
     def trail(self, lang: str) -> tuple[str, ...]:
         return self.trail_en if lang == "en" else self.trail_vi
+
+
+@dataclass(frozen=True)
+class PointMatch(_Point):
+    """A point found by the search; ``open_survey``: a campaign a citizen can answer at
+    ``/s/<code>`` is open now."""
+
+    open_survey: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,15 +95,9 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
-class _Indexed:
-    id: int
-    code: str
-    name_vi: str
-    name_en: str
-    trail_vi: tuple[str, ...]
-    trail_en: tuple[str, ...]
-    folded_name: str
-    haystack: str              # the folded names, the code and the names above
+class _Indexed(_Point):
+    folded_name: str = ""
+    haystack: str = ""         # the folded names, the code and the names above
 
 
 def _index(session: Session, cache: dict | None) -> list[_Indexed]:
