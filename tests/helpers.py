@@ -47,6 +47,30 @@ def campaign_target(code: str, key: str, name: str | None = None):
     return SurveyTarget(unit, campaign, version)
 
 
+def spent_code(code: str = "p2tieuhoc") -> str:
+    """A one-time code of a new code-only campaign at service point ``code`` (with the
+    instrument of its first campaign), already used."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select, update
+
+    from survey_app.extensions import db
+    from survey_app.models import Campaign, Unit, VisitToken, utcnow
+    from survey_app.services.qr import tokens
+
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    first = db.session.scalar(select(Campaign).where(Campaign.units.contains(unit)).order_by(Campaign.id))
+    campaign = Campaign(name="Phiếu có mã", instrument_version=first.instrument_version, access_mode="visit_token",
+                        status="open", starts_at=datetime.now(timezone.utc) - timedelta(days=1))
+    campaign.units.append(unit)
+    db.session.add(campaign)
+    db.session.commit()
+    [token] = tokens.issue_tokens(db.session, campaign, unit, 1)
+    db.session.execute(update(VisitToken).where(VisitToken.campaign_id == campaign.id).values(spent_at=utcnow()))
+    db.session.commit()
+    return token
+
+
 def add_response(code: str, answers, when, channel: str = "qr", trust: str = "ok") -> int:
     """Store a response at ``code`` through the real submission service; returns its id."""
     import secrets

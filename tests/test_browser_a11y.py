@@ -5,20 +5,20 @@ impact, nothing is wider than the screen, and a screenshot of each is kept in
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+import helpers
 from axe import axe_violations
 from browser import chromium_page, live_server
 from survey_app.extensions import db
-from survey_app.models import Campaign, Publication, Unit, VisitToken, utcnow
+from survey_app.models import Campaign, Publication, Unit
 from survey_app.services.collect.instruments import latest_version
 from survey_app.services.collect.surveys import SurveyTarget, submit_response
 from survey_app.services.petitions import operations as petitions
-from survey_app.services.qr import tokens as token_service
 
 pytestmark = pytest.mark.browser
 
@@ -32,21 +32,6 @@ def point(code: str) -> Unit:
 
 def campaigns_at(code: str) -> list[Campaign]:
     return list(db.session.scalars(select(Campaign).where(Campaign.units.contains(point(code)))))
-
-
-def spent_code() -> str:
-    """A one-time code of a token campaign at the primary school, already used."""
-    unit = point("p2tieuhoc")
-    campaign = Campaign(name="Phiếu có mã", instrument_version=campaigns_at("p2tieuhoc")[0].instrument_version,
-                        access_mode="visit_token", status="open",
-                        starts_at=datetime.now(timezone.utc) - timedelta(days=1))
-    campaign.units.append(unit)
-    db.session.add(campaign)
-    db.session.commit()
-    [code] = token_service.issue_tokens(db.session, campaign, unit, 1)
-    db.session.execute(update(VisitToken).where(VisitToken.campaign_id == campaign.id).values(spent_at=utcnow()))
-    db.session.commit()
-    return code
 
 
 def publish_q1(app) -> None:
@@ -84,7 +69,7 @@ def citizen_world(demo_app):
     """The demo, plus: a spent one-time code, a filed petition, a closed campaign (the
     health station of ward 2), one that opens in 2031 (ward 1's) and a published quarter
     of ward 2."""
-    code = spent_code()
+    code = helpers.spent_code("p2tieuhoc")
     filed = petitions.file_petition(db.session, point("p2motcua"), category="procedure",
                                     text="Đề nghị niêm yết rõ phí, lệ phí tại quầy.")
     db.session.commit()

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
+
+import helpers
 
 from survey_app.extensions import db
-from survey_app.models import Campaign, Unit, VisitToken, utcnow
+from survey_app.models import Campaign, Unit
 from survey_app.services.officials import lookup
 from survey_app.services.officials.units import by_path, create_unit
-from survey_app.services.qr import tokens as token_service
 
 
 def body_of(response) -> str:
@@ -146,17 +147,8 @@ def no_status_code(response) -> None:
 
 @pytest.fixture
 def spent_code(demo_app):
-    unit = point("p2tieuhoc")
-    template = campaigns_at("p2tieuhoc")[0]
-    campaign = Campaign(name="Phiếu có mã", instrument_version=template.instrument_version, access_mode="visit_token",
-                        status="open", starts_at=datetime.now(timezone.utc) - timedelta(days=1))
-    campaign.units.append(unit)
-    db.session.add(campaign)
-    db.session.commit()
-    [code] = token_service.issue_tokens(db.session, campaign, unit, 1)
-    db.session.execute(update(VisitToken).where(VisitToken.campaign_id == campaign.id).values(spent_at=utcnow()))
-    db.session.commit()
-    return code
+    """A one-time code of a token campaign at the primary school, already used."""
+    return helpers.spent_code("p2tieuhoc")
 
 
 def test_a_spent_code_thanks_and_leads_to_feedback_at_its_point(client, spent_code):
