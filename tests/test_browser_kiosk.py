@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -33,14 +34,21 @@ def fill(page) -> None:
             radios.last.check()
 
 
-def test_answers_given_offline_are_sent_once_when_the_connection_returns(demo_app):
-    os.makedirs(SHOTS, exist_ok=True)
+@contextmanager
+def enrolled_tablet(app):
+    """A tablet (800 × 1280, JavaScript on) enrolled as a kiosk of p2motcua, on its survey page."""
     enrolment = kiosks.enrol_kiosk(db.session, find_unit(db.session, "p2motcua"), "Quầy 1")
     db.session.commit()
-    with live_server(demo_app) as base, chromium_page(viewport=(800, 1280), javascript=True) as page:
+    with live_server(app) as base, chromium_page(viewport=(800, 1280), javascript=True) as page:
         page.goto(base + enrolment.path)
         page.get_by_role("button", name="Dùng máy tính bảng này làm máy khảo sát").click()
         page.wait_for_url(re.compile(r"/k/p2motcua\?lang=vi$"))
+        yield page
+
+
+def test_answers_given_offline_are_sent_once_when_the_connection_returns(demo_app):
+    os.makedirs(SHOTS, exist_ok=True)
+    with enrolled_tablet(demo_app) as page:
         assert page.locator("#kiosk-queue").get_attribute("data-idle") == "90"  # KIOSK_IDLE_RESET_SECONDS
         assert_accessible(page, "kiosk survey")
         page.screenshot(path=f"{SHOTS}/kiosk.png", full_page=True)
@@ -88,12 +96,7 @@ def test_the_flood_page_keeps_the_answers_and_says_when_to_try_again(variant):
 
 
 def test_the_kiosk_language_switch_keeps_the_answers_and_stores_nothing(demo_app):
-    enrolment = kiosks.enrol_kiosk(db.session, find_unit(db.session, "p2motcua"), "Quầy 1")
-    db.session.commit()
-    with live_server(demo_app) as base, chromium_page(viewport=(800, 1280), javascript=True) as page:
-        page.goto(base + enrolment.path)
-        page.get_by_role("button", name="Dùng máy tính bảng này làm máy khảo sát").click()
-        page.wait_for_url(re.compile(r"/k/p2motcua\?lang=vi$"))
+    with enrolled_tablet(demo_app) as page:
         first = page.locator("fieldset").first.locator("input[type=radio]").last
         first.check()
         page.get_by_role("button", name="English").click()
