@@ -41,6 +41,7 @@ def enrolled_tablet(app):
     db.session.commit()
     with live_server(app) as base, chromium_page(viewport=(800, 1280), javascript=True) as page:
         page.goto(base + enrolment.path)
+        assert_accessible(page, "kiosk enrolment page")
         page.get_by_role("button", name="Dùng máy tính bảng này làm máy khảo sát").click()
         page.wait_for_url(re.compile(r"/k/p2motcua\?lang=vi$"))
         yield page
@@ -115,3 +116,17 @@ def test_the_kiosk_language_switch_keeps_the_answers_and_stores_nothing(demo_app
         assert page.locator("fieldset").first.locator("input[type=radio]").last.is_checked()
         page.context.set_offline(False)
     assert stored() == 0
+
+
+def test_a_kiosk_answer_sent_online_thanks_and_returns_to_the_survey(variant):
+    app = variant(KIOSK_RESET_SECONDS=2)
+    with enrolled_tablet(app) as page:
+        fill(page)
+        page.get_by_role("button", name="Gửi câu trả lời").click()
+        page.wait_for_url(re.compile(r"/k/p2motcua/thanks\?lang=vi$"))
+        assert_accessible(page, "kiosk thank-you page")  # no timed meta refresh with JavaScript
+        page.screenshot(path=f"{SHOTS}/kiosk_thanks.png", full_page=True)
+        page.wait_for_url(re.compile(r"/k/p2motcua\?lang=vi$"), timeout=10_000)  # kiosk_return.js
+        assert page.get_by_role("button", name="Gửi câu trả lời").count() == 1
+    assert stored() == 1
+

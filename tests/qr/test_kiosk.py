@@ -99,7 +99,10 @@ def test_kiosk_survey_is_large_closed_and_resets(client, answer, demo_app):
     body = thanks.get_data(as_text=True)
     assert thanks.status_code == 200 and "Xin cảm ơn!" in body
     reset = demo_app.config["KIOSK_RESET_SECONDS"]
-    assert f'<meta http-equiv="refresh" content="{reset};url=/k/p2motcua?lang=vi">' in body
+    # back to the survey for the next person: by script, the timed refresh only without it (#15, axe meta-refresh)
+    assert f'<noscript><meta http-equiv="refresh" content="{reset};url=/k/p2motcua?lang=vi"></noscript>' in body
+    assert f'<a id="kiosk-return" href="/k/p2motcua?lang=vi" data-seconds="{reset}">Bắt đầu lại ngay</a>' in body
+    assert re.search(r'<script src="/static/kiosk_return\.js\?v=[0-9a-f]{16}" defer>', body)
     stored = db.session.scalars(select(Response)).one()
     assert (stored.channel, stored.device_hash, stored.trust) == ("kiosk", None, "ok")
 
