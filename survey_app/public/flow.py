@@ -3,9 +3,10 @@
 the form token, weigh the trust signals, store once, redirect to the thank-you page.
 :func:`open_target` finds the open survey behind a poster code for ``/s``; ``/k`` asks
 ``kiosks.kiosk_target`` (the kiosk's choice or the quick survey) and says why there is none
-with :func:`_unavailable`, as ``/s`` does."""
+with :func:`unavailable`, as ``/s`` does."""
 from __future__ import annotations
 
+from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app, redirect, render_template, request, url_for
@@ -39,7 +40,8 @@ def _find_step() -> NextStep:
     return NextStep(_("Find the place by its name"), url_for("public.index", lang=current_language()) + "#find")
 
 
-def _unavailable(exc: surveys.SurveyUnavailable):
+def unavailable(exc: surveys.SurveyUnavailable) -> NoReturn:
+    """The page saying why point ``exc`` names has no survey to answer (always raises)."""
     if exc.reason == "closed":
         abort_with(410, _("This survey has closed. Thank you for your interest."), _("Survey closed"),
                    feedback_steps(exc.unit))
@@ -77,8 +79,7 @@ def open_target(code: str, *, autocommit: bool = False, page: bool = False) -> s
         reuse = current_app.config["SURVEY_PAGE_REUSE_SECONDS"] if page else 0
         return surveys.resolve_open_campaign(db.session, code, reuse_for=reuse)
     except surveys.SurveyUnavailable as exc:
-        _unavailable(exc)
-        raise  # unreachable: _unavailable always raises
+        unavailable(exc)
 
 
 QUESTIONS_TEMPLATE = "public/_survey_questions.html"

@@ -32,8 +32,7 @@ def _kiosk_target(code: str) -> surveys.SurveyTarget:
     try:
         target = kiosks.kiosk_target(db.session, code, kiosk)
     except surveys.SurveyUnavailable as exc:
-        flow._unavailable(exc)
-        raise  # unreachable: _unavailable always raises
+        flow.unavailable(exc)
     if kiosk is None or kiosk.unit_id != target.unit.id:
         abort_with(403, _("This device is not set up as a kiosk for this service point. "
                           "Ask the manager of the counter for an enrolment link."), _("Kiosk not set up"))

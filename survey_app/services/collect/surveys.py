@@ -133,11 +133,7 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     states = [(c, digest, key, c.state_at(now)) for c, digest, key in campaigns]
     open_now = [(c, digest, key) for c, digest, key, s in states if s == "open"]
     if open_now:
-        preferred = ([o for o in open_now if prefer_campaign is not None and o[0].id == prefer_campaign]
-                     or ([o for o in open_now if o[2] == prefer_instrument] if prefer_instrument is not None
-                         else [o for o in open_now if o[2] != QUICK_INSTRUMENT])
-                     or open_now)
-        campaign, digest, _key = preferred[0]
+        campaign, digest, _key = _preferred(open_now, prefer_campaign, prefer_instrument)
         version = _version(session, campaign.instrument_version_id, digest)
         return SurveyTarget(session.merge(unit, load=False), session.merge(campaign, load=False), version)
     upcoming = [c for c, _digest, _key, s in states if s == "not_started"]
@@ -147,6 +143,22 @@ def resolve_open_campaign(session: Session, code: str, access_mode: str = "open"
     if campaigns:
         raise SurveyUnavailable("closed", session.merge(unit, load=False))
     raise SurveyUnavailable("unknown", session.merge(unit, load=False))
+
+
+def _preferred(open_now: list[tuple[Campaign, str, str]], prefer_campaign: int | None,
+               prefer_instrument: str | None) -> tuple[Campaign, str, str]:
+    """Of the open (campaign, version hash, instrument key) triples, newest first: the one
+    with id ``prefer_campaign``; else the first of instrument ``prefer_instrument`` (or,
+    without one, the first that is not the quick survey); else the first."""
+    if prefer_campaign is not None:
+        chosen = next((o for o in open_now if o[0].id == prefer_campaign), None)
+        if chosen is not None:
+            return chosen
+    if prefer_instrument is not None:
+        wanted = (o for o in open_now if o[2] == prefer_instrument)
+    else:
+        wanted = (o for o in open_now if o[2] != QUICK_INSTRUMENT)
+    return next(wanted, open_now[0])
 
 
 # Per process: (code, access mode) → (the rows last read, the detached objects made from
