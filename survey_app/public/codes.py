@@ -58,9 +58,13 @@ def _refusal(reason: str, opens_at=None, unit: Unit | None = None) -> Refusal:
         [NextStep(_("Type the code again"), url_for("public.code_entry", lang=current_language())), home_step()])
 
 
-def _refuse(exc: tokens.TokenRefused) -> NoReturn:
-    refusal = _refusal(exc.reason, exc.opens_at, exc.unit)
+def abort_refusal(refusal: Refusal) -> NoReturn:
+    """The error page of ``refusal``, with its next steps."""
     abort_with(refusal.status, refusal.message, refusal.title, refusal.links)
+
+
+def _refuse(exc: tokens.TokenRefused) -> NoReturn:
+    abort_refusal(_refusal(exc.reason, exc.opens_at, exc.unit))
 
 
 def _resolve(code: str) -> tokens.TokenTarget:

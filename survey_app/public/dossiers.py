@@ -6,8 +6,6 @@ dossier. ``/v/<code>/qr.png`` and ``.svg`` draw the QR of an evaluation code for
 receipt or the counter screen."""
 from __future__ import annotations
 
-from typing import NoReturn
-
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
@@ -53,15 +51,11 @@ def _refusal(reason: str, opens_at=None, unit=None) -> codes.Refusal:
     return codes._refusal(reason, opens_at, unit)
 
 
-def _refuse(refusal: codes.Refusal) -> NoReturn:
-    abort_with(refusal.status, refusal.message, refusal.title, refusal.links)
-
-
 def _resolve(dossier: Dossier) -> tokens.TokenTarget:
     try:
         return tokens.resolve_token_id(db.session, dossier.token_id)
     except tokens.TokenRefused as exc:
-        _refuse(_refusal(exc.reason, exc.opens_at, exc.unit))
+        codes.abort_refusal(_refusal(exc.reason, exc.opens_at, exc.unit))
 
 
 @bp.route("/d", methods=["GET", "POST"])
@@ -108,12 +102,12 @@ def dossier_submit(ref: str):
                 surveys.SurveyTarget(dossier.token.unit, dossier.token.campaign,
                                     dossier.token.campaign.instrument_version)):
             return redirect(thanks, code=303)
-        _refuse(_refusal(exc.reason, exc.opens_at, exc.unit))
+        codes.abort_refusal(_refusal(exc.reason, exc.opens_at, exc.unit))
     try:
         return flow.submit_survey(found.target, channel="link", spend_token_id=found.token_id, thanks_url=thanks,
                                   action_url=url_for("public.dossier_submit", ref=ref, lang=current_language()))
     except surveys.TokenAlreadySpent:
-        _refuse(_refusal(tokens.token_state(db.session, found.token_id), unit=found.target.unit))
+        codes.abort_refusal(_refusal(tokens.token_state(db.session, found.token_id), unit=found.target.unit))
 
 
 @bp.get("/d/<ref>/thanks")
