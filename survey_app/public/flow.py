@@ -168,16 +168,13 @@ def refuse_flood(target: surveys.SurveyTarget, *, action_url: str, minutes: int,
     """A plain flood from this device or address, or the point's burst cap
     (``busy_point``; ``limits.poster_verdict``): nothing is stored, the form comes back
     with the posted answers filled in (429, ``Retry-After``) and says when to try again."""
-    validation = surveys.validate_answers(target.definition, request.form)
-    validation.errors = {}
     if busy_point:
         message = _("This service point is receiving very many answers right now. Your answers are kept "
                     "below: please try again in %(minutes)d minutes.", minutes=minutes)
     else:
         message = _("Too many answers have come from this device in a short time. Your answers are "
                     "kept below: please try again in %(minutes)d minutes.", minutes=minutes)
-    validation.form_errors = [message]
-    body, status = _render_posted(target, validation, _posted_token(target), action_url=action_url, status=429)
+    body, status = _posted_again(target, [message], action_url=action_url, status=429)
     return body, status, {"Retry-After": str(minutes * 60)}
 
 
@@ -195,6 +192,14 @@ def _render_posted(target: surveys.SurveyTarget, validation: surveys.Validation,
                          residence_chosen=request.form.get(residence.FIELD, ""), **context)
 
 
+def _posted_again(target: surveys.SurveyTarget, messages: list[str], *, action_url: str, status: int, **context):
+    """The form again with the posted answers filled in, none marked wrong, and ``messages``
+    above it: nothing was stored."""
+    validation = surveys.validate_answers(target.definition, request.form)
+    validation.errors, validation.form_errors = {}, messages
+    return _render_posted(target, validation, _posted_token(target), action_url=action_url, status=status, **context)
+
+
 def switching_language() -> bool:
     """Whether this POST came from a language button (``_lang``) rather than the send button."""
     return request.form.get(LANGUAGE_FIELD) in current_app.config["LANGUAGES"]
@@ -209,10 +214,7 @@ def switch_language(target: surveys.SurveyTarget, *, action_url: str, template: 
     code form's device limit) still count the POST, far above what one citizen's switching
     reaches. The page gets a fresh form token that keeps the time the form was first served,
     and the session's CSRF token."""
-    validation = surveys.validate_answers(target.definition, request.form)
-    validation.errors, validation.form_errors = {}, []
-    return _render_posted(target, validation, _posted_token(target), action_url=action_url, status=200,
-                          template=template, **context)
+    return _posted_again(target, [], action_url=action_url, status=200, template=template, **context)
 
 
 def submit_survey(target: surveys.SurveyTarget, *, channel: str, action_url: str, thanks_url: str,
