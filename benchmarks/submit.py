@@ -242,6 +242,65 @@ def databases(backend: str, pg_url: str, tmp: Path) -> Iterator[tuple[str, str]]
         log(f"dropped {', '.join(names)}")
 
 
+# autovacuum's defaults (PostgreSQL 15 documentation, "The Autovacuum Daemon")
+AUTOVACUUM_NAPTIME = 60.0
+AUTOVACUUM_RULES = """
+SELECT c.relname,
+       s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0)
+         OR s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0) AS vacuum,
+       s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0) AS analyze
+FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+"""
+
+
+@contextmanager
+def autovacuum_stand_in(backend: str, urls: tuple[str, ...]) -> Iterator[list[str]]:
+    """What PostgreSQL's autovacuum would do during the run, when the server has it off.
+
+    Production servers run autovacuum (PostgreSQL's default). This machine's server has
+    ``autovacuum = off`` (``/etc/postgresql/15/main/conf.d/90-ci.conf``), so a fresh
+    database is never analysed: with ``reltuples = -1`` the planner takes the tables for
+    empty and counts a device's or an answer set's responses through whichever index comes
+    first, reading the point's whole window (a per-POST cost that grows with the run). When
+    ``SHOW autovacuum`` says ``off``, a thread does autovacuum's work on both apps'
+    databases alike: every ``autovacuum_naptime`` (60 s) it VACUUMs and ANALYZEs each table
+    past autovacuum's default thresholds (dead or inserted rows for VACUUM, changed rows for
+    ANALYZE, 50 or 1,000 plus a share of the table). Yields the log of what it ran."""
+    done: list[str] = []
+    if backend != "postgresql":
+        yield done
+        return
+    engines = [sa.create_engine(sa_url(url), isolation_level="AUTOCOMMIT", pool_size=1) for url in urls]
+    with engines[0].connect() as conn:
+        off = conn.execute(sa.text("SHOW autovacuum")).scalar_one() == "off"
+    stop = threading.Event()
+
+    def work() -> None:
+        started = time.perf_counter()
+        while not stop.wait(AUTOVACUUM_NAPTIME):
+            for engine in engines:
+                with engine.connect() as conn:
+                    for table, vacuum, analyze in conn.execute(sa.text(AUTOVACUUM_RULES)).all():
+                        if vacuum or analyze:
+                            what = "VACUUM ANALYZE" if vacuum else "ANALYZE"
+                            conn.execute(sa.text(f'{what} "{table}"'))
+                            done.append(f"{time.perf_counter() - started:.0f} s {what} {engine.url.database}.{table}")
+
+    thread = threading.Thread(target=work, daemon=True) if off else None
+    if thread is not None:
+        log(f"{backend}: the server runs with autovacuum = off; the benchmark does its work every "
+            f"{AUTOVACUUM_NAPTIME:.0f} s on both databases")
+        thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
+        for engine in engines:
+            engine.dispose()
+
+
 def sa_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
@@ -366,6 +425,7 @@ def measure(backend: str, args: argparse.Namespace) -> Result:
             stack.enter_context(gunicorn("real", "wsgi:app", real.port, env, ROOT, tmp, args.workers))
             stack.enter_context(gunicorn("bare", "bare_app:app", bare.port, bare_env, BENCH, tmp, args.workers))
             log(f"{backend}: both apps up ({args.workers} gunicorn workers each)")
+            maintenance = stack.enter_context(autovacuum_stand_in(backend, (real_url, bare_url)))
 
             pairs = {"real": Tally(), "bare": Tally()}
             gets = {"real": Tally(), "bare": Tally()}
@@ -391,6 +451,8 @@ def measure(backend: str, args: argparse.Namespace) -> Result:
             stored = count_rows(real_url, bare_url)
             stuffing = stuff(real, keys, comment, args)
             stuffing.update(count_suspect(real_url))
+            if maintenance:
+                log(f"{backend}: autovacuum's work done by the benchmark: " + "; ".join(maintenance))
             return Result(backend, pairs, gets, stored, stuffing, client_cpu, wall1 - wall0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
