@@ -39,8 +39,12 @@ run: setup
 	RATELIMIT_TRY_REDIS="$${RATELIMIT_TRY_REDIS-redis://127.0.0.1:6379/0}" \
 	  $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
+# Two processes (pytest-xdist, one per core) for the tests that are not timing-sensitive; then
+# the fault tests (marked slow: their own PostgreSQL cluster, Redis, gunicorn) one at a time.
+# Every test already works in its own schema, temporary folder, port and Redis key prefix.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 # After changing user-facing text: extract and merge into the catalogs, then translate.
 translations-extract: setup
