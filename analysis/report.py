@@ -452,6 +452,22 @@ def _moh_block(definition, scoring: Scoring, layout: rl.FeatureLayout, s: _Slice
     return block
 
 
+def _compared(root: UnitInfo, units: Sequence[UnitInfo],
+              compare: Sequence[str]) -> tuple[list[UnitInfo], dict[int, int]]:
+    """The units at the paths ``compare`` (below ``root``), and the compared unit each unit
+    counts under: the deepest one whose subtree holds it (a compared unit below another
+    takes its own subtree out of the upper one's row)."""
+    wanted = set(compare)
+    compared = [u for u in units if u.path in wanted and u.path != root.path and u.path.startswith(root.path)]
+    by_depth = sorted(compared, key=lambda u: -u.path.count("/"))
+    child_of: dict[int, int] = {}
+    for u in units:
+        home = next((c for c in by_depth if u.path.startswith(c.path)), None)
+        if home is not None:
+            child_of[u.id] = home.id
+    return compared, child_of
+
+
 def _children(root: UnitInfo, units: Sequence[UnitInfo],
               merged_into: Mapping[str, str] | None = None) -> tuple[list[UnitInfo], dict[int, int]]:
     """``root``'s direct children, and the child each unit below counts under. With
@@ -580,7 +596,8 @@ def _units_block(scoring: Scoring, definition, layout: rl.FeatureLayout, childre
 def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[UnitInfo], tables: CountTables, *,
                  date_from: date, date_to: date, period: str = "month", include_suspect: bool = False,
                  low_n: int = LOW_N, versions: Sequence[int] = (), as_of: date | None = None,
-                 merged_into: Mapping[str, str] | None = None) -> dict[str, Any]:
+                 merged_into: Mapping[str, str] | None = None,
+                 compare: Sequence[str] | None = None) -> dict[str, Any]:
     """Build the report of ``root``'s subtree for the window ``date_from``–``date_to``.
 
     ``units`` are ``root`` and every unit below it (as :func:`analysis.counts.units_below`
@@ -589,12 +606,19 @@ def build_report(definition: Mapping[str, Any], root: UnitInfo, units: Sequence[
     it is partial (``None``: only periods cut by the window are partial).
     ``merged_into`` maps a former unit's path to its successor's (both below ``root``): in
     the comparison the former unit's answers count under the successor's row.
+    ``compare`` (paths of units below ``root``, at any depth) replaces the direct children
+    in the comparison: a province ranks all its communes, or all its points of a kind.
+    Each compared unit counts its subtree less the compared units below it; ``merged_into``
+    is then not applied (every compared unit is a row of its own).
     """
     if period not in PERIODS:
         raise ValueError(f"period must be 'month' or 'quarter', not {period!r}")
     scoring = scoring_of(definition)
     layout = rl.feature_layout(scoring)
-    children, child_of = _children(root, units, merged_into)
+    if compare is None:
+        children, child_of = _children(root, units, merged_into)
+    else:
+        children, child_of = _compared(root, units, compare)
 
     (whole_, by_period, by_child), grid = _grouped_slices(tables, layout, (
         lambda _u, _m: "all", lambda _u, m: period_of(m, period), lambda u, _m: child_of.get(u)))

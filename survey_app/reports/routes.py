@@ -24,11 +24,13 @@ from ..models import CHANNELS, Unit, utcnow
 from ..services.petitions import operations as petitions
 from ..services.reports import comments as comment_service
 from ..services.reports import exports, publication
+from ..services.reports import overview as overview_service
+from ..services.reports import ranking as ranking_service
 from ..services.reports import text as report_text
 from ..services.reports.pdf import build_report_pdf
 from ..services.reports.views import (CHART_NAMES, FilterError, ReportFilters, campaign_choices, cached_charts,
-                                     chart_bundle, compute, instrument_choices, parse_filters, watermark,
-                                     window_choices)
+                                     chart_bundle, compute, instrument_choices, own_instrument_args, parse_filters,
+                                     watermark, window_choices)
 from ..services.officials.scope import not_found
 from ..services.petitions.workdays import calendar_for
 from . import bp
@@ -125,11 +127,60 @@ def _option_labels(definition: dict) -> dict[str, dict[str, dict]]:
 @bp.get("/")
 @official_route("viewer")
 def index():
-    """The dashboard of the official's (first) area."""
+    """The landing page: the overview of the official's (first) area."""
     roots = current_scope().roots("viewer")
     if not roots:
         not_found()
-    return _dashboard(roots[0])
+    return _overview(roots[0])
+
+
+@bp.get("/<int:unit_id>/overview")
+@official_route("viewer")
+def overview(unit_id: int):
+    """Every service kind below the unit, each survey with its own headline."""
+    return _overview(_unit(unit_id))
+
+
+def _overview(unit: Unit):
+    try:
+        data = overview_service.unit_overview(db.session, current_scope(), unit, request.args, _today())
+    except FilterError as exc:
+        return render_template("reports/overview.html", unit=unit, overview=None, error=exc.message,
+                               crumbs=_crumbs(unit), window_choices=window_choices(_today())), 400
+    return render_template("reports/overview.html", unit=unit, overview=data, error=None, crumbs=_crumbs(unit),
+                           window_choices=window_choices(_today()), filters=data.filters)
+
+
+@bp.get("/<int:unit_id>/ranking")
+@official_route("viewer")
+def ranking(unit_id: int):
+    """All communes, or all service points of a kind, below the unit, compared."""
+    unit = _unit(unit_id)
+    try:
+        result = ranking_service.rank(db.session, current_scope(), unit, request.args, _today())
+    except FilterError as exc:
+        return render_template("reports/ranking.html", unit=unit, ranking=None, filters=None, error=exc.message,
+                               crumbs=_crumbs(unit), choice=None, levels=ranking_service.LEVELS,
+                               kinds=ranking_service.POINT_KINDS, **_form_context(unit, None)), 400
+    funnel = ranking_service.funnel_svg(result, current_language()) is not None
+    return render_template("reports/ranking.html", unit=unit, ranking=result, filters=result.filters, error=None,
+                           crumbs=_crumbs(unit), choice=result.choice, levels=ranking_service.LEVELS,
+                           kinds=ranking_service.POINT_KINDS, funnel=funnel, report=result.view.report,
+                           **_form_context(unit, result.filters))
+
+
+@bp.get("/<int:unit_id>/ranking/funnel.svg")
+@official_route("viewer")
+def ranking_funnel(unit_id: int):
+    unit = _unit(unit_id)
+    try:
+        result = ranking_service.rank(db.session, current_scope(), unit, request.args, _today())
+    except FilterError as exc:
+        _bad_filter(exc)
+    svg = ranking_service.funnel_svg(result, current_language())
+    if svg is None:
+        not_found()
+    return Response(svg, mimetype="image/svg+xml")
 
 
 @bp.get("/<int:unit_id>")
@@ -163,6 +214,7 @@ def _dashboard(unit: Unit):
         crumbs=_crumbs(unit), charts=charts, sort=sort, units=_sorted_units(view.report["units"], sort, lang),
         figures=figures, can_manage=scope.covers(unit, "manager"), as_of=_today(),
         unit_ids={child.path: child.id for child in unit.children},
+        child_args={child.path: own_instrument_args(db.session, child, filters, _today()) for child in unit.children},
         factor_names={f["key"]: f["name"] for f in view.report["factors"]},
         question_groups=_question_groups(view.report), option_labels=_option_labels(view.definition),
         **_form_context(unit, filters))

@@ -176,7 +176,8 @@ def test_a_viewer_reads_but_does_not_export(place, sipas, login, h):
 def test_the_landing_page_is_the_officials_own_area_and_works_without_data(place, login):
     body = page(login("demo-viewer"), "/reports/")
     assert "<h1>Phường 2</h1>" in body
-    assert "Không có phiếu trả lời nào" in body
+    # the landing is the ward's overview (issue #17): without answers, no card shows a number
+    assert "Không đủ câu trả lời" in body and 'class="kpi-value' not in body
 
 
 def test_the_petitions_accountability_figures_are_on_the_dashboard(place, login, h):

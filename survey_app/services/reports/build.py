@@ -45,6 +45,9 @@ class ReportRequest:
     # The local day the report is read on: periods not ended by then are partial.
     # None: today in Asia/Ho_Chi_Minh.
     as_of: date | None = None
+    # The paths of the units the comparison ranks, each with its subtree (nested ones count
+    # only their own part). None: the unit's direct children.
+    compare: tuple[str, ...] | None = None
 
 
 def find_unit(session: Session, ref: str) -> Unit | None:
@@ -124,7 +127,8 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
         report = build_report(latest.snapshot, root, units, tables, date_from=req.date_from, date_to=req.date_to,
                               period=req.period, include_suspect=req.include_suspect,
                               versions=[v.number for v in versions], as_of=req.as_of or local_today(),
-                              merged_into=lineage.merged_below(session, req.unit, req.date_from, req.date_to))
+                              merged_into=lineage.merged_below(session, req.unit, req.date_from, req.date_to),
+                              compare=req.compare)
     lineage.mark_report(report, before)
     # Dossiers served by the subtree's one-stop points (response rates, the portal's figures):
     # present only where the one-stop software reported some. Never published as such.

@@ -25,7 +25,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
@@ -41,6 +41,7 @@ from . import build as reports
 from . import rollup
 
 __all__ = ["FilterError", "ReportFilters", "ReportView", "WINDOW_PRESETS", "parse_filters", "compute",
+           "unit_instruments", "default_instrument", "own_instrument_args",
            "window_choices", "instrument_choices", "campaign_choices", "chart_bundle", "cached_charts", "charts_key",
            "watermark", "CHART_NAMES"]
 CHART_NAMES = ("likert", "trend", "funnel", "factors_by_unit", "hour_weekday")
@@ -195,35 +196,62 @@ def campaign_choices(session: Session, scope: Scope, unit: Unit) -> list[Campaig
     return list(session.scalars(scope.campaigns_query("viewer").where(member)))
 
 
-def default_instrument(session: Session, unit: Unit, today: date) -> str | None:
-    """The instrument with the most responses under ``unit`` in the last year, else the
-    instrument of a campaign there, else the first one."""
+def unit_instruments(session: Session, unit: Unit, today: date, kind: str | None = None) -> list[str]:
+    """The instruments ``unit`` (its subtree; with ``kind``, only its units of that kind)
+    collects with, its own first: those with the most trusted responses in the last year
+    (ties by key), then those of its campaigns without responses yet (oldest campaign first).
+
+    The rollups are caught up first, so the order does not depend on whether the last
+    responses were rolled up yet (a default that flipped between two visits)."""
+    rollup.catch_up(session)
     since = today - timedelta(days=366)
-    row = session.execute(
-        select(Instrument.key, func.sum(RollupResponse.responses).label("n"))
+    where = [path_under(Unit.path, unit.path)]
+    if kind is not None:
+        where.append(Unit.kind == kind)
+    total = func.sum(RollupResponse.responses)
+    answered = [key for key, _n in session.execute(
+        select(Instrument.key, total)
         .join(InstrumentVersion, InstrumentVersion.id == RollupResponse.instrument_version_id)
         .join(Instrument, Instrument.id == InstrumentVersion.instrument_id)
         .join(Unit, Unit.id == RollupResponse.unit_id)
-        .where(path_under(Unit.path, unit.path), RollupResponse.day >= since, RollupResponse.trust == "ok")
-        .group_by(Instrument.key).order_by(func.sum(RollupResponse.responses).desc(), Instrument.key).limit(1)
-    ).first()
-    if row is not None:
-        return row[0]
+        .where(*where, RollupResponse.day >= since, RollupResponse.trust == "ok")
+        .group_by(Instrument.key).having(total > 0).order_by(total.desc(), Instrument.key)
+    ).all()]
     member = (select(campaign_unit.c.campaign_id).join(Unit, Unit.id == campaign_unit.c.unit_id)
-              .where(campaign_unit.c.campaign_id == Campaign.id, path_under(Unit.path, unit.path)).exists())
-    key = session.scalar(select(Instrument.key).join(InstrumentVersion).join(
+              .where(campaign_unit.c.campaign_id == Campaign.id, *where).exists())
+    campaigned = session.scalars(select(Instrument.key).join(InstrumentVersion).join(
         Campaign, Campaign.instrument_version_id == InstrumentVersion.id).where(member)
-        .order_by(Campaign.id).limit(1))
-    if key is not None:
-        return key
+        .group_by(Instrument.key).order_by(func.min(Campaign.id), Instrument.key)).all()
+    return answered + [key for key in campaigned if key not in answered]
+
+
+def default_instrument(session: Session, unit: Unit, today: date, kind: str | None = None) -> str | None:
+    """``unit``'s own instrument (the first of :func:`unit_instruments`), else the first one
+    by key. Deterministic: the same data give the same default on every visit."""
+    own = unit_instruments(session, unit, today, kind)
+    if own:
+        return own[0]
     return session.scalar(select(Instrument.key).order_by(Instrument.key).limit(1))
 
 
+def own_instrument_args(session: Session, unit: Unit, filters: ReportFilters, today: date) -> dict[str, Any]:
+    """The query string of ``unit``'s report reached from a report with ``filters``
+    (drill-down): the same filters when ``unit`` collects with that instrument (or with
+    none), else ``unit``'s own instrument, all its campaigns."""
+    own = unit_instruments(session, unit, today)
+    if not own or filters.instrument in own:
+        return filters.args()
+    out = filters.args(instrument=own[0])
+    out.pop("campaign", None)
+    return out
+
+
 def parse_filters(session: Session, scope: Scope, unit: Unit, args: Any, today: date, *,
-                  strict: bool = False) -> ReportFilters:
+                  strict: bool = False, kind: str | None = None) -> ReportFilters:
     """Validate a query string (a ``MultiDict``) into :class:`ReportFilters`.
 
     ``strict`` (the JSON API): ``instrument``, ``from`` and ``to`` must be given.
+    ``kind``: without ``instrument``, the default is that of ``unit``'s units of this kind.
 
     The GET form sends the dates it showed as ``shown_from``/``shown_to``: when ``from``/
     ``to`` differ from them, the official typed dates, and those win over a preset window.
@@ -239,7 +267,7 @@ def parse_filters(session: Session, scope: Scope, unit: Unit, args: Any, today: 
     if not instrument:
         if strict:
             raise FilterError(_("Please name the survey (instrument=…)."), "instrument")
-        instrument = default_instrument(session, unit, today) or ""
+        instrument = default_instrument(session, unit, today, kind) or ""
     if instrument not in known:
         raise FilterError(_("There is no survey “%(key)s”.", key=instrument[:64]), "instrument")
     if strict and not (one("from") and one("to")):
@@ -324,10 +352,14 @@ class ReportView:
     mark: tuple[int, int]
 
 
-def compute(session: Session, unit: Unit, filters: ReportFilters) -> ReportView:
-    """The report of ``unit``'s subtree for ``filters`` (from the rollups, caught up first)."""
+def compute(session: Session, unit: Unit, filters: ReportFilters,
+            compare: tuple[str, ...] | None = None) -> ReportView:
+    """The report of ``unit``'s subtree for ``filters`` (from the rollups, caught up first).
+    ``compare``: the paths of the units its comparison ranks (default ``unit``'s children)."""
     mark = watermark(session)
     req = filters.request(unit)
+    if compare is not None:
+        req = replace(req, compare=compare)
     try:
         result = reports.report_tables(session, req)
     except reports.ReportError as exc:
