@@ -36,7 +36,11 @@ run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
 	@# Rate limits in the local Redis if it answers (2 workers), else in memory (1 worker, 4
 	@# threads): gunicorn.conf.py decides and logs which. RATELIMIT_TRY_REDIS= turns the try off.
-	RATELIMIT_TRY_REDIS="$${RATELIMIT_TRY_REDIS-redis://127.0.0.1:6379/0}" \
+	@# The job worker (alerts, e-mail, rollups: survey_app/jobs.py) beside gunicorn; stopping
+	@# make run (Ctrl-C, or TERM) stops both.
+	$(BIN)/flask --app wsgi jobs worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  RATELIMIT_TRY_REDIS="$${RATELIMIT_TRY_REDIS-redis://127.0.0.1:6379/0}" \
 	  $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 # Two processes (pytest-xdist, one per core) for the tests that are not timing-sensitive; then

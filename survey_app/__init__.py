@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from . import cli, compression, errors, i18n, inputs, signing, static_files
+    from . import cli, compression, errors, i18n, inputs, jobs, signing, static_files
     from .database import init_database
     from .extensions import csrf, db, limiter, migrate
 
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    jobs.init_app(app)  # the job queue (Huey), built on first use
 
     from .public import bp as public_bp
 
@@ -61,6 +62,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .petitions_admin import bp as petitions_admin_bp  # the officials' petition inbox
 
     app.register_blueprint(petitions_admin_bp)
+    from .alerts_admin import bp as alerts_admin_bp  # the officials' alert inbox and rules
+
+    app.register_blueprint(alerts_admin_bp)
     # Reading and publishing results: reports (officials), the JSON API (session or API key), public results (/p/…).
     from .api import bp as api_bp
     from .public_results import bp as public_results_bp

@@ -255,6 +255,29 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # Static files requested without their content hash (static_files.py) are cached this
         # long (seconds); with it, a year and immutable.
         "STATIC_MAX_AGE": parse_int("STATIC_MAX_AGE", env.get("STATIC_MAX_AGE"), 300, 0),
+        # Background jobs (survey_app/jobs.py, Huey): a SQLite file in instance/ by default,
+        # Redis when HUEY_REDIS_URL is set (several app servers, separate workers).
+        # HUEY_IMMEDIATE runs each job at once in the caller (tests, one-off scripts).
+        "HUEY_REDIS_URL": env.get("HUEY_REDIS_URL", "").strip(),
+        "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH", "").strip(),
+        "HUEY_IMMEDIATE": parse_bool("HUEY_IMMEDIATE", env.get("HUEY_IMMEDIATE"), False),
+        "HUEY_WORKERS": parse_int("HUEY_WORKERS", env.get("HUEY_WORKERS"), 2, 1),
+        # Alerts: evaluated every ALERTS_EVERY_MINUTES by the worker (1–60, a divisor of 60
+        # keeps the schedule regular).
+        "ALERTS_EVERY_MINUTES": parse_int("ALERTS_EVERY_MINUTES", env.get("ALERTS_EVERY_MINUTES"), 15, 1),
+        # E-mail through SMTP. No MAIL_SERVER: alerts are shown in the inbox only.
+        "MAIL_SERVER": env.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": parse_int("MAIL_PORT", env.get("MAIL_PORT"), 25, 1),
+        "MAIL_USE_TLS": parse_bool("MAIL_USE_TLS", env.get("MAIL_USE_TLS"), False),  # STARTTLS
+        "MAIL_USE_SSL": parse_bool("MAIL_USE_SSL", env.get("MAIL_USE_SSL"), False),  # TLS from the start (465)
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "").strip() or "hailong@localhost",
+        "MAIL_TIMEOUT": parse_int("MAIL_TIMEOUT", env.get("MAIL_TIMEOUT"), 10, 1),
+        # A failed delivery is retried MAIL_RETRIES times, the first after MAIL_RETRY_DELAY
+        # seconds, each wait twice the one before (60 s, 2 min, 4 min, …).
+        "MAIL_RETRIES": parse_int("MAIL_RETRIES", env.get("MAIL_RETRIES"), 6, 0),
+        "MAIL_RETRY_DELAY": parse_int("MAIL_RETRY_DELAY", env.get("MAIL_RETRY_DELAY"), 60, 1),
         # Blueprint names whose every view needs a logged-in official and a declared role;
         # an OfficialBlueprint adds its own name when it is registered.
         "OFFICIAL_BLUEPRINTS": [],

@@ -223,12 +223,17 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Please fill in this field.")), Length(max=64, message=_l("At most %(max)d characters."))])
     display_name = _name_field(_l("Full name"))
+    email = StringField(_l("E-mail (optional: alerts are sent there)"), render_kw={"autocomplete": "email"})
     role = ChoiceField(_l("Role"), message=_l("Please choose a role."))
     password = PasswordField(_l("Password (at least 10 characters)"),
                              validators=[DataRequired(_l("Please fill in this field."))],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Password, again"), validators=[
         DataRequired(_l("Please fill in this field.")), EqualTo("password", _l("The two passwords differ."))])
+
+
+class EmailForm(FlaskForm):
+    email = StringField(_l("E-mail (empty: no alert e-mails)"), render_kw={"autocomplete": "email"})
 
 
 class GrantForm(FlaskForm):

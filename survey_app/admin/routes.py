@@ -29,7 +29,7 @@ from ..services.qr import encoding as qr
 from ..services.qr import kiosks, posters, slips, tokens
 from . import bp
 from .forms import (ACCESS_LABELS, ACCESS_NAMES, CHANGE_LABELS, DIVISION_LABELS, KIND_LABELS, OFFICE_LABELS,
-                    ROLE_LABELS, ROLE_NAMES, AuditFilterForm, CampaignForm, GrantForm, LineageForm, MoveForm, RenameForm, ResetPasswordForm, UnitForm, UploadForm, UserForm, options)
+                    ROLE_LABELS, ROLE_NAMES, AuditFilterForm, CampaignForm, EmailForm, GrantForm, LineageForm, MoveForm, RenameForm, ResetPasswordForm, UnitForm, UploadForm, UserForm, options)
 
 PAGE_SIZE = 50
 
@@ -688,7 +688,7 @@ def user_new(unit_id: int):
         try:
             user = accounts.create_user(db.session, username=form.username.data, display_name=form.display_name.data,
                                         password=form.password.data, unit=unit, role=form.role.data,
-                                        actor=_actor(), scope=scope)
+                                        actor=_actor(), scope=scope, email=form.email.data)
         except accounts.AccountError as exc:
             db.session.rollback()
             form.username.errors = [*form.username.errors, str(exc)]
@@ -711,12 +711,13 @@ def _grant_form(scope, user) -> GrantForm:
     return form
 
 
-def _render_user(user, grant_form=None, password_form=None, status: int = 200):
+def _render_user(user, grant_form=None, password_form=None, status: int = 200, email_form=None):
     scope = current_scope()
     visible = [g for g in user.grants if scope.covers(g.unit, "viewer")]
     return render_template(
         "admin/user.html", user=user, grants=visible, hidden_grants=len(user.grants) - len(visible),
         grant_form=grant_form or _grant_form(scope, user), password_form=password_form or ResetPasswordForm(),
+        email_form=email_form or EmailForm(formdata=None, data={"email": user.email or ""}),
         can_manage=scope.can_manage_user(user), can_revoke={g.id: scope.covers(g.unit, "admin") and
                                                             g.rank <= scope.rank_at(g.unit.path) for g in visible},
         is_self=user.id == current_user.id, now=utcnow(),
@@ -795,6 +796,24 @@ def user_activate(user_id: int):
     return _user_button(user_id, True)
 
 
+@bp.post("/users/<int:user_id>/email")
+@official_route("admin")
+def user_email(user_id: int):
+    scope = current_scope()
+    user = scope.get_user_or_404(user_id, manage=True)
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return _render_user(user, email_form=form, status=422)
+    try:
+        accounts.set_email(db.session, user, form.email.data, actor=_actor(), scope=scope)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        form.email.errors = [str(exc)]
+        return _render_user(user, email_form=form, status=422)
+    flash(_("The e-mail address is saved."), "success")
+    return redirect(url_for("admin.user", user_id=user.id), code=303)
+
+
 @bp.post("/users/<int:user_id>/password")
 @official_route("admin")
 def user_password(user_id: int):
@@ -842,6 +861,8 @@ def action_labels() -> dict[str, str]:
         "apikey.revoked": _("API key revoked"),
         "dossiers.imported": _("dossiers imported"), "dossiers.staff_viewed": _("ratings by counter staff viewed"),
         "dossiers.flagged": _("ratings flagged: more than dossiers served"),
+        "alertrule.created": _("alert rule added"), "alertrule.deleted": _("alert rule removed"),
+        "alert.acknowledged": _("alert acknowledged"), "user.email_changed": _("e-mail address changed"),
     }
 
 
@@ -877,4 +898,5 @@ def detail_labels() -> dict[str, str]:
         "campaign": _("campaign"), "points": _("service points"), "file": _("file"), "key": _("key"), "failures": _("failed attempts"),
         "minutes": _("minutes"), "before": _("before"), "after": _("after"), "name_vi": _("name"),
         "name_en": _("English name"), "late": _("late"), "first": _("first answer"),
+        "note": _("note"), "threshold": _("threshold"),
     }

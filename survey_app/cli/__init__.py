@@ -11,7 +11,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import apikeys, demo, dossiers, instruments, kiosks, posters, report, responses, rollup, tokens, tree, users
+    from . import apikeys, demo, dossiers, instruments, jobs, kiosks, posters, report, responses, rollup, tokens, tree, users
 
     app.cli.add_command(instruments.instruments_cli)
     app.cli.add_command(demo.demo_cli)
@@ -25,3 +25,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(apikeys.apikeys_cli)  # keys for the JSON reports API
     app.cli.add_command(tree.tree_cli)  # the official tree and its lineage
     app.cli.add_command(dossiers.dossiers_cli)
+    app.cli.add_command(jobs.jobs_cli)  # the background-job worker (survey_app/jobs.py)

@@ -16,6 +16,7 @@ from .comment_flag import CommentFlag
 from .apikey import API_SCOPES, ApiKey
 from .papi import PAPI_DIMENSIONS, PapiPublished
 from .dossier import DOSSIER_SOURCES, DOSSIER_STATUSES, Dossier
+from .alert import ALERT_KINDS, ALERT_STATUSES, Alert, AlertRule
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
@@ -29,4 +30,5 @@ __all__ = [
     "PAPI_DIMENSIONS", "PapiPublished",
     "DIVISIONS", "OFFICES", "SUCCESSION_CHANGES", "Succession",
     "DOSSIER_SOURCES", "DOSSIER_STATUSES", "Dossier",
+    "ALERT_KINDS", "ALERT_STATUSES", "Alert", "AlertRule",
 ]

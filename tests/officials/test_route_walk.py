@@ -48,6 +48,34 @@ def succession_id(predecessor, successor_path: str = "/vn/qt/quang-tri/") -> int
         Succession.predecessor_id == predecessor.id, Unit.path == successor_path))
 
 
+def alert_ids(*units) -> tuple[list[int], list[int]]:
+    """The alerts and alert rules the ``alerts_in_world`` fixture made at these units."""
+    from survey_app.models import Alert, AlertRule
+
+    ids = [u.id for u in units]
+    return (list(db.session.scalars(sa.select(Alert.id).where(Alert.unit_id.in_(ids)).order_by(Alert.id))),
+            list(db.session.scalars(sa.select(AlertRule.id).where(AlertRule.unit_id.in_(ids)).order_by(AlertRule.id))))
+
+
+@pytest.fixture(autouse=True)
+def alerts_in_world(request):
+    """An alert rule with an open alert at each ward's counter and at the town, so the walk
+    tries the alert pages with another ward's alerts and rules."""
+    if "world" not in request.fixturenames:
+        return
+    from survey_app.models import Alert, AlertRule
+
+    world = request.getfixturevalue("world")
+    for unit in (world.p1_point, world.p2_point, world.town):
+        rule = AlertRule(unit=unit, kind="below", instrument_key="quick-feedback", threshold=70.0)
+        db.session.add(rule)
+        db.session.flush()
+        db.session.add(Alert(rule_id=rule.id, unit_id=unit.id, kind="below", subject="", status="open",
+                             email_attempts=0, detail={"period": "2026-10", "n": 12, "value": 40.0, "low": 20.0,
+                                                       "high": 60.0, "threshold": 70.0, "unit": "share"}))
+    db.session.commit()
+
+
 def argument_values(world, own: bool) -> dict[str, list]:
     """Candidate values per URL argument name: the other ward's objects (or p2's own)."""
     version_id = db.session.scalar(sa.select(InstrumentVersion.id).limit(1))
@@ -64,6 +92,7 @@ def argument_values(world, own: bool) -> dict[str, list]:
             "petition_id": petition_ids(world.p2_point),
             "chart": ["trend"],  # a report chart's name
             "succession_id": [succession_id(world.p2)],  # p2 → Phường Quảng Trị
+            "alert_id": alert_ids(world.p2_point)[0], "rule_id": alert_ids(world.p2_point)[1],
         }
     return {
         # the other ward, a point of it, and the town above the ward (not covered either)
@@ -82,6 +111,8 @@ def argument_values(world, own: bool) -> dict[str, list]:
         "chart": ["trend"],
         # the other ward's merger into Phường Quảng Trị (neither end is the ward's)
         "succession_id": [succession_id(world.p1)],
+        # the other ward's alert and rule, and the town's above the ward
+        "alert_id": alert_ids(world.p1_point, world.town)[0], "rule_id": alert_ids(world.p1_point, world.town)[1],
     }
 
 

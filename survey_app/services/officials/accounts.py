@@ -152,8 +152,35 @@ def end_sessions(session: Session, user: User) -> None:
 
 # ---------------------------------------------------------------------- accounts
 
+EMAIL_RE = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def check_email(raw: str | None) -> str | None:
+    """An official's e-mail address (where alerts go), lowercased; empty → None."""
+    value = unicodedata.normalize("NFC", raw or "").strip()
+    if not value:
+        return None
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        raise AccountError(_("Please write an e-mail address like ten.ho@example.gov.vn."))
+    return value.lower()
+
+
+def set_email(session: Session, user: User, raw: str | None, *, actor: User | None = None,
+              scope: Scope | None = None) -> None:
+    """Change the account's e-mail address (admins who manage the account), audited."""
+    if scope is not None and not scope.can_manage_user(user):
+        raise AccountError(_("This account is managed by a unit above yours."))
+    email = check_email(raw)
+    if email == user.email:
+        return
+    user.email = email
+    audit.record(session, "user.email_changed", actor=actor, unit=user.home_unit, target=f"user:{user.username}",
+                 detail={"username": user.username})
+    session.commit()
+
+
 def create_user(session: Session, *, username: str, display_name: str, password: str, unit: Unit, role: str,
-                actor: User | None = None, scope: Scope | None = None) -> User:
+                actor: User | None = None, scope: Scope | None = None, email: str | None = None) -> User:
     """Create an account with its first grant (``role`` on ``unit``), which is also its home.
 
     With a ``scope`` (a web request) the actor must be an admin of ``unit`` and may not
@@ -162,11 +189,12 @@ def create_user(session: Session, *, username: str, display_name: str, password:
     username = check_username(username)
     display_name = unicodedata.normalize("NFC", display_name or "").strip()[:200] or username
     password = check_new_password(password, username)
+    email = check_email(email)
     _check_grantable(scope, unit, role)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(_("The username %(name)s is already taken.", name=username))
     user = User(username=username, display_name=display_name, password_hash=hash_password(password),
-                home_unit=unit, active=True)
+                home_unit=unit, active=True, email=email)
     user.grants.append(Grant(unit=unit, role=role, created_by=actor))
     session.add(user)
     try:

@@ -28,6 +28,8 @@ ACTIONS = (
     "report.unpublished", "comment.hidden", "comment.restored", "apikey.created", "apikey.revoked",
     # Dossiers from the one-stop software: a CSV import, the breakdown by counter staff.
     "dossiers.imported", "dossiers.staff_viewed", "dossiers.flagged",
+    # Alerts: rules per unit, acknowledging an alert with a note.
+    "alertrule.created", "alertrule.deleted", "alert.acknowledged", "user.email_changed",
 )
 
 SYSTEM = "system"  # actor name for the command line

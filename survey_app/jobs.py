@@ -1,0 +1,134 @@
+"""Background jobs on Huey (MIT): one queue for every job of the service.
+
+Why Huey: its SQLite storage keeps the embedded default one file in ``instance/`` (no
+server to run for one ward on a laptop), its Redis storage scales out to separate worker
+processes beside several app servers, and it has periodic tasks, retries with backoff and
+an immediate (synchronous) mode built in.
+
+Storage (``config.py``): ``HUEY_REDIS_URL`` set → ``RedisHuey``; else ``SqliteHuey`` on
+``HUEY_SQLITE_PATH`` (default ``instance/huey.sqlite3``). ``HUEY_IMMEDIATE`` runs each
+job in the caller, in memory (tests). Nothing is opened at import or in the factory:
+:func:`init_app` only records the app; :func:`get_huey` builds the queue on first use.
+
+Jobs (names as the queue stores them):
+
+* ``evaluate_alerts`` — every ``ALERTS_EVERY_MINUTES`` (15): every alert rule
+  (``services/alerts/evaluate.py``); each alert it opens gets one ``send_alert_email``.
+* ``send_alert_email`` — one alert's e-mail through SMTP, retried ``MAIL_RETRIES`` times
+  with a wait doubling from ``MAIL_RETRY_DELAY`` seconds; sends at most once.
+* ``rollup_catch_up`` — every minute: the report rollups catch up, so reports rarely wait.
+
+``flask --app wsgi jobs worker`` runs the consumer (``cli/jobs.py``); ``make run`` starts
+it beside gunicorn. Every job runs inside an app context of its own.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Flask, current_app
+
+__all__ = ["Jobs", "get_jobs", "init_app", "make_huey"]
+
+EXTENSION = "hailong.jobs"
+
+
+def make_huey(app: Flask):
+    """The queue the settings ask for (opens the SQLite file or the Redis pool)."""
+    from huey import RedisHuey, SqliteHuey
+
+    config = app.config
+    immediate = bool(config.get("HUEY_IMMEDIATE"))
+    if config.get("HUEY_REDIS_URL"):
+        return RedisHuey("hailong", url=config["HUEY_REDIS_URL"], immediate=immediate)
+    path = config.get("HUEY_SQLITE_PATH") or os.path.join(app.instance_path, "huey.sqlite3")
+    if not immediate:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return SqliteHuey("hailong", filename=path, immediate=immediate)
+
+
+@dataclass
+class Jobs:
+    """The queue and its tasks (call a task to enqueue it; ``.call_local`` runs it here)."""
+
+    huey: Any
+    evaluate_alerts: Callable
+    evaluate_alerts_now: Callable
+    send_alert_email: Callable
+    rollup_catch_up: Callable
+
+
+def alert_link(config, alert_id: int) -> str:
+    return (config.get("PUBLIC_BASE_URL") or "") + f"/admin/alerts/{alert_id}"
+
+
+def _register(app: Flask, huey) -> Jobs:
+    from huey import crontab
+
+    def in_app(fn):
+        def run(*args, **kwargs):
+            with app.app_context():
+                return fn(*args, **kwargs)
+        run.__name__ = fn.__name__
+        run.__doc__ = fn.__doc__
+        return run
+
+    def evaluate() -> list[int]:
+        from .extensions import db
+        from .services.alerts.evaluate import evaluate_all
+        from .services.petitions.workdays import calendar_for
+
+        opened = evaluate_all(db.session, calendar=calendar_for(app), logger=app.logger)
+        for alert_id in opened:
+            jobs.send_alert_email(alert_id)
+        if opened:
+            app.logger.info("alerts opened: %s", opened)
+        return opened
+
+    @huey.task(name="send_alert_email", retries=app.config.get("MAIL_RETRIES", 6),
+               retry_delay=app.config.get("MAIL_RETRY_DELAY", 60), retry_backoff=2)
+    @in_app
+    def send_alert_email(alert_id: int) -> str:
+        """One alert's e-mail; raises on an SMTP failure so Huey retries it."""
+        from .extensions import db
+        from .services.alerts.mail import deliver
+
+        return deliver(db.session, current_app.config, alert_id, alert_link(current_app.config, alert_id))
+
+    every = max(1, min(60, int(app.config.get("ALERTS_EVERY_MINUTES", 15))))
+
+    @huey.periodic_task(crontab(minute=f"*/{every}"), name="evaluate_alerts")
+    @in_app
+    def evaluate_alerts() -> list[int]:
+        return evaluate()
+
+    @huey.task(name="evaluate_alerts_now")
+    @in_app
+    def evaluate_alerts_now() -> list[int]:
+        return evaluate()
+
+    @huey.periodic_task(crontab(), name="rollup_catch_up")
+    @in_app
+    def rollup_catch_up() -> int:
+        from .extensions import db
+        from .services.reports import rollup
+
+        return rollup.catch_up(db.session).responses
+
+    jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up)
+    return jobs
+
+
+def init_app(app: Flask) -> None:
+    """Record the app; the queue itself is built on first use (no I/O in the factory)."""
+    app.extensions[EXTENSION] = None
+
+
+def get_jobs(app: Flask | None = None) -> Jobs:
+    """The app's queue and tasks, built once per app."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    jobs = app.extensions.get(EXTENSION)
+    if jobs is None:
+        jobs = app.extensions[EXTENSION] = _register(app, make_huey(app))
+    return jobs
