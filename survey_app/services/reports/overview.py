@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from ...models import Campaign, Instrument, InstrumentVersion, Petition, Unit, campaign_unit
 from ..officials.scope import Scope, path_under
 from ..petitions.operations import OPEN_STATUSES
-from . import text
+from . import rollup, text
 from .sparkline import sparkline_svg
 from .views import ReportFilters, ReportView, compute, parse_filters, unit_instruments
 
@@ -135,6 +135,7 @@ def unit_overview(session: Session, scope: Scope, unit: Unit, args: Any, today: 
     """The overview of ``unit`` for the window in ``args`` (a ``MultiDict``: ``window``,
     ``from``, ``to``, ``period`` as the dashboard takes them; default the last 12 months).
     Raises :class:`views.FilterError` for a window that cannot be used."""
+    rollup.catch_up(session)  # once, before the instruments are listed from the rollups
     cards = [_card(session, scope, unit, key, args, today) for key in unit_instruments(session, unit, today)]
     petitions = _open_petitions(session, unit, today)
     groups = []

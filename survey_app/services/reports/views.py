@@ -201,9 +201,10 @@ def unit_instruments(session: Session, unit: Unit, today: date, kind: str | None
     collects with, its own first: those with the most trusted responses in the last year
     (ties by key), then those of its campaigns without responses yet (oldest campaign first).
 
-    The rollups are caught up first, so the order does not depend on whether the last
-    responses were rolled up yet (a default that flipped between two visits)."""
-    rollup.catch_up(session)
+    Read from the rollups as they stand: the caller catches them up once per request
+    (:func:`default_instrument`, :func:`compute`, :func:`services.reports.overview.unit_overview`),
+    so the order does not depend on whether the last responses were rolled up yet (a default
+    that flipped between two visits) and a page that asks for many units catches up once."""
     since = today - timedelta(days=366)
     where = [path_under(Unit.path, unit.path)]
     if kind is not None:
@@ -227,7 +228,9 @@ def unit_instruments(session: Session, unit: Unit, today: date, kind: str | None
 
 def default_instrument(session: Session, unit: Unit, today: date, kind: str | None = None) -> str | None:
     """``unit``'s own instrument (the first of :func:`unit_instruments`), else the first one
-    by key. Deterministic: the same data give the same default on every visit."""
+    by key. Deterministic: the same data give the same default on every visit (the rollups
+    are caught up first)."""
+    rollup.catch_up(session)
     own = unit_instruments(session, unit, today, kind)
     if own:
         return own[0]
@@ -237,7 +240,8 @@ def default_instrument(session: Session, unit: Unit, today: date, kind: str | No
 def own_instrument_args(session: Session, unit: Unit, filters: ReportFilters, today: date) -> dict[str, Any]:
     """The query string of ``unit``'s report reached from a report with ``filters``
     (drill-down): the same filters when ``unit`` collects with that instrument (or with
-    none), else ``unit``'s own instrument, all its campaigns."""
+    none), else ``unit``'s own instrument, all its campaigns. Called after :func:`compute`
+    (which caught the rollups up) for each child or ranked unit of the page."""
     own = unit_instruments(session, unit, today)
     if not own or filters.instrument in own:
         return filters.args()
