@@ -1,7 +1,7 @@
 """The ``flask --app wsgi …`` commands: one module per command, named after it.
 
 ``flask instruments`` lives in :mod:`.instruments`, ``flask demo`` in :mod:`.demo`,
-``flask users`` in :mod:`.users`, ``flask report`` in :mod:`.report`, and so on;
+``flask users`` in :mod:`.users`, ``flask backup`` / ``restore`` in :mod:`.backup`, ``flask report`` in :mod:`.report`, and so on;
 :func:`init_app` registers them all. ``posters``, ``tokens`` and ``kiosks`` share
 :mod:`.qr_helpers` (the public address the QR codes lead to, atomic file writes).
 """
@@ -11,7 +11,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import apikeys, demo, dossiers, instruments, jobs, kiosks, posters, report, responses, rollup, tokens, tree, users
+    from . import apikeys, backup, demo, dossiers, instruments, jobs, kiosks, posters, report, responses, rollup, tokens, tree, users
 
     app.cli.add_command(instruments.instruments_cli)
     app.cli.add_command(demo.demo_cli)
@@ -26,3 +26,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(tree.tree_cli)  # the official tree and its lineage
     app.cli.add_command(dossiers.dossiers_cli)
     app.cli.add_command(jobs.jobs_cli)  # the background-job worker (survey_app/jobs.py)
+    app.cli.add_command(backup.backup_command)  # the whole database to a file
+    app.cli.add_command(backup.restore_command)  # ... and back
