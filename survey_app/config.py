@@ -278,6 +278,12 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         # seconds, each wait twice the one before (60 s, 2 min, 4 min, …).
         "MAIL_RETRIES": parse_int("MAIL_RETRIES", env.get("MAIL_RETRIES"), 6, 0),
         "MAIL_RETRY_DELAY": parse_int("MAIL_RETRY_DELAY", env.get("MAIL_RETRY_DELAY"), 60, 1),
+        # Retention (services/data/retention.py, docs/PRIVACY.md), run daily by the worker at
+        # RETENTION_HOUR_UTC (20 = 03:00 in Viet Nam): keyed device hashes kept for their day
+        # plus this margin; petition contacts this long after the answer or closing.
+        "RETENTION_HASH_MARGIN_DAYS": parse_int("RETENTION_HASH_MARGIN_DAYS", env.get("RETENTION_HASH_MARGIN_DAYS"), 1, 0),
+        "RETENTION_CONTACT_DAYS": parse_int("RETENTION_CONTACT_DAYS", env.get("RETENTION_CONTACT_DAYS"), 365, 1),
+        "RETENTION_HOUR_UTC": parse_int("RETENTION_HOUR_UTC", env.get("RETENTION_HOUR_UTC"), 20, 0),
         # Blueprint names whose every view needs a logged-in official and a declared role;
         # an OfficialBlueprint adds its own name when it is registered.
         "OFFICIAL_BLUEPRINTS": [],

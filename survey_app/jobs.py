@@ -17,6 +17,8 @@ Jobs (names as the queue stores them):
 * ``send_alert_email`` — one alert's e-mail through SMTP, retried ``MAIL_RETRIES`` times
   with a wait doubling from ``MAIL_RETRY_DELAY`` seconds; sends at most once.
 * ``rollup_catch_up`` — every minute: the report rollups catch up, so reports rarely wait.
+* ``retention`` — daily at ``RETENTION_HOUR_UTC``: device hashes and old petition contacts
+  purged (``services/data/retention.py``), each run audited.
 
 ``flask --app wsgi jobs worker`` runs the consumer (``cli/jobs.py``); ``make run`` starts
 it beside gunicorn. Every job runs inside an app context of its own.
@@ -57,6 +59,7 @@ class Jobs:
     evaluate_alerts_now: Callable
     send_alert_email: Callable
     rollup_catch_up: Callable
+    retention: Callable
 
 
 def alert_link(config, alert_id: int) -> str:
@@ -116,7 +119,20 @@ def _register(app: Flask, huey) -> Jobs:
 
         return rollup.catch_up(db.session).responses
 
-    jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up)
+    hour = max(0, min(23, int(app.config.get("RETENTION_HOUR_UTC", 20))))
+
+    @huey.periodic_task(crontab(minute="7", hour=str(hour)), retries=3, retry_delay=600, name="retention")
+    @in_app
+    def retention() -> dict:
+        from .extensions import db
+        from .services.data import retention as purge
+
+        done = purge.run(db.session, purge.Policy.from_config(current_app.config))
+        app.logger.info("retention: %s hashes cleared, %s contacts deleted", done.hashes_cleared,
+                        done.contacts_deleted)
+        return {"hashes_cleared": done.hashes_cleared, "contacts_deleted": done.contacts_deleted}
+
+    jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up, retention)
     return jobs
 
 

@@ -863,6 +863,7 @@ def action_labels() -> dict[str, str]:
         "dossiers.flagged": _("ratings flagged: more than dossiers served"),
         "alertrule.created": _("alert rule added"), "alertrule.deleted": _("alert rule removed"),
         "alert.acknowledged": _("alert acknowledged"), "user.email_changed": _("e-mail address changed"),
+        "retention.run": _("expired personal data purged"),
     }
 
 

@@ -30,6 +30,8 @@ ACTIONS = (
     "dossiers.imported", "dossiers.staff_viewed", "dossiers.flagged",
     # Alerts: rules per unit, acknowledging an alert with a note.
     "alertrule.created", "alertrule.deleted", "alert.acknowledged", "user.email_changed",
+    # Retention: each run of the purge (device hashes, old petition contacts).
+    "retention.run",
 )
 
 SYSTEM = "system"  # actor name for the command line
