@@ -65,6 +65,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .alerts_admin import bp as alerts_admin_bp  # the officials' alert inbox and rules
 
     app.register_blueprint(alerts_admin_bp)
+    from .jobs_admin import bp as jobs_admin_bp  # the background jobs and their failures (admins)
+
+    app.register_blueprint(jobs_admin_bp)
     # Reading and publishing results: reports (officials), the JSON API (session or API key), public results (/p/…).
     from .api import bp as api_bp
     from .public_results import bp as public_results_bp

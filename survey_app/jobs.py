@@ -20,6 +20,9 @@ Jobs (names as the queue stores them):
 * ``retention`` — daily at ``RETENTION_HOUR_UTC``: device hashes and old petition contacts
   purged (``services/data/retention.py``), each run audited.
 
+Every attempt is recorded in ``job_run`` (:func:`_record_runs`), shown with its failures
+on the admin page ``/admin/jobs``.
+
 ``flask --app wsgi jobs worker`` runs the consumer (``cli/jobs.py``); ``make run`` starts
 it beside gunicorn. Every job runs inside an app context of its own.
 """
@@ -132,8 +135,46 @@ def _register(app: Flask, huey) -> Jobs:
                         done.contacts_deleted)
         return {"hashes_cleared": done.hashes_cleared, "contacts_deleted": done.contacts_deleted}
 
+    _record_runs(app, huey)
     jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up, retention)
     return jobs
+
+
+def _record_runs(app: Flask, huey) -> None:
+    """Every attempt of every task into ``job_run`` (the admin "jobs" page): a row when it
+    starts, its end (complete / error / retrying) when it ends."""
+    import time
+
+    from huey import signals as S
+
+    from .services.data import job_runs
+
+    running: dict[str, tuple[int, float]] = {}
+
+    @huey.signal(S.SIGNAL_EXECUTING)
+    def on_start(signal, task, *args):
+        with app.app_context():
+            from .extensions import db
+
+            running[task.id] = (job_runs.started(db.engine, task.name, task.id, task.retries), time.monotonic())
+
+    @huey.signal(S.SIGNAL_COMPLETE, S.SIGNAL_ERROR, S.SIGNAL_RETRYING, S.SIGNAL_TIMEOUT, S.SIGNAL_LOCKED,
+                 S.SIGNAL_CANCELED, S.SIGNAL_INTERRUPTED)
+    def on_end(signal, task, exc=None, *args):
+        entry = running.pop(task.id, None)
+        if entry is None:
+            return
+        run_id, t0 = entry
+        if signal == S.SIGNAL_COMPLETE:
+            status, error = "complete", None
+        else:
+            # SIGNAL_ERROR comes before the retry is scheduled: retries left means it will run again.
+            status = "retrying" if task.retries else "error"
+            error = job_runs.describe(exc) if exc is not None else signal
+        with app.app_context():
+            from .extensions import db
+
+            job_runs.finished(db.engine, run_id, status, round(time.monotonic() - t0, 3), error)
 
 
 def init_app(app: Flask) -> None:

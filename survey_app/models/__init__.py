@@ -17,6 +17,7 @@ from .apikey import API_SCOPES, ApiKey
 from .papi import PAPI_DIMENSIONS, PapiPublished
 from .dossier import DOSSIER_SOURCES, DOSSIER_STATUSES, Dossier
 from .alert import ALERT_KINDS, ALERT_STATUSES, Alert, AlertRule
+from .job import JOB_STATUSES, JobRun
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
@@ -31,4 +32,5 @@ __all__ = [
     "DIVISIONS", "OFFICES", "SUCCESSION_CHANGES", "Succession",
     "DOSSIER_SOURCES", "DOSSIER_STATUSES", "Dossier",
     "ALERT_KINDS", "ALERT_STATUSES", "Alert", "AlertRule",
+    "JOB_STATUSES", "JobRun",
 ]

@@ -18,7 +18,7 @@ from alerts.smtp import smtp_server
 from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.jobs import get_jobs
-from survey_app.models import Alert, User
+from survey_app.models import Alert, JobRun, User
 from survey_app.services.alerts import rules
 from survey_app.services.reports.build import local_today
 
@@ -81,6 +81,9 @@ def test_the_worker_evaluates_alerts_and_mails_them(demo_app, point, admin_scope
     assert alert.emailed_at is not None
     # the queue is empty: the two tasks ran once each
     assert jobs.huey.pending_count() == 0 and jobs.huey.scheduled_count() == 0
+    # ... and the worker recorded each run for the jobs page
+    runs = db.session.execute(select(JobRun.task, JobRun.status).order_by(JobRun.id)).all()
+    assert [tuple(r) for r in runs] == [("evaluate_alerts_now", "complete"), ("send_alert_email", "complete")]
 
 
 def test_immediate_mode_runs_jobs_in_the_caller(demo_app, point, admin_scope):

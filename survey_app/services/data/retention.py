@@ -13,6 +13,9 @@ One run (:func:`run`, daily from the job queue, or ``flask --app wsgi retention`
   after the petition was answered or closed, whichever is later. The petition stays, and its
   history records the deletion (not shown to the public).
 
+- **Job runs** (``job_run``, the admin "jobs" page): completed ones after 7 days, failed
+  ones after 90 (no personal data, but no reason to keep them longer).
+
 Each run that is not a dry run writes one audit event (``retention.run``) with what it
 purged and the cut-offs used, also when it purged nothing. Running it twice is harmless.
 """
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Petition, PetitionContact, PetitionEvent, Response, utcnow
 from ..officials import audit
+from . import job_runs
 
 __all__ = ["Policy", "Outcome", "run", "hash_cutoff", "contact_cutoff"]
 
@@ -103,8 +107,9 @@ def run(session: Session, policy: Policy, *, now: datetime | None = None, dry_ru
         session.add(PetitionEvent(petition_id=petition_id, at=now, kind="contact_deleted", public=False,
                                   actor_id=None, actor_name=audit.SYSTEM))
         deleted += 1
+    pruned = job_runs.prune(session, now)
     audit.record(session, "retention.run", target="retention",
-                 detail={"hashes_cleared": cleared, "contacts_deleted": deleted,
+                 detail={"hashes_cleared": cleared, "contacts_deleted": deleted, "job_runs_pruned": pruned,
                          "hash_cutoff": h_cut.isoformat(timespec="minutes"),
                          "contact_cutoff": c_cut.isoformat(timespec="minutes"),
                          "hash_margin_days": policy.hash_margin_days, "contact_days": policy.contact_days})
