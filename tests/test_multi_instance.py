@@ -124,7 +124,8 @@ def cluster(tmp_path_factory):
         shared = base_url + ("&" if "?" in base_url else "?") + "options=" + quote(f"-csearch_path={schema}")
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("RATELIMIT_", "HUEY_", "DB_", "SURVEY_", "LOGIN_", "KIOSK_"))
-               and k not in ("PUBLIC_BASE_URL", "TRUSTED_PROXIES", "HAILONG_ENV", "FLASK_ENV")}
+               and k not in ("PUBLIC_BASE_URL", "TRUSTED_PROXIES", "HAILONG_ENV", "FLASK_ENV", "WEB_CONCURRENCY",
+                             "GUNICORN_CMD_ARGS")}
         env.update({
             "SECRET_KEY": secrets.token_hex(32),  # the same for both servers, new for each run
             "DATABASE_URL": shared,
