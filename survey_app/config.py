@@ -40,6 +40,18 @@ def parse_int(name: str, raw: str | None, default: int, minimum: int = 0) -> int
     return value
 
 
+def parse_optional_int(name: str, raw: str | None, minimum: int, unit: str) -> int | None:
+    """A whole number of ``unit`` (at least ``minimum``), or None when unset (the library's default)."""
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError(f"{name} must be a whole number of {unit}, not {raw!r}")
+    if int(value) < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {int(value)}")
+    return int(value)
+
+
 def parse_base_url(name: str, raw: str | None) -> str:
     """``https://host[:port][/prefix]`` without a trailing slash, or empty (use the request's host)."""
     from urllib.parse import urlsplit
@@ -133,6 +145,17 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "SECRET_KEY": secret or secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # The connection pool of each process (database.py:engine_options applies them; unset:
+        # SQLAlchemy's 5 + 10 overflow, never recycled). Every process of every server holds up
+        # to DB_POOL_SIZE + DB_MAX_OVERFLOW connections: keep the sum under max_connections.
+        "DB_POOL_SIZE": parse_optional_int("DB_POOL_SIZE", env.get("DB_POOL_SIZE"), 1, "connections"),
+        "DB_MAX_OVERFLOW": parse_optional_int("DB_MAX_OVERFLOW", env.get("DB_MAX_OVERFLOW"), 0, "connections"),
+        "DB_POOL_RECYCLE_SECONDS": parse_optional_int("DB_POOL_RECYCLE_SECONDS", env.get("DB_POOL_RECYCLE_SECONDS"),
+                                                      1, "seconds"),
+        # PostgreSQL only: the server cancels a statement running longer than this (the request
+        # answers 503 like an outage). Unset or 0: no limit. Ignored on SQLite.
+        "DB_STATEMENT_TIMEOUT_MS": parse_optional_int("DB_STATEMENT_TIMEOUT_MS", env.get("DB_STATEMENT_TIMEOUT_MS"),
+                                                      0, "milliseconds (30000 for 30 s)"),
         # A database outage answers 503 with this Retry-After (seconds).
         "DB_RETRY_AFTER_SECONDS": parse_int("DB_RETRY_AFTER_SECONDS", env.get("DB_RETRY_AFTER_SECONDS"), 5, 1),
         "MAX_CONTENT_LENGTH": parse_int("MAX_CONTENT_LENGTH", env.get("MAX_CONTENT_LENGTH"), 256 * 1024, 1024),

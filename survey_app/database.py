@@ -1,5 +1,7 @@
 """Database setup: SQLite gets WAL, a busy timeout and foreign keys on every connection;
 PostgreSQL connections are checked on checkout without a round trip (:func:`_ping_if_spoken`).
+The pool sizes and PostgreSQL's ``statement_timeout`` come from the ``DB_*`` settings
+(:func:`engine_options`).
 
 The request's session is closed at the end of the app context by :func:`_close_session`,
 which survives the database dying after the request's last statement (see there)."""
@@ -9,10 +11,12 @@ import os
 import select
 from pathlib import Path
 
+from typing import Any, Mapping
+
 from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from .errors import OUTAGE_ERRORS, outage_log
 from .extensions import db
@@ -84,6 +88,38 @@ def _close_session(exc: BaseException | None) -> None:
         db.session.registry.clear()
 
 
+def engine_options(options: Mapping[str, Any], uri: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``SQLALCHEMY_ENGINE_OPTIONS`` with the ``DB_*`` settings of ``settings`` applied (a
+    new dict; the settings win over the same keys, unset ones leave SQLAlchemy's defaults).
+
+    ``DB_POOL_SIZE``, ``DB_MAX_OVERFLOW``, ``DB_POOL_RECYCLE_SECONDS``: the pool's
+    ``pool_size``, ``max_overflow``, ``pool_recycle`` (not for an in-memory SQLite, which
+    has one static connection). ``DB_STATEMENT_TIMEOUT_MS`` (PostgreSQL only; 0 or unset:
+    none): ``-c statement_timeout=N`` added to the connection's ``options``, after the
+    options that apply already (``connect_args``' if any, else the URL's ``?options=``,
+    such as a ``search_path``), so both hold."""
+    out = dict(options)
+    url = make_url(uri)
+    backend = url.get_backend_name()
+    in_memory = backend == "sqlite" and url.database in (None, "", ":memory:")
+    if not in_memory:
+        for key, name in (("pool_size", "DB_POOL_SIZE"), ("max_overflow", "DB_MAX_OVERFLOW"),
+                          ("pool_recycle", "DB_POOL_RECYCLE_SECONDS")):
+            if settings.get(name) is not None:
+                out[key] = int(settings[name])
+    timeout = settings.get("DB_STATEMENT_TIMEOUT_MS")
+    if backend == "postgresql" and timeout:
+        connect_args = dict(out.get("connect_args") or {})
+        before = connect_args.get("options")
+        if before is None:  # connect_args' options replace the URL's: only one of them applies
+            before = url.query.get("options")
+            if isinstance(before, tuple):
+                before = " ".join(before)
+        connect_args["options"] = " ".join(filter(None, [before, f"-c statement_timeout={int(timeout)}"]))
+        out["connect_args"] = connect_args
+    return out
+
+
 def init_database(app: Flask) -> None:
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
@@ -91,6 +127,8 @@ def init_database(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         # psycopg 3 is the driver we ship.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {},
+                                                             app.config["SQLALCHEMY_DATABASE_URI"], app.config)
     db.init_app(app)
     # Registered after Flask-SQLAlchemy's teardown, so it runs before it (Flask runs them in reverse).
     app.teardown_appcontext(_close_session)
