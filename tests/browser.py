@@ -53,3 +53,12 @@ def chromium_page(viewport=(360, 740), mobile: bool = True, javascript: bool = F
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+
+
+def loaded_width(image) -> int:
+    """The natural width of an <img> (a Playwright locator) once the browser has loaded it or
+    given up on it (0 then): charts are drawn on request, slowly on a loaded machine."""
+    return image.evaluate("img => (img.complete ? Promise.resolve() : new Promise(done => {"
+                          " img.addEventListener('load', done, {once: true});"
+                          " img.addEventListener('error', done, {once: true}); }))"
+                          ".then(() => img.naturalWidth)")

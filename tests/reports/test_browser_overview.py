@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from browser import chromium_page, live_server
+from browser import chromium_page, live_server, loaded_width
 from survey_app.services.collect.instruments import latest_version
 from survey_app.extensions import db
 from survey_app.services.data.demo import DEMO_PASSWORD
@@ -92,7 +92,7 @@ def test_the_province_ranks_every_point_and_prints_on_one_a4_page(demo_app, plac
         assert {"Bộ phận Một cửa Phường 1", "Bộ phận Một cửa Phường 2"} <= set(names)
         assert not any("Trạm Y tế" in n for n in names)
         funnel = page.locator("img[src*='ranking/funnel.svg']")
-        assert funnel.evaluate("img => img.naturalWidth") > 100
+        assert loaded_width(funnel) > 100
         page.screenshot(path=str(tmp_path / "ranking-1280.png"), full_page=True)
         pdf = tmp_path / "ranking.pdf"
         page.emulate_media(media="print")

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
-from browser import chromium_page, live_server
+from browser import chromium_page, live_server, loaded_width
 from survey_app.services.data.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,8 @@ def test_a_manager_reads_filters_and_downloads_the_report(demo_app, place, sipas
         assert page.locator("h1").inner_text() == "Phường 2"
         headline = page.locator("#headline-index").inner_text()
         assert headline.endswith("%") and "," in headline
-        assert page.locator("img[src*='charts/trend.svg']").evaluate("img => img.naturalWidth") > 100
+        # the chart is drawn on request: wait until the browser has it (a loaded machine is slow)
+        assert loaded_width(page.locator("img[src*='charts/trend.svg']")) > 100
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 
         # a filter: the trend by quarter, paper answers only

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from browser import chromium_page, live_server
+from browser import chromium_page, live_server, loaded_width
 from survey_app.extensions import db
 from survey_app.services.data import demo_history
 from survey_app.services.data.demo import DEMO_PASSWORD
@@ -32,7 +32,7 @@ def test_the_merged_wards_trend_crosses_the_merger_with_its_predecessors_history
         assert "01/07/2025" in note and "Phường 1" in note and "Phường 2" in note and "trước sáp nhập" in note
         trend = page.locator("img[src*='charts/trend.svg']")
         trend.scroll_into_view_if_needed()
-        assert trend.evaluate("img => img.complete && img.naturalWidth") > 100
+        assert loaded_width(trend) > 100
         page.locator("details.numbers summary").first.click()
         rows = {r.locator("th").inner_text(): r for r in page.locator("details.numbers tbody tr").all()
                 if r.locator("th").count()}
