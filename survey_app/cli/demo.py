@@ -7,18 +7,41 @@ from ..extensions import db
 from ..services.data import demo as demo_service
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _keep_base_url(given: str | None) -> str:
+    """The demo's address: ``given`` (kept in instance/ for the QR commands), else the one
+    kept, else :data:`DEFAULT_BASE_URL` (kept when nothing was)."""
+    from ..services.qr.encoding import normalize_base_url
+    from .qr_helpers import store_base_url, stored_base_url
+
+    stored = stored_base_url()
+    try:
+        base = normalize_base_url(given or stored or DEFAULT_BASE_URL)
+    except ValueError as exc:
+        raise click.ClickException(f"--base-url: {exc}") from None
+    if base != stored:
+        store_base_url(base)
+    return base
+
+
 @click.group("demo", help="Demo tree and campaigns.")
 def demo_cli() -> None:
     pass
 
 
 @demo_cli.command("load", help="Create the demo tree and open campaigns (idempotent).")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
-              help="Printed in front of the survey URLs.")
+@click.option("--base-url", default=None,
+              help="The address the demo is served at (make run passes its own): printed in front of the survey "
+                   "URLs and kept in instance/ for posters, tokens and kiosks. Default: the one kept, else "
+                   f"{DEFAULT_BASE_URL}.")
 @click.option("--history/--no-history", default=True, show_default=True,
               help="Also add a year of past responses, and six months of served dossiers, to demo points that have none.")
-def load_demo(base_url: str, history: bool) -> None:
+def load_demo(base_url: str | None, history: bool) -> None:
     from ..services.data import demo_dossiers, demo_history
+
+    base_url = _keep_base_url(base_url)
 
     points = demo_service.load_demo(db.session)
     if history:
