@@ -54,9 +54,34 @@ def load_demo(base_url: str | None, history: bool) -> None:
     quick = demo_service.add_quick_feedback(db.session)
     if quick:
         click.echo(f"Added {quick} quick-feedback campaigns for the kiosks of the one-stop counters.")
+    _extras(base_url)
     click.echo("Demo surveys:")
     for point in points:
         click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")
     click.echo(f"Demo officials (log in at {base_url.rstrip('/')}/login; demo only, password {demo_service.DEMO_PASSWORD}):")
     for username, _display, path, role in demo_service.DEMO_ACCOUNTS:
         click.echo(f"  {username:<13} {role:<8} {path}")
+
+
+def _extras(base_url: str) -> None:
+    """One-time codes, kiosks, a publication, petitions and comments (``demo_extras``)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    from ..services.data import demo_extras
+
+    extras = demo_extras.add_extras(db.session,
+                                    kiosk_valid_for=timedelta(seconds=current_app.config["KIOSK_ENROL_MAX_AGE"]))
+    added = [f"{n} {what}" for n, what in ((extras.slips, "one-time codes"), (extras.petitions, "petitions"),
+                                           (extras.comments, "comments")) if n]
+    if extras.published:
+        added.append("a publication (/p/" + demo_extras.PUBLISHED[0] + ")")
+    if added:
+        click.echo("Added " + ", ".join(added) + ".")
+    if extras.kiosk_link_path:
+        until = extras.kiosk_link_expires.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+        click.echo(f"Demo kiosk at {demo_extras.LINK_POINT}: open this link once in a browser to turn it into the "
+                   f"counter's tablet (valid until {until:%d/%m/%Y %H:%M}):")
+        click.echo(f"  {base_url}{extras.kiosk_link_path}")
