@@ -54,7 +54,7 @@ def load_demo(base_url: str | None, history: bool) -> None:
     quick = demo_service.add_quick_feedback(db.session)
     if quick:
         click.echo(f"Added {quick} quick-feedback campaigns for the kiosks of the one-stop counters.")
-    _extras(base_url)
+    _extras(base_url, comments=history)
     click.echo("Demo surveys:")
     for point in points:
         click.echo(f"  {base_url.rstrip('/')}/s/{point.code}   {point.name_vi} ({point.instrument})")
@@ -63,8 +63,8 @@ def load_demo(base_url: str | None, history: bool) -> None:
         click.echo(f"  {username:<13} {role:<8} {path}")
 
 
-def _extras(base_url: str) -> None:
-    """One-time codes, kiosks, a publication, petitions and comments (``demo_extras``)."""
+def _extras(base_url: str, comments: bool) -> None:
+    """One-time codes, kiosks, a publication, petitions and (with the history) comments (``demo_extras``)."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -72,7 +72,7 @@ def _extras(base_url: str) -> None:
 
     from ..services.data import demo_extras
 
-    extras = demo_extras.add_extras(db.session,
+    extras = demo_extras.add_extras(db.session, comments=comments,
                                     kiosk_valid_for=timedelta(seconds=current_app.config["KIOSK_ENROL_MAX_AGE"]))
     added = [f"{n} {what}" for n, what in ((extras.slips, "one-time codes"), (extras.petitions, "petitions"),
                                            (extras.comments, "comments")) if n]

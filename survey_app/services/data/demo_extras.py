@@ -10,7 +10,8 @@
   full quarter of the former ward) at ``/p/p2motcua``;
 * petitions at every stage — received (one overdue), assigned, answered, closed with the
   citizen's text made public — at Phường 2's points, handled by ``demo-manager``;
-* open answers (comments) on some responses, one of them hidden by a manager.
+* open answers (comments) on some responses, one of them hidden by a manager (with the
+  history only: ``demo load --no-history`` adds no responses).
 
 Everything goes through the services the web pages use, is audited like them and is
 idempotent: what exists is left as it is (only the unused kiosk link is replaced).
@@ -107,9 +108,11 @@ def _manager(session: Session) -> tuple[User, Scope] | None:
     return user, Scope.for_user(user, session)
 
 
-def add_extras(session: Session, now: datetime | None = None, kiosk_valid_for: timedelta = timedelta(hours=24)
-               ) -> Extras:
-    """Add what is missing (see the module's docstring). Commits."""
+def add_extras(session: Session, now: datetime | None = None, kiosk_valid_for: timedelta = timedelta(hours=24),
+               comments: bool = True) -> Extras:
+    """Add what is missing (see the module's docstring); the comments are responses, so
+    they come with the history (``comments=False`` for ``demo load --no-history``, whose
+    points keep no answers at all). Commits."""
     now = now or datetime.now(timezone.utc)
     extras = Extras()
     managed = _manager(session)
@@ -120,7 +123,7 @@ def add_extras(session: Session, now: datetime | None = None, kiosk_valid_for: t
     _kiosks(session, extras, now, kiosk_valid_for)
     extras.published = _publication(session, scope, user, now)
     extras.petitions = _petitions(session, scope, user, now)
-    extras.comments = _comments(session, scope, user, now)
+    extras.comments = _comments(session, scope, user, now) if comments else 0
     session.commit()
     return extras
 
