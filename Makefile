@@ -7,9 +7,8 @@ STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 AXE    := node_modules/axe-core/axe.min.js
 MO     := $(patsubst %.po,%.mo,$(wildcard survey_app/translations/*/LC_MESSAGES/messages.po))
 
-# A key for this `make run` only; set SECRET_KEY yourself to keep sessions across restarts.
-SECRET_KEY ?= $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')
-export SECRET_KEY
+# Without SECRET_KEY the app keeps a development key in instance/secret_key (made once,
+# mode 0600), so logins survive a restart; production (HAILONG_ENV=production) needs SECRET_KEY.
 
 .PHONY: setup run test translations-extract clean
 

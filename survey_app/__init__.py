@@ -13,8 +13,10 @@ SUBRESOURCE_TYPES = frozenset({"text/css", "text/javascript", "application/javas
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, CLI. No I/O beyond that."""
-    app = Flask(__name__, instance_relative_config=False)
-    app.config.update(load_settings(os.environ))
+    app = Flask(__name__, instance_relative_config=False, instance_path=(config or {}).get("INSTANCE_PATH"))
+    # A key given in ``config`` (the tests) needs none from instance/secret_key.
+    keyed = bool((config or {}).get("SECRET_KEY"))
+    app.config.update(load_settings(os.environ, instance_path=None if keyed else app.instance_path))
     if config:
         app.config.update(config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -125,14 +126,62 @@ def default_sqlite_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "hailong.sqlite3")
 
 
-def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """Build the Flask config mapping from an environment mapping."""
+#: Outside production, the key made once for this installation (``instance/secret_key``).
+SECRET_KEY_FILE = "secret_key"
+
+
+def instance_secret_key(instance_path: str | os.PathLike[str]) -> str:
+    """The development key kept in ``instance/secret_key`` (mode 0600): made on first use,
+    then read on every start, so logins and form tokens survive a restart, and every
+    process of one installation (gunicorn's workers, the job worker, the CLI) agrees.
+
+    Written to a temporary file and linked into place, so a process starting at the same
+    moment either makes the file or reads the complete one, never half of it."""
+    folder = Path(instance_path)
+    target = folder / SECRET_KEY_FILE
+    try:
+        key = target.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot read the development key ({exc.strerror or exc}); "
+                          "set SECRET_KEY or remove the file") from None
+    if len(key) >= 32:
+        return key
+    if key:
+        raise ConfigError(f"{target} holds a key shorter than 32 characters; remove the file or set SECRET_KEY")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{SECRET_KEY_FILE}.", suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+        finally:
+            os.unlink(tmp)
+        return target.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot keep a development key there ({exc.strerror or exc}); "
+                          "set SECRET_KEY") from None
+
+
+def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from an environment mapping.
+
+    Without ``SECRET_KEY``: production refuses to start; elsewhere the key kept in
+    ``instance_path`` (:func:`instance_secret_key`), or with no instance path a key for
+    this process only."""
     production = env.get("HAILONG_ENV", env.get("FLASK_ENV", "development")) == "production"
     secret = env.get("SECRET_KEY", "")
     if production and len(secret) < 32:
         raise ConfigError(
             "SECRET_KEY must be set to a random string of at least 32 characters in production"
         )
+    if not secret:
+        secret = instance_secret_key(instance_path) if instance_path is not None else secrets.token_hex(32)
     storage_uri = env.get("RATELIMIT_STORAGE_URI") or "memory://"
     if storage_uri == "memory://":  # in this process: the memory storage without its timer thread
         from .ratelimit import MEMORY_URI
@@ -140,9 +189,9 @@ def load_settings(env: Mapping[str, str]) -> dict[str, Any]:
         storage_uri = MEMORY_URI
     settings: dict[str, Any] = {
         "PRODUCTION": production,
-        # Outside production a per-process random key: sessions do not survive a restart,
-        # and no fallback secret ever lives in the code.
-        "SECRET_KEY": secret or secrets.token_hex(32),
+        # Outside production without SECRET_KEY: the installation's own key from instance/
+        # (see above); no fallback secret ever lives in the code.
+        "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # The connection pool of each process (database.py:engine_options applies them; unset:

@@ -96,7 +96,8 @@ def backend(request) -> str:
 def empty_app(backend, tmp_path):
     """An app on an empty database (no tables)."""
     with database_url(backend, tmp_path) as (url, options):
-        app = make_app(url, options)
+        # instance/ of its own: the kept development key and demo address never leak in or out.
+        app = make_app(url, options, INSTANCE_PATH=str(tmp_path / "instance"))
         with app.app_context():
             yield app
             db.session.remove()
@@ -122,7 +123,7 @@ def demo_app(app):
 
 
 # Settings a variant app keeps from the test app (the same database, the same key).
-INHERITED = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SURVEYS_DIR",
+INHERITED = ("TESTING", "SECRET_KEY", "INSTANCE_PATH", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SURVEYS_DIR",
              "RATELIMIT_ENABLED", "SURVEY_MIN_FILL_SECONDS")
 
 

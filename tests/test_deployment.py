@@ -88,3 +88,37 @@ def test_the_gunicorn_access_log_carries_no_code(tmp_path):
         assert secret not in log and secret.replace("-", "") not in log
     assert "GET /v/[redacted]?lang=vi HTTP/1.1" in log and "/t/[redacted]?new=1" in log
     assert "/k/enrol/[redacted]" in log and "/s/p2motcua" in log
+
+
+def test_a_development_key_is_kept_in_instance_across_restarts_and_production_needs_its_own(tmp_path, monkeypatch):
+    from survey_app.config import ConfigError
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("HAILONG_ENV", raising=False)
+    monkeypatch.delenv("FLASK_ENV", raising=False)
+    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")}
+    first = create_app(settings)
+    kept = tmp_path / "instance" / "secret_key"
+    assert kept.is_file() and (kept.stat().st_mode & 0o777) == 0o600
+    assert len(first.config["SECRET_KEY"]) >= 32 and kept.read_text().strip() == first.config["SECRET_KEY"]
+    again = create_app(settings)  # a restart: the same key, so sessions and form tokens survive
+    assert again.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+    other = create_app({**settings, "INSTANCE_PATH": str(tmp_path / "elsewhere")})
+    assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]
+    assert [p.name for p in (tmp_path / "instance").iterdir()] == ["secret_key"]  # no temporary file left
+    # SECRET_KEY wins over the kept key; production never falls back to one.
+    monkeypatch.setenv("SECRET_KEY", "e" * 40)
+    assert create_app(settings).config["SECRET_KEY"] == "e" * 40
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.setenv("HAILONG_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(settings)
+    kept.write_text("short\n")
+    monkeypatch.delenv("HAILONG_ENV")
+    with pytest.raises(ConfigError, match="shorter than 32"):
+        create_app(settings)
+
+
+def test_make_run_no_longer_makes_a_new_key_on_each_run():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "SECRET_KEY ?=" not in makefile and "export SECRET_KEY" not in makefile

@@ -365,7 +365,8 @@ def campaign_new(unit_id: int):
     unit = scope.get_unit_or_404(unit_id, "manager")
     points = db.session.scalars(scope.units_query("manager").where(
         path_under(Unit.path, unit.path), Unit.is_service_point.is_(True), Unit.active.is_(True))).all()
-    versions = campaigns.version_choices(db.session)
+    # Only the surveys that fit some point here: a one-stop counter is not offered the school survey.
+    versions = [v for v in campaigns.version_choices(db.session) if any(campaigns.fits(v, p) for p in points)]
     form = CampaignForm()
     form.units.choices = options((p.id, _unit_label(p)) for p in points)
     form.version.choices = options((v.id, f"{v.snapshot['title']['vi']} (v{v.number})") for v in versions)

@@ -11,7 +11,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import apikeys, backup, demo, dossiers, instruments, jobs, kiosks, posters, report, responses, retention, rollup, tokens, tree, users
+    from . import (apikeys, backup, campaigns, demo, dossiers, instruments, jobs, kiosks, posters, report, responses,
+                   retention, rollup, tokens, tree, users)
 
     app.cli.add_command(instruments.instruments_cli)
     app.cli.add_command(demo.demo_cli)
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(posters.posters_command)
     app.cli.add_command(tokens.tokens_cli)
     app.cli.add_command(kiosks.kiosks_cli)
+    app.cli.add_command(campaigns.campaigns_cli)  # list, create, open, close
     app.cli.add_command(apikeys.apikeys_cli)  # keys for the JSON reports API
     app.cli.add_command(tree.tree_cli)  # the official tree and its lineage
     app.cli.add_command(dossiers.dossiers_cli)

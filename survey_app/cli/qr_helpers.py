@@ -17,19 +17,46 @@ from ..models import Unit
 from ..services.officials.lookup import find_unit
 from ..services.qr.encoding import normalize_base_url
 
-BASE_URL_HELP = "Public address the codes lead to, e.g. https://hailong.example.gov.vn (default: PUBLIC_BASE_URL)."
+BASE_URL_HELP = ("Public address the codes lead to, e.g. https://hailong.example.gov.vn "
+                 "(default: PUBLIC_BASE_URL, else the address 'demo load --base-url' kept in instance/).")
+
+
+#: The address ``flask demo load --base-url`` (what ``make run`` serves) leaves in instance/.
+BASE_URL_FILE = "public_base_url"
+
+
+def stored_base_url() -> str | None:
+    """The address kept in ``instance/public_base_url``, if any."""
+    try:
+        return (Path(current_app.instance_path) / BASE_URL_FILE).read_text(encoding="utf-8").strip() or None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def store_base_url(base: str) -> None:
+    """Keep ``base`` (already checked) for the commands that print QR codes."""
+    folder = Path(current_app.instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_file(folder / BASE_URL_FILE, (base + "\n").encode("utf-8"))
 
 
 def public_base_url(explicit: str | None) -> str:
+    """``--base-url``, else ``PUBLIC_BASE_URL``, else the address ``make run`` serves (kept in
+    instance/ by ``flask demo load --base-url``)."""
     raw = explicit or current_app.config.get("PUBLIC_BASE_URL")
+    source = "--base-url / PUBLIC_BASE_URL"
+    if not raw:
+        raw = stored_base_url()
+        source = str(Path(current_app.instance_path) / BASE_URL_FILE)
     if not raw:
         raise click.ClickException(
             "no public address for the QR codes: pass --base-url https://… or set PUBLIC_BASE_URL "
-            "(there is no web request here to take the address from)")
+            "(there is no web request here to take the address from; 'flask --app wsgi demo load "
+            "--base-url …', which make run runs, keeps one for the demo)")
     try:
         return normalize_base_url(raw)
     except ValueError as exc:
-        raise click.ClickException(f"--base-url / PUBLIC_BASE_URL: {exc}") from None
+        raise click.ClickException(f"{source}: {exc}") from None
 
 
 def unit_by_ref(ref: str) -> Unit:

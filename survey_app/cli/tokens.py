@@ -1,6 +1,8 @@
 """``flask --app wsgi tokens issue``: one-time codes as cut-out slips (PDF) or as CSV.
 
-    flask --app wsgi tokens issue --campaign <id> --unit <code> -n 500 --out slips.pdf [--expires YYYY-MM-DD] [--format pdf|csv]
+    flask --app wsgi tokens issue --unit <code> [--campaign <id>] -n 500 --out slips.pdf [--expires YYYY-MM-DD] [--format pdf|csv]
+
+Without ``--campaign`` the codes are for the unit's one open (or upcoming) one-time-code campaign.
 """
 from __future__ import annotations
 
@@ -32,8 +34,32 @@ def _expiry(day: date | None) -> datetime | None:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
+def _code_campaign_of(unit) -> Campaign:
+    """The unit's one one-time-code campaign that still takes answers, or a clear error."""
+    from sqlalchemy import select
+
+    from ..models import TOKEN_ACCESS_MODES, campaign_unit, utcnow
+
+    now = utcnow()
+    found = [c for c in db.session.scalars(
+        select(Campaign).join(campaign_unit, campaign_unit.c.campaign_id == Campaign.id)
+        .where(campaign_unit.c.unit_id == unit.id, Campaign.access_mode.in_(TOKEN_ACCESS_MODES))
+        .order_by(Campaign.id)) if c.state_at(now) not in ("closed", "ended")]
+    ref = unit.code or unit.path
+    if not found:
+        raise click.ClickException(
+            f"{ref} has no one-time-code campaign that takes answers; create one with "
+            f"'flask --app wsgi campaigns create --unit {ref} --instrument <key> --mode code --open'")
+    if len(found) > 1:
+        raise click.ClickException(
+            f"{ref} has several one-time-code campaigns ({', '.join(str(c.id) for c in found)}): "
+            "choose one with --campaign")
+    return found[0]
+
+
 @tokens_cli.command("issue", help="Issue one-time codes as cut-out slips (PDF) or as CSV for a one-stop software.")
-@click.option("--campaign", "campaign_id", required=True, type=int, help="The campaign's id.")
+@click.option("--campaign", "campaign_id", type=int, default=None,
+              help="The campaign's id ('campaigns list' lists them); default: the unit's one open code campaign.")
 @click.option("--unit", "unit_ref", required=True, help="The unit the codes are for (its code, or its path).")
 @click.option("-n", "--count", required=True, type=int, help=f"How many codes (1–{token_service.MAX_BATCH}).")
 @click.option("--out", required=True, help="The file to write ('-' writes CSV to standard output).")
@@ -41,17 +67,20 @@ def _expiry(day: date | None) -> datetime | None:
               help="Last day the codes work (YYYY-MM-DD, local time); default: until the campaign ends.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "csv"]), default="pdf", show_default=True)
 @click.option("--base-url", default=None, help=BASE_URL_HELP)
-def issue_tokens(campaign_id: int, unit_ref: str, count: int, out: str, expires: datetime | None, fmt: str,
+def issue_tokens(campaign_id: int | None, unit_ref: str, count: int, out: str, expires: datetime | None, fmt: str,
                  base_url: str | None) -> None:
     if out == "-" and fmt != "csv":
         raise click.ClickException("a PDF needs a file: give --out slips.pdf (only CSV can go to standard output)")
     if not 1 <= count <= token_service.MAX_BATCH:
         raise click.ClickException(f"-n must be between 1 and {token_service.MAX_BATCH}, not {count}")
     base = public_base_url(base_url)
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise click.ClickException(f"there is no campaign {campaign_id}")
     unit = unit_by_ref(unit_ref)
+    if campaign_id is None:
+        campaign = _code_campaign_of(unit)
+    else:
+        campaign = db.session.get(Campaign, campaign_id) if 0 < campaign_id < 2**31 else None
+        if campaign is None:
+            raise click.ClickException(f"there is no campaign {campaign_id}")
     expires_at = _expiry(expires.date() if expires else None)
     try:
         codes = token_service.issue_tokens(db.session, campaign, unit, count, expires_at=expires_at)

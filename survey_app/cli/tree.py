@@ -51,6 +51,17 @@ def _unit(ref: str):
     return unit
 
 
+def _declared(successor, predecessor, effective_on, change):
+    """The succession already declared with the same day and kind, if any."""
+    from sqlalchemy import select
+
+    from ..models import Succession
+
+    return db.session.scalar(select(Succession).where(
+        Succession.predecessor_id == predecessor.id, Succession.successor_id == successor.id,
+        Succession.effective_on == effective_on, Succession.change == change))
+
+
 @tree_cli.command("succeed", help="Declare that SUCCESSOR continues the given former units from a date.")
 @click.argument("successor")
 @click.option("--predecessor", "predecessors", multiple=True, required=True,
@@ -67,8 +78,15 @@ def succeed(successor: str, predecessors: tuple[str, ...], effective_on, change:
     for ref in predecessors:
         ref, _sep, share = ref.partition(":")  # paths and codes have no ':'
         pairs.append((_unit(ref), share or None))
+    target = _unit(successor)
+    declared = [_declared(target, predecessor, effective_on.date(), change) for predecessor, _share in pairs]
+    if all(declared):  # the very same declaration again (a setup script run twice): nothing to do
+        for row in declared:
+            click.echo(f"{row.successor.path} already succeeds {row.predecessor.path} from {row.effective_on} "
+                       f"({row.change}): nothing changed")
+        return
     try:
-        made = lineage.declare(db.session, _system_scope(), _unit(successor), pairs,
+        made = lineage.declare(db.session, _system_scope(), target, pairs,
                                effective_on=effective_on.date(), change=change, note=note)
     except lineage.LineageError as exc:
         db.session.rollback()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from helpers import full_answers, hidden_fields
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Campaign, Response, Unit
+from survey_app.models import AuditEvent, Campaign, InstrumentVersion, Response, Unit
 from survey_app.services.collect.instruments import latest_version
 
 
@@ -189,3 +189,21 @@ def test_the_campaign_list_shows_only_campaigns_wholly_in_scope(world, as_user):
     with as_user("demo-admin").get("/admin/campaigns?status=draft") as page:
         html = page.get_data(as_text=True)
         assert "Khảo sát nhanh toàn thị xã" in html and "Khảo sát SIPAS" not in html
+
+
+def test_the_form_offers_only_the_surveys_that_fit_the_points(world, as_user):
+    """A one-stop counter is offered the one-stop surveys and the general ones, never the school survey."""
+    client = as_user("demo-manager")
+
+    def offered(unit_id: int) -> set[str]:
+        with client.get(f"/admin/units/{unit_id}/campaigns/new") as page:
+            assert page.status_code == 200
+            ids = re.findall(r'<option[^>]*value="(\d+)"', page.get_data(as_text=True))
+        return {db.session.get(InstrumentVersion, int(i)).instrument.key for i in ids}
+
+    assert offered(world.p2_point.id) == {"sipas", "one-stop", "quick-feedback", "papi-mirror"}
+    school = db.session.scalar(select(Unit).where(Unit.code == "p2tieuhoc"))
+    assert offered(school.id) == {"education-parents", "quick-feedback", "papi-mirror"}
+    # The ward has a counter, a health station and a school: every survey fits one of them.
+    assert offered(world.p2.id) == {"sipas", "one-stop", "quick-feedback", "papi-mirror", "health-outpatient",
+                                    "education-parents"}

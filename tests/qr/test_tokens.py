@@ -404,3 +404,23 @@ def test_cli_refusals_write_nothing_and_store_nothing(demo_app, token_campaign, 
         assert message in result.output, (args, result.output)
         assert not out.exists()
         assert count(VisitToken) == 0
+
+
+def test_cli_without_campaign_takes_the_units_one_code_campaign(demo_app, token_campaign):
+    args = ["--unit", "p2tieuhoc", "-n", "3", "--out", "-", "--format", "csv", "--base-url", BASE]
+    result = _cli(demo_app, *args)
+    assert result.exit_code == 1
+    assert ("p2tieuhoc has no one-time-code campaign that takes answers; create one with 'flask --app wsgi campaigns "
+            "create --unit p2tieuhoc --instrument <key> --mode code --open'") in result.output
+    token_campaign(status="closed")  # a closed one is not a candidate
+    assert "has no one-time-code campaign" in _cli(demo_app, *args).output
+    campaign = token_campaign()
+    result = _cli(demo_app, *args)
+    assert result.exit_code == 0, result.output
+    assert f"3 code(s) for campaign {campaign.id} at p2tieuhoc" in result.stderr
+    assert db.session.scalar(select(func.count(VisitToken.id)).where(VisitToken.campaign_id == campaign.id)) == 3
+    other = token_campaign(mode="visit_token")
+    result = _cli(demo_app, *args)
+    assert result.exit_code == 1
+    assert f"p2tieuhoc has several one-time-code campaigns ({campaign.id}, {other.id}): choose one with --campaign" \
+        in result.output

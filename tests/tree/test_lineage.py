@@ -234,6 +234,11 @@ def test_the_cli_declares_a_succession_and_imports_a_mapping(demo_app, tmp_path)
     done = runner.invoke(args=["tree", "succeed", "19333", "--predecessor", "/vn/qt/p5/", "--from", "2025-07-01"])
     assert done.exit_code == 0, done.output
     assert "/vn/qt/dong-ha/ succeeds /vn/qt/p5/ from 2025-07-01 (merger)" in done.output
+    twice = runner.invoke(args=["tree", "succeed", "19333", "--predecessor", "/vn/qt/p5/", "--from", "2025-07-01"])
+    assert twice.exit_code == 0, twice.output  # the same declaration again: nothing to do, said so
+    assert "/vn/qt/dong-ha/ already succeeds /vn/qt/p5/ from 2025-07-01 (merger): nothing changed" in twice.output
+    other_day = runner.invoke(args=["tree", "succeed", "19333", "--predecessor", "/vn/qt/p5/", "--from", "2025-08-01"])
+    assert other_day.exit_code == 1 and "already succeeds" in other_day.output
     mapping = tmp_path / "map.csv"
     mapping.write_text("predecessor,successor,effective_on,change,share\n"
                        "/vn/qt/p6/,19333,2025-07-01,merger,\n"
