@@ -489,6 +489,8 @@ def trend_chart(
         if not 0 < divide_before < v.size:
             raise ValueError("divide_before must be the index of a period after the first one.")
         line = divide_before - 0.5
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(bottom, top + 0.12 * (top - bottom))  # headroom: the labels never sit on the data
         ax.axvline(line, color="#555555", linestyle="--", linewidth=1.0)
         ax.text(line - 0.1, 1.0, text["before_merger"], transform=ax.get_xaxis_transform(), ha="right",
                 va="top", fontsize=8, color="#555555")

@@ -119,14 +119,14 @@ def _moment(rng: random.Random, day: datetime, counter: bool) -> datetime:
     """A local working-hours moment (UTC) on ``day``'s local date. At a one-stop counter
     (``counter``) only while it is open (:mod:`.demo_hours`): a Sunday becomes the Saturday
     before or the Monday after, Saturday answers come in the morning, and a time in the
-    lunch break or before opening moves to the next opening."""
+    lunch break or before opening moves into the next opening period."""
     local_day = day.astimezone(LOCAL).date()
     if counter and local_day.weekday() == 6:
         local_day += timedelta(days=-1 if rng.random() < 0.3 else 1)
     hours = SATURDAY_HOURS if counter and local_day.weekday() == 5 else HOURS
     local = datetime.combine(local_day, time(rng.choice(hours), rng.randint(0, 59)), tzinfo=LOCAL)
     moment = local.astimezone(timezone.utc)
-    return next_open(moment) if counter else moment
+    return next_open(moment, rng) if counter else moment
 
 
 def _answers(rng: random.Random, definition, response_id: int, shift: float) -> list[Answer]:

@@ -7,6 +7,7 @@ reception points) receives citizens in office hours, Monday to Friday 7:00–11:
 """
 from __future__ import annotations
 
+import random
 from datetime import datetime, time, timedelta, timezone
 
 __all__ = ["LOCAL", "OPENING_HOURS", "is_open", "next_open"]
@@ -32,16 +33,21 @@ def is_open(moment: datetime) -> bool:
     return any(start <= clock < end for start, end in OPENING_HOURS[local.weekday()])
 
 
-def next_open(moment: datetime) -> datetime:
-    """``moment`` itself when the counter is open then, else the next opening time (UTC)."""
+def next_open(moment: datetime, rng: random.Random | None = None) -> datetime:
+    """``moment`` itself when the counter is open then, else the next opening time (UTC);
+    with ``rng``, a minute drawn uniformly within that next opening period instead, so
+    moved answers do not pile up at the opening minute."""
     moment = _utc(moment)
     if is_open(moment):
         return moment
     local = moment.astimezone(LOCAL)
     for ahead in range(8):
         day = (local + timedelta(days=ahead)).date()
-        for start, _end in OPENING_HOURS[day.weekday()]:
+        for start, end in OPENING_HOURS[day.weekday()]:
             opening = datetime.combine(day, start, tzinfo=LOCAL)
             if opening > local:
+                if rng is not None:
+                    minutes = (datetime.combine(day, end) - datetime.combine(day, start)).seconds // 60
+                    opening += timedelta(minutes=rng.randrange(minutes))
                 return opening.astimezone(timezone.utc)
     raise RuntimeError("OPENING_HOURS has no opening in a week")  # pragma: no cover
