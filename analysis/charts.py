@@ -2,13 +2,19 @@
 
 Each chart function takes ``ax=None`` (a new :class:`matplotlib.figure.Figure` with an
 Agg canvas is made when it is None) and returns the Axes; ``ax.figure`` is the figure.
-Render with :func:`to_png` or :func:`to_svg`, which apply the same style, so the
+Legends are drawn outside the plotting area (below the figure, or right of a caller's
+Axes), so they never cover data. Colours are colour-blind safe: Okabe–Ito for the funnel
+flags (each with its own marker shape, so colour is never the only cue) and cividis for
+heat maps, whose cells also carry their n. Render with :func:`to_png` or :func:`to_svg`, which apply the same style, so the
 Vietnamese text is drawn with DejaVu Sans (shipped with matplotlib, full Vietnamese
 coverage). Labels are NFC-normalised first, so decomposed input renders too. No global
 matplotlib state is changed; the module is safe in a threaded server.
 
 Functions
 ---------
+period_label
+    A period key ("2026-01", "2026-Q1") as readers write it: "Th1/2026", "Q1/2026" (vi),
+    "Jan 2026", "Q1 2026" (en); from :mod:`analysis.report`, which needs no matplotlib.
 likert_bars
     Diverging stacked bars for Likert items.
 trend_chart
@@ -37,16 +43,26 @@ from typing import Any, TypeVar
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ._common import as_count_array, as_real_array
-from .compare import funnel_flags, funnel_limits, funnel_limits_variance
+from .compare import FLAGS, funnel_flags, funnel_limits, funnel_limits_variance
+from .report import LOW_N, period_label
 
 __all__ = [
     "WEEKDAYS_VI",
     "WEEKDAYS_EN",
+    "FLAG_COLOURS",
+    "FLAG_MARKERS",
+    "HEATMAP_CMAP",
+    "LOW_N",
+    "period_label",
     "likert_bars",
     "trend_chart",
     "funnel_chart",
@@ -84,6 +100,12 @@ _TEXT = {
         "index": "Chỉ số",
         "before_merger": "Trước sáp nhập",
         "after_merger": "Sau sáp nhập",
+        "above_998": "Trên giới hạn 99,8%",
+        "above_95": "Trên giới hạn 95%",
+        "within": "Trong giới hạn",
+        "below_95": "Dưới giới hạn 95%",
+        "below_998": "Dưới giới hạn 99,8%",
+        "cell_n": "Số trong ô: số câu trả lời; ô xám gạch chéo: dưới {low} câu, không tô màu",
     },
     "en": {
         "target": "Overall",
@@ -98,16 +120,30 @@ _TEXT = {
         "index": "Index",
         "before_merger": "Before the merger",
         "after_merger": "After the merger",
+        "above_998": "Above the 99.8% limit",
+        "above_95": "Above the 95% limit",
+        "within": "Within the limits",
+        "below_95": "Below the 95% limit",
+        "below_998": "Below the 99.8% limit",
+        "cell_n": "Number in a cell: answers; grey hatched: under {low} answers, not coloured",
     },
 }
 
-_FLAG_COLOURS = {
-    "above_998": "#1a9850",
-    "above_95": "#91cf60",
-    "within": "#4d4d4d",
-    "below_95": "#fc8d59",
-    "below_998": "#d73027",
+#: Funnel flag colours, from the Okabe–Ito palette (safe for every common colour-vision
+#: deficiency): blues above the limits, orange and vermillion below, grey within.
+FLAG_COLOURS = {
+    "above_998": "#0072B2",  # blue
+    "above_95": "#56B4E9",  # sky blue
+    "within": "#999999",  # grey
+    "below_95": "#E69F00",  # orange
+    "below_998": "#D55E00",  # vermillion
 }
+#: Marker per flag, so the flag does not rest on colour alone: ▲ above, ● within, ▼ below.
+FLAG_MARKERS = {"above_998": "^", "above_95": "^", "within": "o", "below_95": "v", "below_998": "v"}
+#: The heat maps' colour map: cividis, perceptually uniform and readable with any colour vision.
+HEATMAP_CMAP = "cividis"
+_LOW_N_FACE = "#d9d9d9"  # a cell with fewer than min_count answers: grey, hatched
+_LOW_N_LABEL_BOX = {"boxstyle": "square,pad=0.15", "facecolor": _LOW_N_FACE, "edgecolor": "none"}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -149,6 +185,47 @@ def _texts(lang: str) -> dict[str, str]:
     if lang not in _TEXT:
         raise ValueError(f"lang must be one of {sorted(_TEXT)}, got {lang!r}.")
     return _TEXT[lang]
+
+
+def _tick_label(label: object, lang: str) -> str:
+    """A period key in the reader's format (:func:`period_label`); any other label as it
+    is (NFC)."""
+    text = _nfc(label)
+    try:
+        return period_label(text, lang)
+    except ValueError:
+        return text
+
+
+def _legend_outside(ax: Axes, ncols: int, first_row: int | None = None) -> Legend | None:
+    """The Axes' legend, placed where it cannot cover data.
+
+    On a figure this module made (constrained layout, one Axes) the legend goes below
+    everything, in a band the layout reserves (``loc="outside lower center"``); on a
+    caller's Axes it goes right of the plotting area, anchored at its top right corner.
+    Entries read row by row; with ``first_row`` the first row holds only that many
+    entries (the lines), the rest (the points) start the next row.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    items = list(zip(handles, labels))
+    if first_row is not None and first_row < len(items):
+        ncols = max(first_row, min(ncols, len(items) - first_row))
+        blank = (Line2D([], [], linestyle="none"), "")
+        items = items[:first_row] + [blank] * (ncols - first_row) + items[first_row:]
+    fig = ax.figure
+    if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine) and fig.axes == [ax]:
+        ncols = min(ncols, len(items))
+        rows = math.ceil(len(items) / ncols)
+        # matplotlib fills columns first: reorder so the entries read row by row
+        order = [r * ncols + c for c in range(ncols) for r in range(rows) if r * ncols + c < len(items)]
+        items = [items[i] for i in order]
+        return fig.legend([h for h, _l in items], [lab for _h, lab in items], loc="outside lower center",
+                          ncols=ncols, frameon=False, fontsize=8)
+    items = [it for it in items if it[1]]
+    return ax.legend([h for h, _l in items], [lab for _h, lab in items], loc="upper left",
+                     bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, fontsize=8)
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -325,7 +402,9 @@ def trend_chart(
     Parameters
     ----------
     periods : sequence of str
-        Period labels in time order, e.g. "2025-01" or "Q1/2025".
+        Periods in time order: keys of :func:`analysis.report.period_of` ("2026-01",
+        "2026-Q1"), drawn as :func:`period_label` writes them in ``lang`` ("Th1/2026",
+        "Q1/2026"); any other label is drawn as it is.
     values : sequence of float
         One value per period; ``nan`` leaves a gap (e.g. a suppressed period).
     low, high : sequence of float, optional
@@ -337,7 +416,7 @@ def trend_chart(
     percent : bool, optional
         Values are shares in [0, 1], shown as percentages (default True).
     lang : {"vi", "en"}, optional
-        Language of the built-in legend text.
+        Language of the period labels and the built-in legend text.
     marked : sequence of bool, optional
         Periods to draw as hollow points, with a legend entry: those with fewer than 10
         responses and those still running, which the trend test leaves out.
@@ -359,7 +438,8 @@ def trend_chart(
     Notes
     -----
     The band is ``fill_between(low, high)``; a period whose limits are ``nan`` has no
-    band. Every period keeps its place on the axis, so an empty one is a gap. Intervals come from e.g. :func:`analysis.scores.satisfied_share_index`.
+    band. Every period keeps its place on the axis, so an empty one is a gap. The legend
+    sits outside the plotting area (see :func:`_legend_outside`). Intervals come from e.g. :func:`analysis.scores.satisfied_share_index`.
 
     References
     ----------
@@ -373,7 +453,7 @@ def trend_chart(
     b'<?xml'
     """
     text = _texts(lang)
-    labels = [_nfc(p) for p in periods]
+    labels = [_tick_label(p, lang) for p in periods]
     v = as_real_array(values, "values", allow_nan=True)
     if v.size != len(labels):
         raise ValueError(f"values has {v.size} entries but periods has {len(labels)}.")
@@ -409,13 +489,14 @@ def trend_chart(
         if not 0 < divide_before < v.size:
             raise ValueError("divide_before must be the index of a period after the first one.")
         line = divide_before - 0.5
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(bottom, top + 0.12 * (top - bottom))  # headroom: the labels never sit on the data
         ax.axvline(line, color="#555555", linestyle="--", linewidth=1.0)
         ax.text(line - 0.1, 1.0, text["before_merger"], transform=ax.get_xaxis_transform(), ha="right",
                 va="top", fontsize=8, color="#555555")
         ax.text(line + 0.1, 1.0, text["after_merger"], transform=ax.get_xaxis_transform(), ha="left",
                 va="top", fontsize=8, color="#555555")
-    if low is not None or (marked is not None and any(marked)):
-        ax.legend(frameon=False, loc="best")
+    _legend_outside(ax, ncols=2)
     ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
     return ax
 
@@ -447,9 +528,11 @@ def index_funnel_chart(
         The pooled per-respondent variance of the linearized index score, so that a unit of
         n respondents has sampling variance ``score_variance / n``.
     labels : sequence of str, optional
-        Unit names, written next to the points.
+        Unit names, written next to the points (with more than 12 units, only those
+        outside the 95 % limits).
     flags : sequence of str, optional
-        Funnel flags per unit (``analysis.compare`` names) to colour the points.
+        Funnel flags per unit (:data:`analysis.compare.FLAGS`) to colour and shape the
+        points (:data:`FLAG_COLOURS`, :data:`FLAG_MARKERS`).
     percent : bool, optional
         Values are shares in [0, 1] (default True).
     ax : matplotlib.axes.Axes, optional
@@ -499,8 +582,9 @@ def index_funnel_chart(
     grid = np.unique(np.geomspace(2, max(3, math.ceil(int(nn.max()) * 1.1)), 300).round().astype(np.int64))
     lim = funnel_limits_variance(centre, score_variance, grid, bounds=bounds)
     ax = _axes(ax, (7.0, 4.2))
-    colours = [_FLAG_COLOURS.get(f, "#4d4d4d") for f in flags] if flags is not None else ["#4d4d4d"] * v.size
-    _funnel(ax, centre, grid, lim, nn, v, colours, names, text)
+    if flags is not None and len(flags) != v.size:
+        raise ValueError("flags must have one entry per unit.")
+    _funnel(ax, centre, grid, lim, nn, v, flags, names, text)
     visible = np.asarray(lim.low998)[grid >= max(int(nn.min()), 20)]
     floor = min(float(v.min()), float(visible.min()) if visible.size else float(v.min()))
     top = max(float(v.max()), float(np.asarray(lim.high95)[grid >= max(int(nn.min()), 20)].max(initial=v.max())))
@@ -509,25 +593,80 @@ def index_funnel_chart(
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_xlabel(text["respondents"])
     ax.set_ylabel(text["index"])
-    ax.legend(frameon=False, loc="best", fontsize=8)
+    _legend_outside(ax, ncols=4, first_row=3)
     if title:
         ax.set_title(_nfc(title))
+    _declutter(ax)
     return ax
 
 
+#: More units than this and only those outside the 95 % limits are named (the rest would
+#: be a pile of overlapping names).
+_NAME_ALL_UP_TO = 12
+
+
 def _funnel(ax: Axes, centre: float, grid: np.ndarray, lim: Any, n: np.ndarray, values: np.ndarray,
-            colours: Sequence[str], names: Sequence[str] | None, text: dict[str, str]) -> None:
-    """The centre line, the 95 % and 99.8 % limits over ``grid`` and the units' points."""
+            flags: Sequence[str] | None, names: Sequence[str] | None, text: dict[str, str]) -> None:
+    """The centre line, the 95 % and 99.8 % limits over ``grid`` and the units' points:
+    one marker and colour per flag (:data:`FLAG_COLOURS`, :data:`FLAG_MARKERS`), each flag
+    present with its legend entry; without flags every point is a grey dot."""
     ax.axhline(centre, color="#333333", linewidth=1.0, label=text["target"])
-    ax.plot(grid, lim.low95, color="#2166ac", linestyle="--", linewidth=0.9, label=text["limit95"])
-    ax.plot(grid, lim.high95, color="#2166ac", linestyle="--", linewidth=0.9)
-    ax.plot(grid, lim.low998, color="#b2182b", linestyle=":", linewidth=1.1, label=text["limit998"])
-    ax.plot(grid, lim.high998, color="#b2182b", linestyle=":", linewidth=1.1)
-    ax.scatter(n, values, c=list(colours), s=28, zorder=3, edgecolors="white", linewidths=0.5)
-    if names is not None:
-        for x, yv, name in zip(n, values, names):
-            ax.annotate(name, (float(x), float(yv)), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    ax.plot(grid, lim.low95, color="#666666", linestyle="--", linewidth=0.9, label=text["limit95"])
+    ax.plot(grid, lim.high95, color="#666666", linestyle="--", linewidth=0.9)
+    ax.plot(grid, lim.low998, color="#000000", linestyle=":", linewidth=1.2, label=text["limit998"])
+    ax.plot(grid, lim.high998, color="#000000", linestyle=":", linewidth=1.2)
+    n = np.asarray(n)
+    values = np.asarray(values, dtype=float)
+    if flags is None:
+        ax.scatter(n, values, c=FLAG_COLOURS["within"], marker="o", s=28, zorder=3, edgecolors="#333333",
+                   linewidths=0.5)
+        flag_of = ["within"] * n.size
+    else:
+        flag_of = list(flags)
+        unknown = set(flag_of) - set(FLAGS)
+        if unknown:
+            raise ValueError(f"unknown funnel flags {sorted(unknown)}; expected {FLAGS}.")
+        for flag in FLAGS:
+            pick = np.array([f == flag for f in flag_of], dtype=bool)
+            if pick.any():
+                ax.scatter(n[pick], values[pick], c=FLAG_COLOURS[flag], marker=FLAG_MARKERS[flag],
+                           s=40 if flag.endswith("998") else 30, zorder=3, edgecolors="#333333", linewidths=0.5,
+                           label=text[flag])
     ax.set_xlim(0, grid[-1])
+    if names is not None:
+        name_all = len(names) <= _NAME_ALL_UP_TO
+        for x, yv, name, flag in zip(n, values, names, flag_of):
+            if not (name_all or flag != "within"):
+                continue
+            left = float(x) > 0.75 * float(grid[-1])  # near the right edge: name on the left
+            ax.annotate(name, (float(x), float(yv)), xytext=(-5 if left else 5, 3), textcoords="offset points",
+                        ha="right" if left else "left", fontsize=7)
+
+
+def _declutter(ax: Axes) -> None:
+    """Move the Axes' annotations (unit names) apart vertically where they overlap: each
+    name, in order of its point's height, steps up or down until it is clear of those
+    already placed. Lays the figure out once to measure the text."""
+    notes = [t for t in ax.texts if hasattr(t, "xyann")]
+    if len(notes) < 2:
+        return
+    fig = ax.figure
+    fig.draw_without_rendering()
+    get_renderer = getattr(fig.canvas, "get_renderer", None)  # a caller's Figure may have no Agg canvas
+    renderer = get_renderer() if get_renderer else RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
+    to_points = 72.0 / fig.dpi
+    placed: list[Any] = []
+    for note in sorted(notes, key=lambda t: -t.xy[1]):
+        gap = 3.0 / to_points  # 3 pt between names
+        box = note.get_window_extent(renderer).padded(gap)
+        x0, y0 = note.xyann
+        for step in range(1, 12):
+            if not any(box.overlaps(other) for other in placed):
+                break
+            shift = (step + 1) // 2 * box.height * 1.05 * (1 if step % 2 else -1)
+            note.xyann = (x0, y0 + shift * to_points)
+            box = note.get_window_extent(renderer).padded(gap)
+        placed.append(box)
 
 
 @_styled
@@ -548,7 +687,8 @@ def funnel_chart(
     successes, n : sequence of int
         Satisfied answers and all answers per unit.
     labels : sequence of str, optional
-        Unit names, written next to the points.
+        Unit names, written next to the points (with more than 12 units, only those
+        outside the 95 % limits).
     p0 : float, optional
         Target share; default the pooled share.
     method : {"exact", "normal"}, optional
@@ -572,8 +712,9 @@ def funnel_chart(
 
     Notes
     -----
-    Limits are drawn on a grid of n from 1 to 1.1·max n; points are coloured by their
-    :func:`analysis.compare.funnel_flags` flag.
+    Limits are drawn on a grid of n from 1 to 1.1·max n; points are coloured and shaped by
+    their :func:`analysis.compare.funnel_flags` flag (Okabe–Ito colours, ▲ above, ▼ below).
+    The legend is outside the plotting area, so it never hides a unit.
 
     References
     ----------
@@ -594,7 +735,7 @@ def funnel_chart(
     grid = np.unique(np.geomspace(1, max(2, math.ceil(n_max * 1.1)), 300).round().astype(np.int64))
     lim = funnel_limits(f.p0, grid, method)
     ax = _axes(ax, (7.0, 4.2))
-    _funnel(ax, f.p0, grid, lim, f.n, f.share, [_FLAG_COLOURS[flag] for flag in f.flags], names, text)
+    _funnel(ax, f.p0, grid, lim, f.n, f.share, list(f.flags), names, text)
     # Below n = 20 the 99.8 % limit plunges towards 0; do not let it set the scale.
     floor = min(float(f.share.min()), float(lim.low998[grid >= max(int(f.n.min()), 20)].min(
         initial=f.share.min())))
@@ -602,10 +743,22 @@ def funnel_chart(
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_xlabel(text["n"])
     ax.set_ylabel(text["share"])
-    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    _legend_outside(ax, ncols=4, first_row=3)
     if title:
         ax.set_title(_nfc(title))
+    _declutter(ax)
     return ax
+
+
+def _low_n_cells(ax: Axes, low: np.ndarray) -> None:
+    """Grey, hatched squares over the cells of ``low`` (too few answers to colour)."""
+    for i, j in zip(*np.nonzero(low)):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1.0, 1.0, facecolor=_LOW_N_FACE, edgecolor="#a6a6a6",
+                               hatch="////", linewidth=0.0, zorder=2))
+
+
+def _count_text(c: int, lang: str) -> str:
+    return f"{c:,}".replace(",", "." if lang == "vi" else ",")
 
 
 @_styled
@@ -619,7 +772,10 @@ def heatmap(
     vmax: float = 1.0,
     percent: bool = True,
     annotate: bool = True,
-    cmap: str = "RdYlGn",
+    cmap: str = HEATMAP_CMAP,
+    counts: Sequence[Sequence[int]] | None = None,
+    min_count: int = LOW_N,
+    lang: str = "vi",
 ) -> Axes:
     """Heat map of a matrix, e.g. factor (rows) × unit (columns) indexes.
 
@@ -638,9 +794,16 @@ def heatmap(
     percent : bool, optional
         Show values as percentages (default True).
     annotate : bool, optional
-        Write each value in its cell (default True).
+        Write each value (and its n) in its cell (default True).
     cmap : str, optional
-        A matplotlib colormap name, default "RdYlGn".
+        A matplotlib colormap name, default :data:`HEATMAP_CMAP` ("cividis").
+    counts : 2-D array of int, optional
+        Answers behind each cell, written under its value as "n = …".
+    min_count : int, optional
+        A cell with fewer answers than this (default :data:`LOW_N`, 10) is drawn grey and
+        hatched with only its n: too few answers to colour.
+    lang : {"vi", "en"}, optional
+        Thousands separator of the counts (1.620 / 1,620).
 
     Returns
     -------
@@ -650,36 +813,50 @@ def heatmap(
     Raises
     ------
     ValueError
-        If the labels do not match the matrix, ``vmin >= vmax`` or the colormap is unknown.
+        If the labels or counts do not match the matrix, ``vmin >= vmax`` or the colormap
+        is unknown.
 
     Notes
     -----
-    Colour = cmap((x − vmin)/(vmax − vmin)), clipped; a colour bar shows the scale.
+    Colour = cmap((x − vmin)/(vmax − vmin)), clipped; a colour bar shows the scale. Text
+    is white on dark cells and black on light ones (luminance 0.299 R + 0.587 G +
+    0.114 B below or above 0.5).
 
     References
     ----------
     L. Wilkinson, M. Friendly, "The history of the cluster heat map", Am. Stat. 63
-    (2009) 179–184.
+    (2009) 179–184. J. R. Nuñez, C. R. Anderton, R. S. Renslow, "Optimizing colormaps
+    with consideration for color vision deficiency", PLoS ONE 13 (2018) e0199239
+    (cividis).
 
     Examples
     --------
     >>> ax = heatmap([[0.8, 0.9], [0.7, float("nan")]],
     ...              ["Tiếp cận dịch vụ hành chính công", "Thủ tục hành chính"],
-    ...              ["Phường 1", "Phường 2"])
+    ...              ["Phường 1", "Phường 2"], counts=[[40, 52], [6, 0]])
     >>> to_svg(ax.figure).count(b"<svg") == 1
     True
     """
     v = as_real_array(values, "values", ndim=2, allow_nan=True)
     rows = _labels(row_labels, "row_labels", v.shape[0])
     cols = _labels(col_labels, "col_labels", v.shape[1])
+    _texts(lang)
     if not vmin < vmax:
         raise ValueError("vmin must be below vmax.")
     if cmap not in mpl.colormaps:
         raise ValueError(f"unknown colormap {cmap!r}.")
-    colormap = mpl.colormaps[cmap].with_extremes(bad="#e6e6e6")
-    ax = _axes(ax, (max(5.0, 0.7 * v.shape[1] + 3.5), max(2.5, 0.45 * v.shape[0] + 1.5)))
-    image = ax.imshow(np.ma.masked_invalid(v), cmap=colormap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.set_xticks(np.arange(v.shape[1]), [_wrap(c, 20) for c in cols], rotation=45, ha="right")
+    c = None
+    if counts is not None:
+        c = as_count_array(counts, "counts", ndim=2)
+        if c.shape != v.shape:
+            raise ValueError(f"counts must have the shape of values {v.shape}, got {c.shape}.")
+    low = np.zeros(v.shape, dtype=bool) if c is None else (c > 0) & (c < min_count)
+    colormap = mpl.colormaps[cmap].with_extremes(bad="#eeeeee")
+    ax = _axes(ax, (max(5.0, 0.7 * v.shape[1] + 3.5), max(2.5, (0.6 if c is not None else 0.45) * v.shape[0] + 1.5)))
+    image = ax.imshow(np.ma.masked_invalid(np.where(low, np.nan, v)), cmap=colormap, vmin=vmin, vmax=vmax,
+                      aspect="auto")
+    _low_n_cells(ax, low)
+    ax.set_xticks(np.arange(v.shape[1]), [_wrap(col, 20) for col in cols], rotation=45, ha="right")
     ax.set_yticks(np.arange(v.shape[0]), [_wrap(r, 34) for r in rows])
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -687,12 +864,20 @@ def heatmap(
         for i in range(v.shape[0]):
             for j in range(v.shape[1]):
                 x = v[i, j]
-                if np.isnan(x):
+                n_text = None if c is None else f"n = {_count_text(int(c[i, j]), lang)}"
+                box = None
+                if low[i, j]:
+                    label, colour = n_text, "black"
+                    box = _LOW_N_LABEL_BOX
+                elif np.isnan(x):
                     label, colour = "–", "#555555"
                 else:
                     label = f"{100 * x:.0f}%" if percent else f"{x:.2f}"
+                    if n_text is not None:
+                        label += "\n" + n_text
                     colour = _text_colour(colormap(float(np.clip((x - vmin) / (vmax - vmin), 0, 1))))
-                ax.text(j, i, label, ha="center", va="center", fontsize=7, color=colour)
+                ax.text(j, i, label, ha="center", va="center", fontsize=7, color=colour, zorder=3,
+                        linespacing=1.1, bbox=box)
     bar = ax.figure.colorbar(image, ax=ax, shrink=0.8)
     if percent:
         bar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
@@ -705,11 +890,12 @@ def heatmap(
 def hour_weekday_heatmap(
     values: Sequence[Sequence[float]],
     count: Sequence[Sequence[int]] | None = None,
-    min_count: int = 1,
+    min_count: int = LOW_N,
     ax: Axes | None = None,
     title: str | None = None,
     percent: bool = True,
     lang: str = "vi",
+    show_n: bool = True,
 ) -> Axes:
     """Heat map of a 7 × 24 weekday × hour matrix (rows Monday … Sunday).
 
@@ -718,9 +904,10 @@ def hour_weekday_heatmap(
     values : 2-D array of float, shape (7, 24)
         E.g. ``HourWeekday.share`` (or ``.count`` with ``percent=False``).
     count : 2-D array of int, shape (7, 24), optional
-        Answers per cell; cells with fewer than ``min_count`` are blanked.
+        Answers per cell, written in the cell (``show_n``).
     min_count : int, optional
-        Smallest count shown, default 1 (use 10 for public charts).
+        A cell with at least one answer but fewer than this (default :data:`LOW_N`, 10) is
+        drawn grey and hatched instead of coloured: too few answers for a share.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure if None.
     title : str, optional
@@ -729,6 +916,9 @@ def hour_weekday_heatmap(
         Values are shares in [0, 1] (default True); else raw numbers.
     lang : {"vi", "en"}, optional
         Language of the weekday and hour labels.
+    show_n : bool, optional
+        Write each cell's count in it (default True; needs ``count``). Pass False where
+        small counts must not be shown (public pages).
 
     Returns
     -------
@@ -742,17 +932,20 @@ def hour_weekday_heatmap(
 
     Notes
     -----
-    Cells with count < min_count (or ``nan``) are drawn grey. Shares use a 0–100 %
-    scale; raw numbers use 0 to the maximum.
+    Colours: :data:`HEATMAP_CMAP` (cividis), 0–100 % for shares, 0 to the maximum for
+    raw numbers. Cells without answers (or ``nan``) are light grey; cells with
+    0 < count < min_count grey and hatched. Each count is written in black or white,
+    whichever contrasts with its cell.
 
     References
     ----------
-    ISO 8601 weekdays, Monday first.
+    ISO 8601 weekdays, Monday first. Nuñez, Anderton, Renslow, PLoS ONE 13 (2018)
+    e0199239 (cividis).
 
     Examples
     --------
     >>> import numpy as np
-    >>> ax = hour_weekday_heatmap(np.full((7, 24), 0.8))
+    >>> ax = hour_weekday_heatmap(np.full((7, 24), 0.8), np.full((7, 24), 12))
     >>> to_png(ax.figure)[:4]
     b'\\x89PNG'
     """
@@ -760,19 +953,32 @@ def hour_weekday_heatmap(
     v = as_real_array(values, "values", ndim=2, allow_nan=True)
     if v.shape != (7, 24):
         raise ValueError(f"values must be 7 × 24 (weekday × hour), got {v.shape}.")
+    c = None
+    low = np.zeros((7, 24), dtype=bool)
     if count is not None:
         c = as_count_array(count, "count", ndim=2)
         if c.shape != (7, 24):
             raise ValueError(f"count must be 7 × 24 (weekday × hour), got {c.shape}.")
-        v = np.where(c >= min_count, v, np.nan)
+        low = (c > 0) & (c < min_count)
+        v = np.where(c > 0, v, np.nan)
     days = WEEKDAYS_VI if lang == "vi" else WEEKDAYS_EN
-    colormap = mpl.colormaps["RdYlGn" if percent else "Blues"].with_extremes(bad="#eeeeee")
-    vmax = 1.0 if percent else max(float(np.nanmax(v, initial=0.0)), 1.0)
-    ax = _axes(ax, (9.0, 3.2))
-    image = ax.imshow(np.ma.masked_invalid(v), cmap=colormap, vmin=0.0, vmax=vmax, aspect="auto")
+    colormap = mpl.colormaps[HEATMAP_CMAP].with_extremes(bad="#eeeeee")
+    shown = np.where(low, np.nan, v)
+    vmax = 1.0 if percent else max(float(np.nanmax(shown, initial=0.0)), 1.0)
+    ax = _axes(ax, (9.0, 3.4))
+    image = ax.imshow(np.ma.masked_invalid(shown), cmap=colormap, vmin=0.0, vmax=vmax, aspect="auto")
+    _low_n_cells(ax, low)
+    if c is not None and show_n:
+        for i, j in zip(*np.nonzero(c)):
+            x = shown[i, j]
+            colour = "black" if np.isnan(x) else _text_colour(colormap(float(np.clip(x / vmax, 0, 1))))
+            ax.text(j, i, _count_text(int(c[i, j]), lang), ha="center", va="center", fontsize=6,
+                    color=colour, zorder=3, bbox=_LOW_N_LABEL_BOX if low[i, j] else None)
     ax.set_xticks(np.arange(24), [str(h) for h in range(24)], fontsize=7)
     ax.set_yticks(np.arange(7), list(days))
     ax.set_xlabel(text["hour"])
+    if c is not None and show_n:
+        ax.set_xlabel(text["hour"] + "\n" + text["cell_n"].format(low=min_count), linespacing=1.6)
     for spine in ax.spines.values():
         spine.set_visible(False)
     bar = ax.figure.colorbar(image, ax=ax, shrink=0.85)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,7 +41,7 @@ from .scores import (grade_for, level_summary, mean_from_counts, mean_from_momen
                      moh_return_rate, satisfied_share_index)
 from .trends import trend_test
 
-__all__ = ["build_report", "period_of", "period_labels", "period_bounds", "PERIODS", "LOW_N", "MIN_TREND_PERIODS"]
+__all__ = ["build_report", "period_of", "period_label", "period_labels", "period_bounds", "PERIODS", "LOW_N", "MIN_TREND_PERIODS"]
 
 PERIODS = ("month", "quarter")
 LOW_N = 10  # official reports show smaller cells, marked low n; public pages withhold them
@@ -57,6 +58,67 @@ def period_of(day: date, grouping: str) -> str:
     if grouping == "year":
         return f"{day.year}"
     raise ValueError(f"period must be 'month', 'quarter' or 'year', not {grouping!r}")
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_PERIOD_KEY = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+
+
+def _lang_of(locale: object) -> str:
+    """``"vi"`` / ``"en"`` from a language code or a locale (``"vi_VN"``, ``babel.Locale``)."""
+    code = str(locale).replace("-", "_").split("_")[0].lower()
+    if code not in ("vi", "en"):
+        raise ValueError(f"locale must be Vietnamese (vi) or English (en), got {locale!r}.")
+    return code
+
+
+def period_label(key: str, locale: object = "vi") -> str:
+    """A period key as readers write it, for chart axes and report tables.
+
+    Parameters
+    ----------
+    key : str
+        A key of :func:`analysis.report.period_of`: ``"2026-01"`` (month), ``"2026-Q1"``
+        (quarter) or ``"2026"`` (year).
+    locale : str or babel.Locale, optional
+        ``"vi"`` (default) or ``"en"``; a region (``"vi_VN"``) is ignored.
+
+    Returns
+    -------
+    str
+        Vietnamese: ``"Th1/2026"``, ``"Q1/2026"``, ``"2026"``; English: ``"Jan 2026"``,
+        ``"Q1 2026"``, ``"2026"``.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a period key or the locale is neither Vietnamese nor English.
+
+    Notes
+    -----
+    "Th" is the short form of "tháng" (month) that Vietnamese spreadsheets print on chart
+    axes (Th1 … Th12); quarters are written Q1 … Q4 in both languages. Short enough for
+    24 monthly ticks.
+
+    References
+    ----------
+    ISO 8601-1:2019, calendar dates (the ``YYYY-MM`` keys this function reads).
+
+    Examples
+    --------
+    >>> period_label("2026-01"), period_label("2026-Q1"), period_label("2026-12", "en")
+    ('Th1/2026', 'Q1/2026', 'Dec 2026')
+    """
+    lang = _lang_of(locale)
+    match = _PERIOD_KEY.match(str(key))
+    if match is None:
+        raise ValueError(f"not a period key like 2026-01, 2026-Q1 or 2026: {key!r}.")
+    year, month, quarter = match.groups()
+    if month:
+        return f"Th{int(month)}/{year}" if lang == "vi" else f"{_MONTHS_EN[int(month) - 1]} {year}"
+    if quarter:
+        return f"Q{quarter}/{year}" if lang == "vi" else f"Q{quarter} {year}"
+    return year
 
 
 def _month_end(day: date) -> date:

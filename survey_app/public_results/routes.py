@@ -105,7 +105,7 @@ def trend(ref: str):
         values = [nan if p["index"] is None else p["index"] for p in points]
         low = [nan if p["low"] is None else p["low"] for p in points]
         high = [nan if p["high"] is None else p["high"] for p in points]
-        axes = trend_chart([report_text.period_label(p["period"]) for p in points], values, low, high,
+        axes = trend_chart([p["period"] for p in points], values, low, high,
                            percent=(res["index"] or {}).get("unit") == "share", lang=lang)
         return {"trend": to_svg(axes)}
 

@@ -36,9 +36,9 @@ def test_the_merged_wards_trend_crosses_the_merger_with_its_predecessors_history
         page.locator("details.numbers summary").first.click()
         rows = {r.locator("th").inner_text(): r for r in page.locator("details.numbers tbody tr").all()
                 if r.locator("th").count()}
-        june, july = next(k for k in rows if k.startswith("06/2025")), next(k for k in rows if k.startswith("07/2025"))
+        june, july = next(k for k in rows if k.startswith("Th6/2025")), next(k for k in rows if k.startswith("Th7/2025"))
         assert "trước sáp nhập" in june and "trước sáp nhập" not in july
-        assert sum(1 for k in rows if "trước sáp nhập" in k) == 7  # 12/2024 … 06/2025
+        assert sum(1 for k in rows if "trước sáp nhập" in k) == 7  # Th12/2024 … Th6/2025
         page.screenshot(path=str(tmp_path / "merger-trend.png"), full_page=True)
         # the chart itself: the predecessors' months are there, no hole at the merger
         svg = page.request.get(base + trend.get_attribute("src"))

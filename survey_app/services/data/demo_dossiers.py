@@ -2,6 +2,9 @@
 at each demo counter, and a few hundred dossiers over the last six months with realistic
 late shares (Phường 2 about 5%, Phường 1 about 12%), some waiting for the citizen's
 documents, a few with a petition, and about a third rated through their evaluation code.
+Results are handed back and rated while the counter is open (:mod:`.demo_hours`: never on
+a Sunday), and a rating's nine indicators move together as real ones do (Cronbach's alpha
+about 0.8).
 
 Deterministic (seeded) and idempotent: a counter that already has demo dossiers is left
 alone. Dossiers and ratings go in through the same services as the API's.
@@ -21,6 +24,7 @@ from ..collect.instruments import latest_version
 from ..collect.surveys import SurveyTarget, submit_response
 from ..officials.scope import GrantInfo, Scope
 from ..dossiers import operations
+from .demo_hours import is_open, next_open
 
 __all__ = ["CAMPAIGN_NAME", "PROCEDURES", "add_dossiers", "ensure_campaign"]
 
@@ -58,14 +62,45 @@ def ensure_campaign(session: Session, point: Unit, now: datetime | None = None) 
     return campaign
 
 
+#: Loading of each indicator on the citizen's latent satisfaction with the dossier's
+#: handling, and how far a badly handled dossier lowers it: Cronbach's alpha of the
+#: indicators comes out near 0.8 (eight for a citizen who came in person, nine online).
+ITEM_LOADING = 0.55
+BAD_SHIFT = -1.5
+#: Latent cut points of the three levels: Không hài lòng below −1.2, Hài lòng up to 0,
+#: Rất hài lòng above (a well handled dossier: about 12% / 38% / 50%).
+CUTS = (-1.2, 0.0)
+#: Citizens who filed online (and so rate indicator 9, the online service) — a demo value.
+ONLINE_SHARE = 0.25
+
+
 def _answers(rng: random.Random, definition: dict, good: bool) -> list[tuple[str, int | None, str | None]]:
+    """One rating: a latent satisfaction z ~ N(0, 1) (shifted by :data:`BAD_SHIFT` when the
+    dossier went badly), each indicator y = λ·z + √(1 − λ²)·e cut at :data:`CUTS` into the
+    levels 1, 2, 3. Indicator 9 (online service) is answered only by the
+    :data:`ONLINE_SHARE` of citizens who filed their dossier online."""
+    z = rng.gauss(0.0, 1.0) + (0.0 if good else BAD_SHIFT)
+    online = rng.random() < ONLINE_SHARE
     answers = []
     for q in definition["questions"]:
-        if q["type"] != "scale" or q["key"] == "online":
+        if q["type"] != "scale" or (q["key"] == "online" and not online):
             continue
-        weights = (1, 5, 6) if good else (5, 4, 1)
-        answers.append((q["key"], rng.choices([1, 2, 3], weights=weights)[0], None))
+        y = ITEM_LOADING * z + (1 - ITEM_LOADING ** 2) ** 0.5 * rng.gauss(0.0, 1.0)
+        answers.append((q["key"], 1 if y < CUTS[0] else 2 if y < CUTS[1] else 3, None))
     return answers
+
+
+def _at_counter(rng: random.Random, returned: datetime, received: datetime, due: datetime, late: bool) -> datetime:
+    """The return moved into the counter's opening hours: a time in its next opening
+    period, or, when that would make an on-time dossier late, the last open quarter of an
+    hour before ``returned`` (never before it was received)."""
+    moved = next_open(returned, rng)
+    if moved == returned or late or moved <= due:
+        return moved
+    back = returned
+    while not is_open(back) and back > received:
+        back -= timedelta(minutes=15)
+    return max(back, received)
 
 
 def add_dossiers(session: Session, months: int = 6, now: datetime | None = None) -> int:
@@ -90,12 +125,13 @@ def add_dossiers(session: Session, months: int = 6, now: datetime | None = None)
                 continue
             for seq in range(rng.randint(0, 3)):
                 procedure_code, name, sector, days = rng.choice(PROCEDURES)
-                received = moment.replace(hour=rng.randint(1, 8), minute=rng.randint(0, 59), second=0, microsecond=0)
+                received = next_open(moment.replace(hour=rng.randint(1, 8), minute=rng.randint(0, 59), second=0,
+                                                    microsecond=0), rng)
                 due = received + timedelta(days=days + 2 * (days // 5))
                 late = rng.random() < late_share
                 waited = rng.choice([0] * 8 + [60 * 24, 60 * 48])
                 spent = timedelta(minutes=waited) + (due - received) * (1.3 if late else rng.uniform(0.2, 0.95))
-                returned = received + spent
+                returned = _at_counter(rng, received + spent, received, due, late)
                 if returned > now - timedelta(hours=1):
                     returned = None
                 payloads.append({
@@ -118,11 +154,16 @@ def add_dossiers(session: Session, months: int = 6, now: datetime | None = None)
                 dossier = outcome.dossier
                 if dossier.returned_at is None or rng.random() > 0.35:
                     continue
+                # rated with the receipt's code 1–30 h after the return, on the counter's
+                # device: so while the counter is open (never on a Sunday)
+                rated = next_open(dossier.returned_at + timedelta(hours=rng.randint(1, 30)), rng)
+                good = not late and rng.random() < 0.9
+                if rated > now:
+                    continue
                 submit_response(session, SurveyTarget(point, campaign, campaign.instrument_version),
-                                _answers(rng, definition, good=not late and rng.random() < 0.9), channel="link",
+                                _answers(rng, definition, good=good), channel="link",
                                 language="vi", idempotency_key="demo-" + secrets.token_hex(12),
-                                submitted_at=min(now, dossier.returned_at + timedelta(hours=rng.randint(1, 30))),
-                                spend_token_id=dossier.token_id)
+                                submitted_at=rated, spend_token_id=dossier.token_id)
             added += len(outcomes)
     session.commit()
     return added

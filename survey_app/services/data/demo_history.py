@@ -4,6 +4,10 @@ The former wards' points answer until the merger (30 June 2025) and the new ward
 from 1 July 2025, so Phường Quảng Trị's two-year trend crosses the merger and shows its
 predecessors' history before it.
 
+Answers look like real ones: a respondent's criteria move together (a latent satisfaction
+per factor, so Cronbach's alpha of each factor is about 0.8), and at a one-stop counter they
+come only in its opening hours (:mod:`.demo_hours`: never on Sunday, Saturday mornings).
+
 Deterministic (seeded by the point's code) and idempotent: a point that already has demo
 history is left alone. Responses go in through the same tables as real ones, channel
 ``qr`` or ``paper``, and are rolled up like any other.
@@ -12,7 +16,7 @@ from __future__ import annotations
 
 import random
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +24,7 @@ from sqlalchemy.orm import Session
 from analysis.instrument import decimals_of, scaled
 
 from ...models import Answer, Campaign, Response, Unit, campaign_unit
+from .demo_hours import LOCAL, next_open
 
 # How well each demo point does, on average (a level shift on the 5-point scale).
 QUALITY = {"p2motcua": 0.5, "p2yte": 0.1, "p2tieuhoc": 0.3, "p1motcua": -0.3, "p1yte": -0.1, "p1tieuhoc": 0.0,
@@ -28,9 +33,35 @@ QUALITY = {"p2motcua": 0.5, "p2yte": 0.1, "p2tieuhoc": 0.3, "p1motcua": -0.3, "p
 SUCCESSOR_POINTS = ("pqtttpv", "pqtdtn1", "pqtyte")
 
 
-def _level(rng: random.Random, shift: float, levels: list[int]) -> int:
+#: Loading of a criterion on its factor's latent satisfaction, and of a factor on the
+#: respondent's overall satisfaction. With these, Cronbach's alpha of the demo's factors
+#: lands between 0.7 and 0.9, as in real SIPAS and health surveys (criteria of one factor
+#: move together, factors less so).
+ITEM_LOADING = 0.76
+FACTOR_LOADING = 0.75
+#: A level's spread on the 5-point scale (one latent standard deviation ≈ 0.9 levels).
+LEVEL_SD = 0.9
+
+
+def latent_satisfaction(rng: random.Random, factors: list[str | None]) -> dict[str | None, float]:
+    """One respondent's latent satisfaction per factor, each N(0, 1): the overall level g
+    (key None, also used by questions outside any factor) and, per factor f,
+    z_f = b·g + √(1 − b²)·u_f with b = :data:`FACTOR_LOADING` and u_f ~ N(0, 1)."""
+    g = rng.gauss(0.0, 1.0)
+    out: dict[str | None, float] = {None: g}
+    for f in factors:
+        if f is not None and f not in out:
+            out[f] = FACTOR_LOADING * g + (1 - FACTOR_LOADING ** 2) ** 0.5 * rng.gauss(0.0, 1.0)
+    return out
+
+
+def _level(rng: random.Random, shift: float, levels: list[int], z: float) -> int:
+    """A criterion's answer from its factor's latent z: y = λ·z + √(1 − λ²)·e (λ =
+    :data:`ITEM_LOADING`, e ~ N(0, 1), so y ~ N(0, 1) and two criteria of a factor correlate
+    by λ²), then the level round(middle + 0.6 + shift + sd·y), clipped to the scale."""
     middle = levels[len(levels) // 2]
-    value = round(rng.gauss(middle + 0.6 + shift, 0.9))
+    y = ITEM_LOADING * z + (1 - ITEM_LOADING ** 2) ** 0.5 * rng.gauss(0.0, 1.0)
+    value = round(middle + 0.6 + shift + LEVEL_SD * y)
     return min(max(value, levels[0]), levels[-1])
 
 
@@ -63,9 +94,8 @@ def add_history(session: Session, months: int = 24, now: datetime | None = None)
             trend = (0.015 * month if code in SUCCESSOR_POINTS
                      else 0.04 * month if code.startswith("p2") else -0.02 * month)
             for i in range(rng.randint(12, 36)):
-                when = start + timedelta(days=30 * month + rng.uniform(0, 29.5))
-                local_hour = rng.choice([7, 8, 8, 9, 9, 10, 10, 11, 13, 14, 14, 15, 16])
-                when = when.replace(hour=(local_hour - 7) % 24, minute=rng.randint(0, 59))
+                when = _moment(rng, start + timedelta(days=30 * month + rng.uniform(0, 29.5)),
+                               counter=unit.kind == "one_stop")
                 if (when >= merger) != (code in SUCCESSOR_POINTS) or when >= now:
                     continue
                 response = Response(campaign_id=campaign.id, unit_id=unit.id,
@@ -80,15 +110,36 @@ def add_history(session: Session, months: int = 24, now: datetime | None = None)
     return added
 
 
+#: Local hours answers come in at (more in the morning), Monday to Friday and on Saturday.
+HOURS = [7, 8, 8, 9, 9, 10, 10, 11, 13, 14, 14, 15, 16]
+SATURDAY_HOURS = [7, 8, 8, 9, 9, 10, 10, 11]
+
+
+def _moment(rng: random.Random, day: datetime, counter: bool) -> datetime:
+    """A local working-hours moment (UTC) on ``day``'s local date. At a one-stop counter
+    (``counter``) only while it is open (:mod:`.demo_hours`): a Sunday becomes the Saturday
+    before or the Monday after, Saturday answers come in the morning, and a time in the
+    lunch break or before opening moves into the next opening period."""
+    local_day = day.astimezone(LOCAL).date()
+    if counter and local_day.weekday() == 6:
+        local_day += timedelta(days=-1 if rng.random() < 0.3 else 1)
+    hours = SATURDAY_HOURS if counter and local_day.weekday() == 5 else HOURS
+    local = datetime.combine(local_day, time(rng.choice(hours), rng.randint(0, 59)), tzinfo=LOCAL)
+    moment = local.astimezone(timezone.utc)
+    return next_open(moment, rng) if counter else moment
+
+
 def _answers(rng: random.Random, definition, response_id: int, shift: float) -> list[Answer]:
     rows = []
+    latent = latent_satisfaction(rng, [q.get("factor") for q in definition["questions"]])
     for q in definition["questions"]:
         if not q["required"] and rng.random() < 0.5:
             continue
         key, qtype = q["key"], q["type"]
         if qtype == "scale":
             levels = [lv["value"] for lv in definition["scales"][q["scale"]]["levels"]]
-            rows.append(Answer(response_id=response_id, question_key=key, value_int=_level(rng, shift, levels)))
+            rows.append(Answer(response_id=response_id, question_key=key,
+                               value_int=_level(rng, shift, levels, latent.get(q.get("factor"), latent[None]))))
         elif qtype == "single":
             options = [o["key"] for o in q["options"]]
             weights = [max(0.2, 3 - i + shift) for i in range(len(options))]

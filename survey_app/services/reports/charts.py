@@ -7,7 +7,9 @@ from analysis import charts
 
 
 def charts_for(report: dict[str, Any], definition: dict[str, Any], lang: str = "vi") -> dict[str, Any]:
-    """Chart name → matplotlib Axes, for whatever the report has data for."""
+    """Chart name → matplotlib Axes, for whatever the report has data for, in ``lang`` (the
+    reader's language: period labels "Th1/2026" / "Jan 2026", legends, weekdays); the PDF
+    asks for "vi"."""
     out: dict[str, Any] = {}
     scale_questions = [q for q in report["questions"] if q["type"] == "scale" and q["n"]]
     if scale_questions:
@@ -51,7 +53,8 @@ def charts_for(report: dict[str, Any], definition: dict[str, Any], lang: str = "
         out["factors_by_unit"] = charts.heatmap(values, [names[k] for k in factor_keys],
                                                 [u["name"][lang] for u in units],
                                                 percent=report["index"].get("unit") == "share",
-                                                vmax=1.0 if report["index"].get("unit") == "share" else 2.0)
+                                                vmax=1.0 if report["index"].get("unit") == "share" else 2.0,
+                                                counts=[[u["n"] for u in units] for _k in factor_keys], lang=lang)
     if report.get("pattern"):
         share = [[float("nan") if v is None else v for v in row] for row in report["pattern"]["share"]]
         out["hour_weekday"] = charts.hour_weekday_heatmap(share,

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from analysis.report import period_label as report_period_label
 from analysis.report import period_of
 
 DASH = "—"
@@ -86,7 +87,17 @@ def day(d: date | str | None) -> str:
 
 
 def period_label(label: str) -> str:
-    """``2026-03`` → ``03/2026``; ``2026-Q1`` → ``Q1/2026`` (vi: ``Quý 1/2026``)."""
+    """A period key in the reader's language, as the charts' axes write it
+    (:func:`analysis.report.period_label`): ``2026-03`` → ``Th3/2026`` / ``Mar 2026``;
+    ``2026-Q1`` → ``Q1/2026`` / ``Q1 2026``; anything else as it is ("—" for nothing)."""
+    try:
+        return report_period_label(label, _lang())
+    except ValueError:
+        return label or DASH
+
+
+def _release_period(label: str) -> str:
+    """A release's period as its title writes it: ``03/2026``, ``Quý 1/2026`` (en ``Q1/2026``)."""
     year, _sep, part = label.partition("-")
     if part.startswith("Q"):
         return _("Q%(quarter)s/%(year)s", quarter=part[1:], year=year)
@@ -114,7 +125,7 @@ def release_label(period: str, first: date) -> str:
     """A release's period in words: ``10/2026``, ``Quý 4/2026``, ``Năm 2026``."""
     if period == "year":
         return _("Year %(year)d", year=first.year)
-    return period_label(period_of(first, period))
+    return _release_period(period_of(first, period))
 
 
 def trend_sentence(test: Mapping[str, Any] | None, unit: str | None = "share") -> str:
