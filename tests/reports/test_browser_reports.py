@@ -58,5 +58,5 @@ def test_a_manager_reads_filters_and_downloads_the_report(demo_app, place, sipas
         tool = shutil.which("pdftotext")
         if tool is not None:
             text = subprocess.run([tool, str(pdf), "-"], check=True, capture_output=True, timeout=60).stdout.decode()
-            assert "Phường 2" in text and "BÁO CÁO MỨC ĐỘ HÀI LÒNG" in text
+            assert "Phường 2" in text and "Kết quả khảo sát sự hài lòng tại Phường 2" in text
     assert [e.detail["format"] for e in h.audits("export.created")] == ["xlsx", "pdf"]

@@ -151,7 +151,7 @@ def test_page_csv_xlsx_pdf_and_json_agree(place, sipas, login, h, tmp_path):
 
     text = pdf_text(get(client, f"/reports/{place.p2.id}/report.pdf?{params}").data, tmp_path)
     flat = " ".join(text.split())
-    assert "Phường 2" in flat and "BÁO CÁO MỨC ĐỘ HÀI LÒNG" in flat
+    assert "Phường 2" in flat and "BÁO CÁO" in flat and "Kết quả khảo sát sự hài lòng tại Phường 2" in flat
     assert pct(index["value"]) in flat and f"n = {n}" in flat
     for f in data["factors"]:
         assert pct(f["index"]) in flat
