@@ -46,7 +46,7 @@ def test_a_manager_reads_filters_and_downloads_the_report(demo_app, place, sipas
         info.value.save_as(saved)
         assert saved.suffix == ".xlsx"
         book = load_workbook(io.BytesIO(saved.read_bytes()))
-        assert book.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp"]
+        assert book.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp", "Biểu đồ", "Phiếu – tiêu đề tiếng Việt"]
         assert book.worksheets[0].max_row == 7
 
         # and so does the PDF, in Vietnamese, naming the ward

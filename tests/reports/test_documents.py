@@ -144,3 +144,73 @@ def test_the_date_line_is_written_as_the_decree_says(demo_app, utc, expected):
 
     with demo_app.test_request_context(), force_locale("vi"):
         assert date_line("Quảng Trị", utc.replace(tzinfo=timezone.utc)) == expected
+
+
+
+# ------------------------------------------------------------------ XLSX
+
+def test_the_xlsx_reads_back_with_vietnamese_headers_dates_filters_and_rounding(place, sipas, login, h):
+    data = get(login("demo-manager"), f"/reports/{place.p2.id}/export.xlsx?{h.qs()}").data
+    wb = load_workbook(io.BytesIO(data))
+    responses, codebook, summary, charts, readable = wb.worksheets[:5]
+    # the Vietnamese headers, each mapped to its machine key in the codebook
+    vi_header = [c.value for c in readable[1]]
+    assert vi_header[:3] == ["Số phiếu", "Thời điểm gửi", "Mã điểm phục vụ"]
+    assert all(h_ and not re.fullmatch(r"[a-z0-9_]+", h_) for h_ in vi_header), vi_header
+    keys = [c.value for c in responses[1]]
+    book = {row[0]: row for row in codebook.iter_rows(min_row=2, values_only=True)}
+    assert codebook["H1"].value.startswith("Tiêu đề cột")
+    assert [book[k][7] for k in keys] == vi_header, "the codebook maps every Vietnamese header to its key"
+    tc1 = vi_header[keys.index("tc1")]
+    assert tc1.startswith("Câu ") and tc1.endswith("(mã)") and book["tc1"][2] == "thang đo"
+    # the same responses on both sheets, submitted times as real date-times in Viet Nam time
+    assert readable.max_row == responses.max_row == 31
+    for sheet in (responses, readable):
+        first = sheet.cell(row=2, column=2)
+        assert isinstance(first.value, datetime) and first.value == datetime(2026, 1, 3, 9, 30)
+        assert first.number_format == "dd/mm/yyyy hh:mm"
+        assert sheet.freeze_panes == "B2", "the header row (and the response number) stay in view"
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(keys)).column_letter}31"
+    assert {r[keys.index("channel")] for r in readable.iter_rows(min_row=2, values_only=True)} == {"mã QR", "phiếu giấy"}
+    # the summary: exact values shown rounded, real dates, yes/no in words
+    rows = {r[0].value: r for r in summary.iter_rows() if r and r[0].value}
+    index = rows["Chỉ số"]
+    assert isinstance(index[1].value, float) and index[1].number_format == "0.0%"
+    assert index[5].value == "Không", "low n, in words"
+    assert isinstance(rows["Ngày đầu"][1].value, datetime) and rows["Ngày đầu"][1].number_format == "dd/mm/yyyy"
+    tc1_row = rows["tc1"]
+    assert tc1_row[2].value == "thang đo" and tc1_row[4].number_format == "0.00" and tc1_row[7].number_format == "0.0%"
+    trend = [r for r in summary.iter_rows(values_only=True) if r and isinstance(r[0], str) and re.fullmatch(r"\d\d/2026", r[0])]
+    assert [r[0] for r in trend] == ["01/2026", "02/2026", "03/2026", "04/2026", "05/2026", "06/2026"]
+    texts = [c for sheet in wb.worksheets for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert not {"True", "False", "scale", "longtext", "below_95", "within"} & set(texts)
+    assert not any(isinstance(c, bool) for row in summary.iter_rows(values_only=True) for c in row), \
+        "yes/no in words, not TRUE/FALSE"
+    # the chart sheet's table
+    assert charts["A1"].value == "Chỉ số và các yếu tố" and charts["A2"].value == "Chỉ số chung"
+    assert charts["B2"].value == index[1].value
+
+
+def test_the_xlsx_has_native_charts_of_the_headline_and_the_trend(place, sipas, login, h):
+    data = get(login("demo-manager"), f"/reports/{place.p2.id}/export.xlsx?{h.qs()}").data
+    report = get(login("demo-manager"), f"/api/v1/reports/vn/qt/p2?{h.qs()}").get_json()
+    factors, periods = len(report["factors"]), len(report["trend"])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = set(z.namelist())
+        assert {"xl/charts/chart1.xml", "xl/charts/chart2.xml"} <= names
+        bars = z.read("xl/charts/chart1.xml").decode()
+        line = z.read("xl/charts/chart2.xml").decode()
+        drawing_rels = [n for n in names if n.startswith("xl/worksheets/_rels/")]
+        sheet_of_drawing = {n for n in drawing_rels if "drawing" in z.read(n).decode()}
+    assert "<c:barChart>" in bars or "<barChart>" in bars
+    assert "<c:lineChart>" in line or "<lineChart>" in line
+    sheet = "'Biểu đồ'!"
+    # the bars: the overall index and each factor (rows 2 to 2 + factors), titles in Vietnamese
+    assert f"{sheet}$A$2:$A${2 + factors}" in bars and f"{sheet}$B$2:$B${2 + factors}" in bars
+    assert "Chỉ số hài lòng và các yếu tố" in bars
+    # the line: the index and its interval, one point per month
+    top = 2 + factors + 2  # a blank row and the trend's header
+    for col in "BCD":
+        assert f"{sheet}${col}${top + 1}:${col}${top + periods}" in line
+    assert "Chỉ số theo tháng" in line
+    assert sheet_of_drawing == {"xl/worksheets/_rels/sheet4.xml.rels"}, "the charts sit on the fourth sheet"

@@ -66,15 +66,16 @@ def test_xlsx_has_responses_codebook_and_summary(place, sipas, login, h):
     client = login("demo-manager")
     data = get(client, f"/reports/{place.p2.id}/export.xlsx?{h.qs()}").data
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp"]
-    responses, codebook, summary = wb.worksheets
+    assert wb.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp", "Biểu đồ", "Phiếu – tiêu đề tiếng Việt"]
+    responses, codebook, summary, _charts, readable = wb.worksheets
     header = [c.value for c in responses[1]]
     assert header[:3] == ["response_id", "submitted_at", "unit_code"]
     assert "tc1" in header and "tc1_label" in header and "comment" in header
     assert responses.max_row == 31
     book = {row[0]: row for row in codebook.iter_rows(min_row=2, values_only=True)}
     assert book["tc1"][1] == "tc1" and "5 = Rất hài lòng" in book["tc1"][6]
-    assert book["comment"][2] == "longtext"
+    assert book["comment"][2] == "văn bản dài"  # the question's type, in words
+    assert readable.max_row == responses.max_row
 
 
 def test_out_of_scope_exports_are_refused_and_nothing_is_audited(place, sipas, login, h):
