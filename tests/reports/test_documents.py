@@ -129,6 +129,7 @@ def test_an_image_that_mostly_fits_is_shrunk_not_sent_to_a_new_page(demo_app):
         doc.set_y(doc.h - report_pdf.BOTTOM - (90 * 0.4 + 3))
         report_pdf._image(doc, png, max_height=100)
         assert doc.page_no() == 2, "only 40% fits: the image starts a new page"
+        report_pdf.close_fonts(doc)
 
 
 @pytest.mark.parametrize("utc, expected", [

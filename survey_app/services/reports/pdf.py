@@ -342,6 +342,16 @@ def build_report_pdf(view: ReportView, charts: Mapping[str, bytes], *, generated
         return _build(view, charts, generated_at, generated_by, accountability, signer or generated_by)
 
 
+def close_fonts(pdf: FPDF) -> None:
+    """Close the font files fpdf2 opened (it closes only the fonts a document used, when it
+    writes it): a font left open would be closed, with a ResourceWarning, by the garbage
+    collector."""
+    for font in pdf.fonts.values():
+        closer = getattr(font, "close", None)
+        if closer is not None:
+            closer()
+
+
 def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime, generated_by: str,
            accountability: Mapping[str, Any] | None, signer: str) -> bytes:
     report, definition, unit, f = view.report, view.definition, view.unit, view.filters
@@ -526,4 +536,7 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
                      list="; ".join(f"{names.get(r['factor'], r['factor'])} {t.number(r['alpha'], 2)} "
                                     f"(n = {t.count(r['n'])})" for r in alphas)), size=8.5)
     _signature(pdf, signer)
-    return bytes(pdf.output())
+    try:
+        return bytes(pdf.output())
+    finally:
+        close_fonts(pdf)
