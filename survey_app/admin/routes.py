@@ -23,7 +23,7 @@ from ..i18n import current_language
 from ..models import ROLE_RANK, Campaign, Grant, Instrument, InstrumentVersion, Response, Unit, campaign_unit, utcnow
 from ..models import Kiosk
 from ..services.collect import instruments, surveys, xlsform
-from ..services.officials import accounts, audit, campaigns, tree
+from ..services.officials import accounts, audit, audit_text, campaigns, tree
 from ..services.officials.scope import not_found, path_under
 from ..services.qr import encoding as qr
 from ..services.qr import kiosks, posters, slips, tokens
@@ -836,36 +836,7 @@ def user_password(user_id: int):
 # ------------------------------------------------------------------ audit log
 
 def action_labels() -> dict[str, str]:
-    return {
-        "user.created": _("account created"), "user.deactivated": _("account deactivated"),
-        "user.activated": _("account reactivated"), "user.password_reset": _("password reset"),
-        "user.password_changed": _("password changed"), "grant.added": _("access given"),
-        "grant.changed": _("access changed"), "grant.revoked": _("access removed"),
-        "login.locked": _("account locked after failed logins"), "unit.created": _("unit created"),
-        "unit.renamed": _("unit renamed"), "unit.moved": _("unit moved"), "unit.deactivated": _("unit deactivated"),
-        "unit.activated": _("unit reactivated"), "unit.deleted": _("unit deleted"),
-        "unit.succeeded": _("succession declared"), "grants.carried": _("access carried to the successor"),
-        "campaign.created": _("campaign created"), "campaign.opened": _("campaign opened"),
-        "campaign.paused": _("campaign paused"), "campaign.closed": _("campaign closed"),
-        "instrument.uploaded": _("survey uploaded"), "tokens.issued": _("one-time codes issued"),
-        "kiosk.enrolled": _("kiosk enrolled"), "kiosk.revoked": _("kiosk revoked"),
-        "kiosk.campaign_chosen": _("kiosk's campaign chosen"), "export.created": _("data exported"),
-        "report.published": _("report published"),
-        "petition.assigned": _("petition assigned"), "petition.noted": _("petition note written"),
-        "petition.answer_saved": _("petition answer saved"), "petition.answer_published": _("petition answer published"),
-        "petition.text_approved": _("petition text approved for publication"),
-        "petition.text_withheld": _("petition text withheld"), "petition.closed": _("petition closed"),
-        "petition.reopened": _("petition reopened"), "petition.contact_viewed": _("petitioner's contact viewed"),
-        "petition.contact_deleted": _("petitioner's contact deleted"),
-        "report.unpublished": _("report publication withdrawn"), "comment.hidden": _("comment hidden"),
-        "comment.restored": _("comment shown again"), "apikey.created": _("API key created"),
-        "apikey.revoked": _("API key revoked"),
-        "dossiers.imported": _("dossiers imported"), "dossiers.staff_viewed": _("ratings by counter staff viewed"),
-        "dossiers.flagged": _("ratings flagged: more than dossiers served"),
-        "alertrule.created": _("alert rule added"), "alertrule.deleted": _("alert rule removed"),
-        "alert.acknowledged": _("alert acknowledged"), "user.email_changed": _("e-mail address changed"),
-        "retention.run": _("expired personal data purged"),
-    }
+    return {a: audit_text.action_label(a) for a in audit.ACTIONS}
 
 
 @bp.get("/audit")
@@ -888,17 +859,8 @@ def audit_log():
     events = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     more = len(events) > PAGE_SIZE
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("admin/audit.html", form=form, events=events[:PAGE_SIZE], labels=labels, page=page,
-                           more=more, args=args, detail_labels=detail_labels(), system=audit.SYSTEM), status
-
-
-def detail_labels() -> dict[str, str]:
-    return {
-        "role": _("role"), "unit": _("unit"), "units": _("units"), "username": _("username"), "name": _("name"),
-        "path": _("path"), "code": _("code"), "kind": _("kind"), "from": _("from"), "to": _("to"),
-        "instrument": _("survey"), "version": _("version"), "access_mode": _("access"), "count": _("count"),
-        "campaign": _("campaign"), "points": _("service points"), "file": _("file"), "key": _("key"), "failures": _("failed attempts"),
-        "minutes": _("minutes"), "before": _("before"), "after": _("after"), "name_vi": _("name"),
-        "name_en": _("English name"), "late": _("late"), "first": _("first answer"),
-        "note": _("note"), "threshold": _("threshold"),
-    }
+    events = events[:PAGE_SIZE]
+    names, surveys = audit_text.unit_names(db.session, events, current_language())
+    entries = [(e, audit_text.sentence(e, names, surveys)) for e in events]
+    return render_template("admin/audit.html", form=form, entries=entries, page=page,
+                           more=more, args=args), status

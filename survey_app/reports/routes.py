@@ -369,7 +369,7 @@ def export_pdf(unit_id: int):
     figures = petitions.accountability(db.session, view.unit, view.filters.date_from, view.filters.date_to,
                                        settings=_petition_settings())
     data = build_report_pdf(view, charts, generated_at=utcnow(), generated_by=_actor().username,
-                            accountability=figures)
+                            accountability=figures, signer=_actor().display_name or _actor().username)
     exports.record_export(db.session, view, "pdf", actor=_actor())
     db.session.commit()
     return _download(data, "application/pdf", _filename(view.unit, view.filters, "pdf"))

@@ -47,7 +47,7 @@ def test_a_manager_reads_filters_and_downloads_the_report(demo_app, place, sipas
         info.value.save_as(saved)
         assert saved.suffix == ".xlsx"
         book = load_workbook(io.BytesIO(saved.read_bytes()))
-        assert book.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp"]
+        assert book.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp", "Biểu đồ", "Phiếu – tiêu đề tiếng Việt"]
         assert book.worksheets[0].max_row == 7
 
         # and so does the PDF, in Vietnamese, naming the ward
@@ -59,5 +59,5 @@ def test_a_manager_reads_filters_and_downloads_the_report(demo_app, place, sipas
         tool = shutil.which("pdftotext")
         if tool is not None:
             text = subprocess.run([tool, str(pdf), "-"], check=True, capture_output=True, timeout=60).stdout.decode()
-            assert "Phường 2" in text and "BÁO CÁO MỨC ĐỘ HÀI LÒNG" in text
+            assert "Phường 2" in text and "Kết quả khảo sát sự hài lòng tại Phường 2" in text
     assert [e.detail["format"] for e in h.audits("export.created")] == ["xlsx", "pdf"]

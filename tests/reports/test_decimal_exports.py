@@ -50,13 +50,15 @@ def test_the_csv_and_the_xlsx_write_the_value_with_its_decimals(place, distances
     rows = csv_rows(get(client, f"/reports/{place.p2.id}/export.csv?{query(window)}").data)
     assert {int(r["response_id"]): r["distance_km"] for r in rows} == dict(zip(ids, ["3.5", "12.5", "0.5"]))
     data = get(client, f"/reports/{place.p2.id}/export.xlsx?{query(window)}").data
-    responses, codebook, _summary = load_workbook(io.BytesIO(data)).worksheets
+    responses, codebook, _summary, _charts, readable = load_workbook(io.BytesIO(data)).worksheets
     header = [c.value for c in responses[1]]
     column = header.index("distance_km")
     values = [row[column] for row in responses.iter_rows(min_row=2, values_only=True)]
     assert values == [3.5, 12.5, 0.5], "number cells, not texts"
     book = {row[0]: row for row in codebook.iter_rows(min_row=2, values_only=True)}
-    assert book["distance_km"][2] == "number"
+    assert book["distance_km"][2] == "số"  # a number, in words
+    column = [c.value for c in readable[1]].index(book["distance_km"][7])
+    assert [row[column] for row in readable.iter_rows(min_row=2, values_only=True)] == [3.5, 12.5, 0.5]
     assert book["distance_km"][6] == "số, từ 0 đến 100.5, tối đa 1 chữ số sau dấu thập phân"
 
 

@@ -66,15 +66,16 @@ def test_xlsx_has_responses_codebook_and_summary(place, sipas, login, h):
     client = login("demo-manager")
     data = get(client, f"/reports/{place.p2.id}/export.xlsx?{h.qs()}").data
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp"]
-    responses, codebook, summary = wb.worksheets
+    assert wb.sheetnames == ["Phiếu trả lời", "Bảng mã", "Tổng hợp", "Biểu đồ", "Phiếu – tiêu đề tiếng Việt"]
+    responses, codebook, summary, _charts, readable = wb.worksheets
     header = [c.value for c in responses[1]]
     assert header[:3] == ["response_id", "submitted_at", "unit_code"]
     assert "tc1" in header and "tc1_label" in header and "comment" in header
     assert responses.max_row == 31
     book = {row[0]: row for row in codebook.iter_rows(min_row=2, values_only=True)}
     assert book["tc1"][1] == "tc1" and "5 = Rất hài lòng" in book["tc1"][6]
-    assert book["comment"][2] == "longtext"
+    assert book["comment"][2] == "văn bản dài"  # the question's type, in words
+    assert readable.max_row == responses.max_row
 
 
 def test_out_of_scope_exports_are_refused_and_nothing_is_audited(place, sipas, login, h):
@@ -151,7 +152,7 @@ def test_page_csv_xlsx_pdf_and_json_agree(place, sipas, login, h, tmp_path):
 
     text = pdf_text(get(client, f"/reports/{place.p2.id}/report.pdf?{params}").data, tmp_path)
     flat = " ".join(text.split())
-    assert "Phường 2" in flat and "BÁO CÁO MỨC ĐỘ HÀI LÒNG" in flat
+    assert "Phường 2" in flat and "BÁO CÁO" in flat and "Kết quả khảo sát sự hài lòng tại Phường 2" in flat
     assert pct(index["value"]) in flat and f"n = {n}" in flat
     for f in data["factors"]:
         assert pct(f["index"]) in flat

@@ -110,8 +110,9 @@ def run(session: Session, policy: Policy, *, now: datetime | None = None, dry_ru
     pruned = job_runs.prune(session, now)
     audit.record(session, "retention.run", target="retention",
                  detail={"hashes_cleared": cleared, "contacts_deleted": deleted, "job_runs_pruned": pruned,
-                         "hash_cutoff": h_cut.isoformat(timespec="minutes"),
-                         "contact_cutoff": c_cut.isoformat(timespec="minutes"),
+                         # as local days (the hash cut-off is the start of that day in Viet Nam)
+                         "hash_cutoff": h_cut.astimezone(LOCAL_ZONE).date().isoformat(),
+                         "contact_cutoff": c_cut.astimezone(LOCAL_ZONE).date().isoformat(),
                          "hash_margin_days": policy.hash_margin_days, "contact_days": policy.contact_days})
     session.commit()
     return Outcome(cleared, deleted, h_cut, c_cut, False)

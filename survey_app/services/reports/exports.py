@@ -22,11 +22,18 @@ per question in the survey's order:
 
 An unanswered question is an empty cell. The CSV is UTF-8 with a byte-order mark (so
 Excel reads Vietnamese correctly), comma-separated, CRLF line ends; where Excel expects
-semicolons (Vietnamese regional settings) open the XLSX instead. The XLSX adds a codebook
-sheet (every column, its question and its codes) and a summary sheet with the same
-numbers as the dashboard and the JSON report, and, where the one-stop software reported
-dossiers, a dossiers sheet (response rates, the portal's figures; aggregates only, never a
-dossier code beside an answer, never counter staff).
+semicolons (Vietnamese regional settings) open the XLSX instead.
+
+The XLSX (:func:`xlsx_bytes`), for an official to paste into a report: the responses
+(machine keys, for statistics software), the codebook (every column: its machine key, its
+question and type in words, its codes with their wordings, and its Vietnamese header),
+the summary (the same numbers as the dashboard and the JSON report, stored exactly and
+shown rounded by number format; yes/no in words; dates as dates), the charts (native Excel
+charts of the index and factors and of the trend, over a small table on the same sheet),
+the responses again with Vietnamese headers and wordings, and, where the one-stop software
+reported dossiers, a dossiers sheet (response rates, the portal's figures; aggregates only,
+never a dossier code beside an answer, never counter staff). Both response sheets have a
+frozen header row, an autofilter, and the time sent as a date-time cell (Viet Nam time).
 
 Every cell of the CSV and of the XLSX is written through ``services/data/spreadsheet.py``:
 a text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a leading tab
@@ -241,6 +248,45 @@ def csv_bytes(columns: Sequence[Column], rows: Iterator[dict[str, Any]]) -> byte
 
 # ------------------------------------------------------------------ XLSX
 
+def type_label(qtype: str) -> str:
+    """A question type in words (the codebook's "Type" column)."""
+    return {
+        "scale": _("scale"), "single": _("single choice"), "multi": _("multiple choice"), "yesno": _("yes or no"),
+        "rating": _("rating"), "percent": _("percentage"), "number": _("number"), "text": _("short text"),
+        "longtext": _("long text"),
+    }.get(qtype, qtype)
+
+
+def _meta_headers() -> dict[str, str]:
+    """The Vietnamese header of each response column that is not a question."""
+    return {
+        "response_id": _("Response no."), "submitted_at": _("Time sent"), "unit_code": _("Service point code"),
+        "unit_path": _("Unit path"), "unit_name": _("Unit"), "campaign_id": _("Campaign no."),
+        "campaign": _("Campaign"), "version": _("Survey version"), "channel": _("Channel"),
+        "language": _("Form language"), "residence": _("Place of residence"), "trust": _("Trust"),
+        "trust_reason": _("Why suspect"),
+    }
+
+
+def readable_headers(columns: Sequence[Column]) -> dict[str, str]:
+    """column name → its header on the sheet with Vietnamese headers: the question's number
+    and the start of its wording (``Câu 3. Thái độ của công chức…``); "(mã)" on a code column."""
+    meta = _meta_headers()
+    numbers: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for c in columns:
+        if c.question is None:
+            out[c.name] = meta.get(c.name, c.name.replace("_", " "))
+            continue
+        q = c.question
+        n = numbers.setdefault(q["key"], len(numbers) + 1)
+        wording = " ".join((q["text"].get("vi") or q["key"]).split())
+        short = wording if len(wording) <= 48 else wording[:47].rstrip() + "…"
+        head = _("Q%(n)s. %(text)s", n=n, text=short)
+        out[c.name] = _("%(header)s (code)", header=head) if c.kind == "code" else head
+    return out
+
+
 def _codes_text(q: dict, definition: dict, lang: str) -> str:
     if q["type"] == "scale":
         return "; ".join(f"{lv['value']} = {lv.get(lang) or lv['vi']}" for lv in definition["scales"][q["scale"]]["levels"])
@@ -254,9 +300,33 @@ def _codes_text(q: dict, definition: dict, lang: str) -> str:
     return ""
 
 
+DATE_FORMAT = "dd/mm/yyyy"
+TIME_FORMAT = "dd/mm/yyyy hh:mm"
+
+
+def _local_time(text: str) -> datetime | None:
+    """The ``submitted_at`` text of a response row back as a (naive, Viet Nam time) datetime."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return None
+
+
 def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[str, Any]], *, lang: str,
                generated_at: datetime, generated_by: str, accountability: dict[str, Any] | None = None) -> bytes:
-    """A workbook: the responses, the codebook, the summary (the report's own numbers)."""
+    """A workbook an official can paste from (see the module doc):
+
+    1. the responses, one column per machine key (for statistics software);
+    2. the codebook: each column's machine key, its question, type and codes, and its header
+       on sheet 5;
+    3. the summary: the report's own numbers (stored exactly, shown rounded by number format);
+    4. the charts: native Excel charts of the headline and factors, and of the trend, over a
+       small table on the same sheet;
+    5. the responses again with Vietnamese headers and wordings, as a reader would paste them;
+    (6. the dossiers, where the one-stop software reported some).
+
+    The response sheets have a frozen header row, an autofilter and real date-time cells.
+    """
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -265,6 +335,13 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
     wb = text_safe_workbook()
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDE7F3")
+    written: dict[int, int] = {}  # id(sheet) → rows appended so far (charts refer to them)
+    yes, no = _("Yes"), _("No")
+
+    def add(ws, values):
+        ws.append(values)
+        written[id(ws)] = written.get(id(ws), 0) + 1
+        return written[id(ws)]
 
     def head(ws, values):
         cells = []
@@ -273,7 +350,7 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
             cell.font = bold
             cell.fill = head_fill
             cells.append(cell)
-        ws.append(cells)
+        return add(ws, cells)
 
     def share_cell(ws, v, fmt="0.0%"):
         cell = WriteOnlyCell(ws, value=v)
@@ -281,34 +358,73 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
             cell.number_format = fmt
         return cell
 
-    # 1. responses
+    def fmt_cell(ws, v, fmt):
+        return share_cell(ws, v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    def flag(v) -> str:
+        return yes if v else no
+
+    # 1. responses (machine keys) and 5. the same with Vietnamese headers, written side by side
     ws = wb.create_sheet(_("Responses")[:31])
-    ws.freeze_panes = "B2"
-    for i, c in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = 40 if c.kind == "text" else (
-            24 if c.kind in ("label", "meta") and c.name not in ("response_id", "campaign_id", "version") else 10)
+    codebook_sheet = wb.create_sheet(_("Codebook")[:31])
+    sm = wb.create_sheet(_("Summary")[:31])
+    charts_sheet = wb.create_sheet(_("Charts")[:31])
+    readable = wb.create_sheet(_("Responses, Vietnamese headers")[:31])
+    headers = readable_headers(columns)
+    for sheet in (ws, readable):
+        sheet.freeze_panes = "B2"
+        for i, c in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = 40 if c.kind == "text" else (
+                24 if c.kind in ("label", "meta") and c.name not in ("response_id", "campaign_id", "version")
+                else (17 if c.name == "submitted_at" else 10))
     head(ws, [c.name for c in columns])
+    head(readable, [headers[c.name] for c in columns])
     names = [c.name for c in columns]
+    n_rows = 0
+
+    def when_cell(sheet, text):
+        moment = _local_time(text)
+        if moment is None:
+            return text
+        cell = WriteOnlyCell(sheet, value=moment)
+        cell.number_format = TIME_FORMAT
+        return cell
+
+    trust_words = {"ok": _("trusted"), "suspect": _("suspect")}
     for row in rows:
-        ws.append([row.get(n) for n in names])
+        n_rows += 1
+        values = [row.get(n) for n in names]
+        values[names.index("submitted_at")] = when_cell(ws, row.get("submitted_at"))
+        ws.append(values)
+        shown = [row.get(n) for n in names]
+        shown[names.index("submitted_at")] = when_cell(readable, row.get("submitted_at"))
+        shown[names.index("channel")] = report_text.channel_label(row.get("channel") or "")
+        if "trust" in names:
+            shown[names.index("trust")] = trust_words.get(row.get("trust"), row.get("trust"))
+        readable.append(shown)
+    last = get_column_letter(len(columns))
+    for sheet in (ws, readable):
+        sheet.auto_filter.ref = f"A1:{last}{n_rows + 1}"
 
     # 2. codebook
-    cb = wb.create_sheet(_("Codebook")[:31])
-    for letter, width in zip("ABCDEFG", (18, 10, 12, 60, 60, 22, 60)):
+    cb = codebook_sheet
+    for letter, width in zip("ABCDEFGH", (18, 10, 14, 60, 60, 22, 60, 40)):
         cb.column_dimensions[letter].width = width
+    cb.freeze_panes = "A2"
     head(cb, [_("Column"), _("Question"), _("Type"), _("Question (Vietnamese)"), _("Question (English)"),
-              _("Factor"), _("Codes, or what the column holds")])
+              _("Factor"), _("Codes, or what the column holds"),
+              _("Header on the sheet “%(sheet)s”", sheet=_("Responses, Vietnamese headers")[:31])])
     factors = {f["key"]: f for f in definition.get("factors", [])}
     wrap = Alignment(wrap_text=True, vertical="top")
     for c in columns:
         q = c.question
         if q is None:
-            cb.append([c.name, "", _("response"), c.description, "", "", ""])
+            cb.append([c.name, "", _("response"), c.description, "", "", "", headers[c.name]])
             continue
         factor = factors.get(q.get("factor") or "")
         what = _codes_text(q, definition, lang) if c.kind == "code" else c.description
-        cells = [c.name, q["key"], q["type"], q["text"].get("vi", ""), q["text"].get("en", ""),
-                 factor.get(lang) or factor.get("vi") if factor else "", what]
+        cells = [c.name, q["key"], type_label(q["type"]), q["text"].get("vi", ""), q["text"].get("en", ""),
+                 factor.get(lang) or factor.get("vi") if factor else "", what, headers[c.name]]
         out = []
         for v in cells:
             cell = WriteOnlyCell(cb, value=v)
@@ -317,103 +433,176 @@ def xlsx_bytes(view: ReportView, columns: Sequence[Column], rows: Iterator[dict[
         cb.append(out)
 
     # 3. summary
-    sm = wb.create_sheet(_("Summary")[:31])
     for letter, width in zip("ABCDEFGHIJKLM", (34, 60, 12, 10, 10, 10, 10, 10, 10, 10, 8, 40, 10)):
         sm.column_dimensions[letter].width = width
     index = report["index"]
     f = view.filters
+
+    def dated(v, fmt=DATE_FORMAT):
+        cell = WriteOnlyCell(sm, value=v)
+        cell.number_format = fmt
+        return cell
+
     title = definition["title"].get(lang) or definition["title"]["vi"]
     meta = [
         (_("Unit"), view.unit.name(lang)), (_("Path"), view.unit.path), (_("Survey"), title),
         (_("Versions included"), ", ".join(str(v) for v in report["instrument"]["versions"])),
-        (_("First day"), f.date_from.isoformat()), (_("Last day"), f.date_to.isoformat()),
+        (_("First day"), dated(f.date_from)), (_("Last day"), dated(f.date_to)),
         (_("Trend by"), _("month") if f.period == "month" else _("quarter")),
-        (_("Channels"), ", ".join(f.channels) if f.channels else _("all")),
+        (_("Channels"), ", ".join(report_text.channel_label(c) for c in f.channels) if f.channels else _("all")),
         (_("Suspect responses"), _("included") if f.include_suspect else _("left out")),
         (_("Campaign"), str(f.campaign_id) if f.campaign_id else _("all")),
-        (_("Generated"), generated_at.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") + " (Asia/Ho_Chi_Minh)"),
+        (_("Generated"), dated(generated_at.astimezone(LOCAL_ZONE).replace(tzinfo=None), TIME_FORMAT)),
+        (_("Time zone"), "Asia/Ho_Chi_Minh"),
         (_("Generated by"), generated_by),
         (_("Responses"), report["responses"]),
     ]
     head(sm, [_("Report"), ""])
     for k, v in meta:
-        sm.append([k, v])
+        add(sm, [k, v])
     unit_kind = index.get("unit")
     fmt = "0.0%" if unit_kind == "share" else "0.00"
-    sm.append([])
-    head(sm, [report_text.index_name(report["instrument"]["method"]), _("value"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"),
-              "n", _("low n")])
-    sm.append([_("Index"), share_cell(sm, index.get("value"), fmt), share_cell(sm, index.get("low"), fmt),
-               share_cell(sm, index.get("high"), fmt), index.get("n"), bool(index.get("low_n"))])
+    add(sm, [])
+    head(sm, [report_text.index_name(report["instrument"]["method"]), _("value"), _("%(level)s low", level="95%"),
+              _("%(level)s high", level="95%"), "n", _("low n")])
+    add(sm, [_("Index"), share_cell(sm, index.get("value"), fmt), share_cell(sm, index.get("low"), fmt),
+             share_cell(sm, index.get("high"), fmt), index.get("n"), flag(index.get("low_n"))])
     change = report.get("change")
     if change:
-        sm.append([])
+        add(sm, [])
         head(sm, [_("Change from the previous period"), _("value")])
-        sm.append([_("periods"), f"{change.get('from') or ''} → {change['to']}"])
+        before = report_text.period_label(change["from"]) if change.get("from") else ""
+        add(sm, [_("periods"), f"{before} – {report_text.period_label(change['to'])}" if before
+                 else report_text.period_label(change["to"])])
         if change.get("enough"):
             cfmt = "0.0%" if change.get("unit") == "share" else "0.00"
-            sm.append([_("difference"), share_cell(sm, change["difference"], cfmt)])
-            sm.append([_("%(level)s low", level="95%"), share_cell(sm, change["low"], cfmt)])
-            sm.append([_("%(level)s high", level="95%"), share_cell(sm, change["high"], cfmt)])
-            sm.append(["p", change["p"]])
+            add(sm, [_("difference"), share_cell(sm, change["difference"], cfmt)])
+            add(sm, [_("%(level)s low", level="95%"), share_cell(sm, change["low"], cfmt)])
+            add(sm, [_("%(level)s high", level="95%"), share_cell(sm, change["high"], cfmt)])
+            add(sm, ["p", fmt_cell(sm, change["p"], "0.000")])
         else:
-            sm.append([_("difference"), report_text.change_sentence(change)])
+            add(sm, [_("difference"), report_text.change_sentence(change)])
     if report.get("moh"):
         moh = report["moh"]
-        sm.append([])
+        add(sm, [])
         head(sm, [_("Ministry of Health measures"), _("value"), _("%(level)s low", level="95%"),
                   _("%(level)s high", level="95%"), "n"])
         for key, _long, label, kind in report_text.moh_measures():
             mfmt = "0.0%" if kind == "share" else ("0.0" if key == "expectation" else "0.00")
             m = moh.get(key)
             if m:
-                sm.append([label, share_cell(sm, m["value"], mfmt), share_cell(sm, m["low"], mfmt),
-                           share_cell(sm, m["high"], mfmt), m["n"]])
-    sm.append([])
+                add(sm, [label, share_cell(sm, m["value"], mfmt), share_cell(sm, m["low"], mfmt),
+                         share_cell(sm, m["high"], mfmt), m["n"]])
+    add(sm, [])
     head(sm, [_("Factor"), _("key"), _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"), "n"])
     for fct in report["factors"]:
-        sm.append([fct["name"].get(lang) or fct["name"]["vi"], fct["key"], share_cell(sm, fct["index"], fmt),
-                   share_cell(sm, fct["low"], fmt), share_cell(sm, fct["high"], fmt), fct["n"]])
-    sm.append([])
+        add(sm, [fct["name"].get(lang) or fct["name"]["vi"], fct["key"], share_cell(sm, fct["index"], fmt),
+                 share_cell(sm, fct["low"], fmt), share_cell(sm, fct["high"], fmt), fct["n"]])
+    add(sm, [])
     head(sm, [_("Question"), _("text"), _("type"), "n", _("mean"), _("mean, %(level)s low", level="95%"), _("mean, %(level)s high", level="95%"),
               _("satisfied"), _("satisfied, %(level)s low", level="95%"), _("satisfied, %(level)s high", level="95%"), _("low n"), _("answers per code")])
     for q in report["questions"]:
-        sm.append([q["key"], q["text"].get(lang) or q["text"]["vi"], q["type"], q["n"], q["mean"], q["mean_low"],
-                   q["mean_high"], share_cell(sm, q["satisfied"]), share_cell(sm, q["satisfied_low"]),
-                   share_cell(sm, q["satisfied_high"]), bool(q.get("low_n")),
-                   "; ".join(f"{k}: {v}" for k, v in q["counts"].items())])
+        add(sm, [q["key"], q["text"].get(lang) or q["text"]["vi"], type_label(q["type"]), q["n"],
+                 fmt_cell(sm, q["mean"], "0.00"), fmt_cell(sm, q["mean_low"], "0.00"),
+                 fmt_cell(sm, q["mean_high"], "0.00"), share_cell(sm, q["satisfied"]),
+                 share_cell(sm, q["satisfied_low"]), share_cell(sm, q["satisfied_high"]), flag(q.get("low_n")),
+                 "; ".join(f"{k}: {v}" for k, v in q["counts"].items())])
     if report["units"]:
-        sm.append([])
+        add(sm, [])
         head(sm, [_("Unit below"), _("path"), "n", _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"),
                   _("shrunken index"), _("rank"), _("rank from"), _("rank to"), _("funnel"), _("low n")])
         for u in report["units"]:
-            sm.append([u["name"].get(lang) or u["name"]["vi"], u["unit"], u["n"], share_cell(sm, u["index"], fmt),
-                       share_cell(sm, u["low"], fmt), share_cell(sm, u["high"], fmt), share_cell(sm, u["shrunk"], fmt),
-                       u["rank"], u["rank_low"], u["rank_high"], u["funnel"] or "", bool(u["low_n"])])
+            add(sm, [u["name"].get(lang) or u["name"]["vi"], u["unit"], u["n"], share_cell(sm, u["index"], fmt),
+                     share_cell(sm, u["low"], fmt), share_cell(sm, u["high"], fmt), share_cell(sm, u["shrunk"], fmt),
+                     u["rank"], u["rank_low"], u["rank_high"],
+                     report_text.funnel_label(u["funnel"]) if u["funnel"] else "", flag(u["low_n"])])
         if report.get("comparison"):
             cmp = report["comparison"]
-            sm.append([_("Units differ more than chance"), bool(cmp["detectable"]), "Q", cmp["q"], "df", cmp["dof"],
-                       "p", cmp["p"]])
-    sm.append([])
+            add(sm, [_("Units differ more than chance"), flag(cmp["detectable"]), "Q", fmt_cell(sm, cmp["q"], "0.0"),
+                     "df", cmp["dof"], "p", fmt_cell(sm, cmp["p"], "0.000")])
+    add(sm, [])
     head(sm, [_("Trend period"), "n", _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%"), _("low n"),
               _("partial")])
     for t in report["trend"]:
-        sm.append([t["period"], t["n"], share_cell(sm, t["index"], fmt), share_cell(sm, t["low"], fmt),
-                   share_cell(sm, t["high"], fmt), bool(t["low_n"]), bool(t.get("partial"))])
+        add(sm, [report_text.period_label(t["period"]), t["n"], share_cell(sm, t["index"], fmt),
+                 share_cell(sm, t["low"], fmt), share_cell(sm, t["high"], fmt), flag(t["low_n"]),
+                 flag(t.get("partial"))])
     if accountability:
         fig = accountability["figures"]
-        sm.append([])
+        add(sm, [])
         head(sm, [_("Petitions received in the period"), _("value")])
-        for name, v in (("received", fig["received"]), ("answered", fig["answered"]),
-                        ("answered_on_time", fig["answered_on_time"]), ("open", fig["open"]),
-                        ("overdue_open", fig["overdue_open"]),
-                        ("median_working_days", fig["median_working_days"])):
-            sm.append([name, v])
+        for name, v in ((_("Received"), fig["received"]), (_("Answered"), fig["answered"]),
+                        (_("Answered on time"), fig["answered_on_time"]), (_("Still open"), fig["open"]),
+                        (_("Overdue"), fig["overdue_open"]),
+                        (_("Median working days"), fmt_cell(sm, fig["median_working_days"], "0.0"))):
+            add(sm, [name, v])
+
+    # 4. charts
+    _chart_sheet(charts_sheet, report, lang, unit_kind, fmt, head, add, share_cell)
     if report.get("dossiers"):
         _dossier_sheet(wb, report["dossiers"], head, share_cell)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _chart_sheet(cs, report: dict[str, Any], lang: str, unit_kind: str | None, fmt: str, head, add,
+                 share_cell) -> None:
+    """Native Excel charts over a small table on the same sheet: the index and each factor
+    (bars, with the interval in the table beside), and the index by month or quarter (a
+    line). They are Excel's own charts, so they paste into a report and keep their numbers."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    for letter, width in zip("ABCD", (44, 12, 12, 12)):
+        cs.column_dimensions[letter].width = width
+    index = report["index"]
+    head(cs, [_("Index and factors"), _("index"), _("%(level)s low", level="95%"), _("%(level)s high", level="95%")])
+    first = add(cs, [_("Overall index"), share_cell(cs, index.get("value"), fmt), share_cell(cs, index.get("low"), fmt),
+                     share_cell(cs, index.get("high"), fmt)])
+    for fct in report["factors"]:
+        last = add(cs, [fct["name"].get(lang) or fct["name"]["vi"], share_cell(cs, fct["index"], fmt),
+                        share_cell(cs, fct["low"], fmt), share_cell(cs, fct["high"], fmt)])
+    last = first + len(report["factors"])
+    axis_format = "0%" if unit_kind == "share" else "0.0"
+
+    bars = BarChart()
+    bars.type = "bar"  # horizontal: the factors' names are long
+    bars.title = _("Satisfaction index and factors")
+    bars.style = 2
+    bars.legend = None
+    bars.y_axis.number_format = axis_format
+    bars.y_axis.majorGridlines = None
+    if unit_kind == "share":
+        bars.y_axis.scaling.min, bars.y_axis.scaling.max = 0, 1
+    bars.x_axis.scaling.orientation = "maxMin"  # the overall index on top, as in the table
+    bars.x_axis.delete = bars.y_axis.delete = False
+    bars.add_data(Reference(cs, min_col=2, min_row=first - 1, max_row=last), titles_from_data=True)
+    bars.set_categories(Reference(cs, min_col=1, min_row=first, max_row=last))
+    bars.height, bars.width = max(6.0, 1.2 * (last - first + 1) + 3), 18.0
+    bars.dataLabels = None
+    cs.add_chart(bars, "F2")
+
+    trend = [t for t in report["trend"]]
+    if not trend:
+        return
+    add(cs, [])
+    top = head(cs, [_("Month or quarter"), _("index"), _("%(level)s low", level="95%"),
+                    _("%(level)s high", level="95%")])
+    for t in trend:
+        end = add(cs, [report_text.period_label(t["period"]), share_cell(cs, t["index"], fmt),
+                       share_cell(cs, t["low"], fmt), share_cell(cs, t["high"], fmt)])
+    line = LineChart()
+    line.title = _("Index by month") if "Q" not in trend[0]["period"] else _("Index by quarter")
+    line.style = 2
+    line.y_axis.number_format = axis_format
+    line.x_axis.delete = line.y_axis.delete = False
+    line.add_data(Reference(cs, min_col=2, max_col=4, min_row=top, max_row=end), titles_from_data=True)
+    line.set_categories(Reference(cs, min_col=1, min_row=top + 1, max_row=end))
+    for series in line.series[1:]:
+        series.graphicalProperties.line.dashStyle = "dash"
+        series.graphicalProperties.line.width = 12700
+    line.height, line.width = 8.0, 18.0
+    cs.add_chart(line, f"F{max(int(bars.height * 2) + 6, 20)}")
 
 
 def _dossier_sheet(wb, dz: dict[str, Any], head, share_cell) -> None:

@@ -60,6 +60,8 @@ def _new_pdf(title: str) -> _ReportPDF:
     fonts = font_dir()
     pdf.add_font(FONT, "", fonts / "DejaVuSans.ttf")
     pdf.add_font(FONT, "B", fonts / "DejaVuSans-Bold.ttf")
+    pdf.add_font(FONT, "I", fonts / "DejaVuSans-Oblique.ttf")
+    pdf.add_font(FONT, "BI", fonts / "DejaVuSans-BoldOblique.ttf")
     pdf.set_margins(MARGIN, 16, MARGIN)
     pdf.set_auto_page_break(True, margin=16)
     pdf.set_title(nfc(title))
@@ -79,6 +81,8 @@ def _text(pdf: FPDF, text: str, size: float = 9.5, bold: bool = False, color=INK
 
 
 def _heading(pdf: FPDF, text: str, need: float = 30) -> None:
+    """A section heading; on a new page when ``need`` mm (the heading and what must follow
+    it on the same page) no longer fit."""
     if pdf.get_y() + need > pdf.h - 20:
         pdf.add_page()
     pdf.ln(2.5)
@@ -121,13 +125,156 @@ def _image_size(png: bytes, max_height: float) -> tuple[float, float]:
     return width, height
 
 
+#: An image that does not fit the rest of the page is shrunk to fit when at least this share
+#: of its height fits; only a smaller remainder sends it to a new page (so no page before the
+#: last is left near-empty by a big chart).
+SHRINK_TO = 0.6
+BOTTOM = 18.0
+
+
+def _room(pdf: FPDF) -> float:
+    return pdf.h - BOTTOM - pdf.get_y()
+
+
+def _image_need(png: bytes | None, max_height: float, extra: float = 15) -> float:
+    """What a heading followed by this image needs on its page: the image at its smallest."""
+    return _image_size(png, max_height)[1] * SHRINK_TO + extra if png else 40
+
+
 def _image(pdf: FPDF, png: bytes, max_height: float = 170.0) -> None:
     width, height = _image_size(png, max_height)
-    if pdf.get_y() + height > pdf.h - 18:
-        pdf.add_page()
+    room = _room(pdf) - 3
+    if height > room:
+        if room >= height * SHRINK_TO:
+            width, height = width * room / height, room
+        else:
+            pdf.add_page()
     x = MARGIN + (WIDTH - width) / 2
     pdf.image(io.BytesIO(png), x=x, y=pdf.get_y(), w=width, h=height)
     pdf.set_y(pdf.get_y() + height + 3)
+
+
+# ------------------------------------------------------------------ Nghị định 30/2020/NĐ-CP
+
+_PLACE_PREFIXES = ("Tỉnh ", "Thành phố ", "TP. ", "Xã ", "Phường ", "Đặc khu ")
+
+
+def _chain(unit) -> list:
+    """``unit`` and its ancestors, nearest first."""
+    out, u = [], unit
+    while u is not None and len(out) < 20:
+        out.append(u)
+        u = getattr(u, "parent", None)
+    return out
+
+
+def _body_name(unit) -> str:
+    """A unit as the issuing body is named: an administrative unit by its People's
+    Committee (UBND TỈNH QUẢNG TRỊ), any other by its own name; upper case."""
+    name = nfc(unit.name_vi)
+    if getattr(unit, "kind", None) == "admin":
+        name = _("People's Committee of %(unit)s", unit=name)
+    return name.upper()
+
+
+def issuing_body(unit) -> tuple[str | None, str]:
+    """(the governing body, or None for a unit right under the country; the unit itself)."""
+    chain = _chain(unit)
+    parent = chain[1] if len(chain) > 2 else None  # the country itself is not a governing body
+    return (_body_name(parent) if parent is not None else None), _body_name(unit)
+
+
+def place_name(unit) -> str:
+    """Where the document is issued: the province (the unit right under the country) without
+    its "Tỉnh"/"Thành phố" prefix; the unit's own name for the country itself."""
+    chain = _chain(unit)
+    place = nfc((chain[-2] if len(chain) >= 2 else unit).name_vi)
+    for prefix in _PLACE_PREFIXES:
+        if place.startswith(prefix) and len(place) > len(prefix):
+            return place[len(prefix):]
+    return place
+
+
+def date_line(place: str, when: datetime) -> str:
+    """``Quảng Trị, ngày 05 tháng 01 năm 2026``: as Nghị định 30/2020/NĐ-CP writes it, a day
+    below 10 and the months January and February with a leading zero."""
+    local = when.astimezone(LOCAL_ZONE)
+    month = f"{local.month:02d}" if local.month < 3 else str(local.month)
+    return _("%(place)s, day %(day)s month %(month)s year %(year)s", place=place, day=f"{local.day:02d}",
+             month=month, year=local.year)
+
+
+def _centred(pdf: FPDF, x: float, w: float, text: str, size: float, style: str = "", h: float | None = None) -> None:
+    pdf.set_font(FONT, style, size)
+    pdf.set_text_color(*INK)
+    pdf.set_x(x)
+    pdf.multi_cell(w, h or size * 0.3528 * 1.3, nfc(text), align="C", new_x="LEFT", new_y="NEXT")
+
+
+def _rule(pdf: FPDF, x: float, w: float, length: float) -> None:
+    y = pdf.get_y() + 0.6
+    pdf.set_draw_color(*INK)
+    pdf.set_line_width(0.25)
+    pdf.line(x + (w - length) / 2, y, x + (w + length) / 2, y)
+
+
+def _official_header(pdf: FPDF, unit, generated_at: datetime, date_from, date_to) -> None:
+    """The first page's head: issuing body | national motto, the place and date, the title."""
+    left_w, right_w = 78.0, WIDTH - 78.0
+    left_x, right_x = MARGIN, MARGIN + left_w
+    top = pdf.get_y()
+    governing, own = issuing_body(unit)
+    pdf.set_y(top)
+    if governing:
+        _centred(pdf, left_x, left_w, governing, 9.5)
+    _centred(pdf, left_x, left_w, own, 9.5, "B")
+    _rule(pdf, left_x, left_w, 22)
+    pdf.set_y(pdf.get_y() + 2.5)
+    _centred(pdf, left_x, left_w, _("No.:        /BC"), 9)
+    left_end = pdf.get_y()
+    pdf.set_y(top)
+    _centred(pdf, right_x, right_w, _("SOCIALIST REPUBLIC OF VIET NAM"), 10, "B")
+    motto = _("Independence - Freedom - Happiness")
+    _centred(pdf, right_x, right_w, motto, 10.5, "B")
+    pdf.set_font(FONT, "B", 10.5)
+    _rule(pdf, right_x, right_w, pdf.get_string_width(nfc(motto)))
+    pdf.set_y(pdf.get_y() + 2.5)
+    pdf.set_font(FONT, "I", 9.5)
+    pdf.set_x(right_x)
+    pdf.cell(right_w, 5, nfc(date_line(place_name(unit), generated_at)), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(left_end, pdf.get_y()) + 6)
+    _centred(pdf, MARGIN, WIDTH, _("REPORT"), 14, "B", 6.5)
+    _centred(pdf, MARGIN, WIDTH, _("Results of the satisfaction survey at %(unit)s", unit=nfc(unit.name_vi)), 11.5,
+             "B", 5.5)
+    _centred(pdf, MARGIN, WIDTH, _("(from %(first)s to %(last)s)", first=t.day(date_from), last=t.day(date_to)),
+             10, "I", 5)
+    pdf.set_y(pdf.get_y() + 1)
+    _rule(pdf, MARGIN, WIDTH, 40)
+    pdf.set_y(pdf.get_y() + 6)
+
+
+def _signature(pdf: FPDF, signer: str) -> None:
+    """The end of the document: the recipients on the left, the signature on the right."""
+    height = 48.0
+    if _room(pdf) < height:
+        pdf.add_page()
+    pdf.ln(6)
+    top = pdf.get_y()
+    left_w, right_w = 80.0, 80.0
+    right_x = MARGIN + WIDTH - right_w
+    pdf.set_xy(MARGIN, top)
+    pdf.set_font(FONT, "BI", 9)
+    pdf.set_text_color(*INK)
+    pdf.cell(left_w, 4.5, nfc(_("Recipients:")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 8)
+    for line in (_("- As above;"), _("- Filed: Records.")):
+        pdf.set_x(MARGIN)
+        pdf.cell(left_w, 4, nfc(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(top)
+    _centred(pdf, right_x, right_w, _("PREPARED BY"), 10, "B", 5)
+    _centred(pdf, right_x, right_w, _("(Signature, full name)"), 9, "I", 4.5)
+    pdf.set_y(pdf.get_y() + 24)
+    _centred(pdf, right_x, right_w, signer, 10, "B", 5)
 
 
 def _scope_line(view: ReportView) -> str:
@@ -186,14 +333,27 @@ def _headline(pdf: FPDF, report: Mapping[str, Any]) -> None:
 
 
 def build_report_pdf(view: ReportView, charts: Mapping[str, bytes], *, generated_at: datetime, generated_by: str,
-                     accountability: Mapping[str, Any] | None = None) -> bytes:
-    """The PDF of ``view`` with its ``charts`` (name → PNG), in Vietnamese."""
+                     accountability: Mapping[str, Any] | None = None, signer: str | None = None) -> bytes:
+    """The PDF of ``view`` with its ``charts`` (name → PNG), in Vietnamese, laid out as an
+    administrative document (Nghị định 30/2020/NĐ-CP): issuing body and national motto, place
+    and date, title, and at the end the recipients and the signature of ``signer`` (the
+    official's full name; ``generated_by`` when not given)."""
     with force_locale("vi"):
-        return _build(view, charts, generated_at, generated_by, accountability)
+        return _build(view, charts, generated_at, generated_by, accountability, signer or generated_by)
+
+
+def close_fonts(pdf: FPDF) -> None:
+    """Close the font files fpdf2 opened (it closes only the fonts a document used, when it
+    writes it): a font left open would be closed, with a ResourceWarning, by the garbage
+    collector."""
+    for font in pdf.fonts.values():
+        closer = getattr(font, "close", None)
+        if closer is not None:
+            closer()
 
 
 def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime, generated_by: str,
-           accountability: Mapping[str, Any] | None) -> bytes:
+           accountability: Mapping[str, Any] | None, signer: str) -> bytes:
     report, definition, unit, f = view.report, view.definition, view.unit, view.filters
     title = definition["title"]["vi"]
     period = f"{t.day(f.date_from)} – {t.day(f.date_to)}"
@@ -204,9 +364,7 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
     pdf.footer_text = _("Made on %(when)s (Viet Nam time) by %(who)s · Hài Lòng", when=when, who=generated_by)
     pdf.add_page()
 
-    # Title block
-    _text(pdf, _("SATISFACTION REPORT").upper(), size=9, bold=True, color=BLUE, gap=1)
-    _text(pdf, unit.name_vi, size=20, bold=True, gap=0.5)
+    _official_header(pdf, unit, generated_at, f.date_from, f.date_to)
     code_word = _("code")
     _text(pdf, unit.path + (f" · {code_word} {unit.code}" if unit.code else ""), size=8.5, color=GREY, gap=2)
     rows = [
@@ -255,7 +413,7 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
 
     # Trend
     if report["trend"]:
-        _heading(pdf, _("Trend"), need=_image_size(charts["trend"], 80)[1] + 20 if "trend" in charts else 40)
+        _heading(pdf, _("Trend"), need=_image_need(charts.get("trend"), 80, 20))
         _text(pdf, _("Trend: %(sentence)s.", sentence=t.trend_sentence(report.get("trend_test"), unit_kind)), size=9)
         if "trend" in charts:
             _image(pdf, charts["trend"], max_height=80)
@@ -268,7 +426,7 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
         _table(pdf, rows, (30, 20, 30, 50, 50), ("LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT"), size=8)
 
     # Questions
-    _heading(pdf, _("Every question"), need=_image_size(charts["likert"], 200)[1] + 15 if "likert" in charts else 40)
+    _heading(pdf, _("Every question"), need=_image_need(charts.get("likert"), 200))
     if "likert" in charts:
         _image(pdf, charts["likert"], max_height=200)
     rows = [["#", _("Question"), "n", _("Mean (%(level)s interval)", level="95%"), _("Satisfied (%(level)s interval)", level="95%")]]
@@ -377,4 +535,8 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
                      "factor’s criteria measure one thing together.",
                      list="; ".join(f"{names.get(r['factor'], r['factor'])} {t.number(r['alpha'], 2)} "
                                     f"(n = {t.count(r['n'])})" for r in alphas)), size=8.5)
-    return bytes(pdf.output())
+    _signature(pdf, signer)
+    try:
+        return bytes(pdf.output())
+    finally:
+        close_fonts(pdf)
