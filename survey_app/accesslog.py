@@ -1,7 +1,8 @@
 """Gunicorn's access log without the secrets that travel in URLs.
 
 One-time survey codes (``/v/<code>``, ``/v?code=``), a dossier's survey (``/d/<ref>``), petition tracking codes
-(``/t/<tracking>``, ``/t?code=``) and kiosk enrolment secrets (``/k/enrol/<secret>``) are
+(``/t/<tracking>``, ``/t?code=``), the links that stop a petitioner's e-mails (``/u/<token>``) and kiosk
+enrolment secrets (``/k/enrol/<secret>``) are
 each a key to something: whoever reads the log could answer in a citizen's place or follow
 their petition. :class:`RedactingLogger` writes ``[redacted]`` in their place in every atom
 of the access log line (request line, path, query, referrer, headers), so no format can
@@ -16,7 +17,7 @@ from gunicorn.glogging import Logger
 __all__ = ["RedactingLogger", "redact"]
 
 REDACTED = "[redacted]"
-_SECRET_PATH = re.compile(r"(/(?:v|t|d|k/enrol)/)[^/?#\s\"]+")
+_SECRET_PATH = re.compile(r"(/(?:v|t|d|u|k/enrol)/)[^/?#\s\"]+")
 _SECRET_QUERY = re.compile(r"([?&](?:code|tracking|secret|token|key)=)[^&#\s\"]*", re.IGNORECASE)
 
 

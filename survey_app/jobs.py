@@ -17,6 +17,9 @@ Jobs (names as the queue stores them):
 * ``send_alert_email`` — one alert's e-mail through SMTP, retried ``MAIL_RETRIES`` times
   with a wait doubling from ``MAIL_RETRY_DELAY`` seconds; sends at most once.
 * ``rollup_catch_up`` — every minute: the report rollups catch up, so reports rarely wait.
+* ``petition_notices`` — every minute: a notice for each new public step of a petition whose
+  petitioner consented to e-mail (``services/petitions/notify.py``); each is one
+  ``send_petition_notice``, retried like the alert e-mail, sent at most once.
 * ``retention`` — daily at ``RETENTION_HOUR_UTC``: device hashes and old petition contacts
   purged (``services/data/retention.py``), each run audited.
 
@@ -63,6 +66,8 @@ class Jobs:
     send_alert_email: Callable
     rollup_catch_up: Callable
     retention: Callable
+    petition_notices: Callable
+    send_petition_notice: Callable
 
 
 def alert_link(config, alert_id: int) -> str:
@@ -135,8 +140,32 @@ def _register(app: Flask, huey) -> Jobs:
                         done.contacts_deleted)
         return {"hashes_cleared": done.hashes_cleared, "contacts_deleted": done.contacts_deleted}
 
+    @huey.task(name="send_petition_notice", retries=app.config.get("MAIL_RETRIES", 6),
+               retry_delay=app.config.get("MAIL_RETRY_DELAY", 60), retry_backoff=2)
+    @in_app
+    def send_petition_notice(notice_id: int) -> str:
+        """One e-mail to a petitioner; raises on an SMTP failure so Huey retries it."""
+        from .cli.qr_helpers import stored_base_url
+        from .extensions import db
+        from .services.petitions import notify
+
+        base = current_app.config.get("PUBLIC_BASE_URL") or stored_base_url() or ""
+        return notify.deliver(db.session, current_app.config, notice_id, base)
+
+    @huey.periodic_task(crontab(), name="petition_notices")
+    @in_app
+    def petition_notices() -> list[int]:
+        from .extensions import db
+        from .services.petitions import notify
+
+        made = notify.queue_new(db.session)
+        for notice_id in made:
+            jobs.send_petition_notice(notice_id)
+        return made
+
     _record_runs(app, huey)
-    jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up, retention)
+    jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up, retention,
+                petition_notices, send_petition_notice)
     return jobs
 
 

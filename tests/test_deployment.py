@@ -41,6 +41,7 @@ def test_hsts_is_on_in_production_and_off_elsewhere():
     ("/t/7K3QM-XD9FP?new=1&lang=vi", "/t/[redacted]?new=1&lang=vi"),
     ("/t?lang=vi&code=7K3QM-XD9FP", "/t?lang=vi&code=[redacted]"),
     ("https://hailong.example.gov.vn/k/enrol/abc123/", "https://hailong.example.gov.vn/k/enrol/[redacted]/"),
+    ("POST /u/MTIz.Xk9aQ2 HTTP/1.1", "POST /u/[redacted] HTTP/1.1"),  # stops a petitioner's e-mails
     ("/s/p2motcua?lang=vi", "/s/p2motcua?lang=vi"),  # a poster's code is public
     ("/k/p2motcua", "/k/p2motcua"),
     ("/t", "/t"),

@@ -9,8 +9,8 @@ from .lineage import SUCCESSION_CHANGES, Succession
 from .token import TOKEN_ACCESS_MODES, Kiosk, VisitToken
 from .user import ROLE_RANK, ROLES, Grant, User
 from .audit import AuditEvent
-from .petition import (PETITION_CATEGORIES, PETITION_EVENT_KINDS, PETITION_STATUSES, PUBLIC_EVENT_KINDS, Petition,
-                       PetitionContact, PetitionEvent, PetitionPhoto)
+from .petition import (NOTICE_STATUSES, PETITION_CATEGORIES, PETITION_EVENT_KINDS, PETITION_STATUSES,
+                       PUBLIC_EVENT_KINDS, Petition, PetitionContact, PetitionEvent, PetitionNotice, PetitionPhoto)
 from .publication import PUBLICATION_PERIODS, Publication  # report periods published at /p/<unit>
 from .comment_flag import CommentFlag
 from .apikey import API_SCOPES, ApiKey
@@ -26,7 +26,7 @@ __all__ = [
     "Kiosk", "TOKEN_ACCESS_MODES", "VisitToken",
     "AuditEvent", "Grant", "ROLE_RANK", "ROLES", "User",
     "PETITION_CATEGORIES", "PETITION_EVENT_KINDS", "PETITION_STATUSES", "PUBLIC_EVENT_KINDS",
-    "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto",
+    "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto", "NOTICE_STATUSES", "PetitionNotice",
     "API_SCOPES", "ApiKey", "CommentFlag", "PUBLICATION_PERIODS", "Publication",
     "PAPI_DIMENSIONS", "PapiPublished",
     "DIVISIONS", "OFFICES", "SUCCESSION_CHANGES", "Succession",

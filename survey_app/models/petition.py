@@ -114,6 +114,8 @@ class PetitionContact(Base):
     consent_text: Mapped[str] = mapped_column(Text)
     consent_language: Mapped[str] = mapped_column(String(5))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The petitioner followed the "stop these e-mails" link: no more notices.
+    unsubscribed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     petition: Mapped[Petition] = relationship(back_populates="contact")
 
@@ -169,3 +171,33 @@ class PetitionEvent(Base):
 
     def __repr__(self) -> str:
         return f"<PetitionEvent {self.id} petition={self.petition_id} {self.kind}>"
+
+
+NOTICE_STATUSES = ("pending", "sent", "skipped")
+
+
+class PetitionNotice(Base):
+    """One e-mail to the petitioner about one public event of their petition (received,
+    assigned, answered, closed, reopened). At most one per event (unique ``event_id``), so
+    two workers sweeping at once cannot both send it. ``skipped``: the address or the
+    consent went away before it was sent."""
+
+    __tablename__ = "petition_notice"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(NOTICE_STATUSES)})", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("petition_event.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[Optional[str]] = mapped_column(String(300))
+
+    petition: Mapped[Petition] = relationship()
+    event: Mapped[PetitionEvent] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PetitionNotice {self.id} event={self.event_id} {self.status}>"

@@ -215,3 +215,41 @@ def status(tracking: str):
         contact_dropped=request.args.get("contact") == "dropped",
         track_url=base + url_for("petitions.track"),
     ))
+
+
+# ------------------------------------------------------------------ stopping the e-mails: /u/<token>
+
+def _unsubscribe_target(token: str):
+    from ..services.petitions import notify
+
+    petition = notify.petition_for_token(db.session, current_app.config["SECRET_KEY"], token)
+    if petition is None:
+        abort_with(404, _("This link to stop the e-mails is not valid. Please use the link exactly as it is in the "
+                          "e-mail."), _("Link not valid"), [home_step()])
+    return petition
+
+
+@bp.get("/u/<token>")
+@lookup_limit
+@lookup_address_limit
+def unsubscribe(token: str):
+    """One link in every e-mail about a petition: a page with one button (a GET changes nothing:
+    mail scanners open links)."""
+    petition = _unsubscribe_target(token)
+    contact = petition.contact
+    stopped = contact is None or not contact.email or contact.unsubscribed_at is not None
+    return _no_store(render_template("petitions/unsubscribe.html", code=service.format_tracking(petition.tracking_code),
+                                     stopped=stopped, done=False, token=token))
+
+
+@bp.post("/u/<token>")
+@csrf.exempt  # the signed link is the credential; mail clients' one-click POST (RFC 8058) has no form token
+@lookup_limit
+@lookup_address_limit
+def unsubscribe_confirm(token: str):
+    from ..services.petitions import notify
+
+    petition = _unsubscribe_target(token)
+    notify.unsubscribe(db.session, petition)
+    return _no_store(render_template("petitions/unsubscribe.html", code=service.format_tracking(petition.tracking_code),
+                                     stopped=True, done=True, token=token))
