@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 __all__ = ["BackupError", "Summary", "backup", "restore", "default_path", "table_counts"]
 
@@ -89,7 +89,7 @@ def _pg_tool(name: str) -> str:
 
 def _pg_args(engine: Engine) -> tuple[list[str], dict[str, str], str]:
     """Connection arguments for the PostgreSQL tools, the environment, and the schema."""
-    url = make_url(str(engine.url.render_as_string(hide_password=False)))
+    url = engine.url
     args = []
     if url.host:
         args += ["--host", url.host]
@@ -126,7 +126,6 @@ def backup(engine: Engine, path: str | os.PathLike) -> Summary:
         if backend == "sqlite":
             with sqlite3.connect(_sqlite_file(engine)) as src, sqlite3.connect(partial) as dst:
                 src.backup(dst)
-            sqlite3.connect(partial).close()
         else:
             args, env, schema = _pg_args(engine)
             _run([_pg_tool("pg_dump"), *args, "--format=custom", "--no-owner", "--no-privileges",
