@@ -105,7 +105,8 @@ def test_every_citizen_page_is_accessible_at_360_px(demo_app, citizen_world):
         visit("/", "landing")
         # the landing page's search, typed without diacritics
         page.get_by_label("Tên hoặc mã của nơi cung cấp dịch vụ").fill("phuong 2")
-        page.get_by_role("button", name="Tìm kiếm").click()
+        with page.expect_navigation():  # the answer page, not the one before it
+            page.get_by_role("button", name="Tìm kiếm").click()
         assert page.locator("ul.points li").count() == 3
         assert page.locator('a[href="/s/p2motcua?lang=vi"]').count() == 1
         assert page.locator('a[href="/s/p2yte?lang=vi"]').count() == 0  # its campaign is closed
@@ -115,7 +116,8 @@ def test_every_citizen_page_is_accessible_at_360_px(demo_app, citizen_world):
 
         visit("/v?lang=vi", "code-entry")  # back to Vietnamese (the choice is kept in the session)
         page.locator("#code").fill("ABC")
-        page.locator("form button[type=submit]").click()
+        with page.expect_navigation():  # the answer page, not the one before it
+            page.locator("form button[type=submit]").click()
         assert page.locator("#problems").is_visible()
         look(page, "code-entry-error", problems)
 
@@ -127,7 +129,8 @@ def test_every_citizen_page_is_accessible_at_360_px(demo_app, citizen_world):
 
         visit(f"/v/{citizen_world['spent']}", "error-spent-code", 410)
         assert "Mã này đã được sử dụng — cảm ơn Ông/Bà đã góp ý." in page.locator("main").inner_text()
-        page.get_by_role("link", name="Gửi phản ánh tới Trường Tiểu học Phường 2").click()
+        with page.expect_navigation():  # the answer page, not the one before it
+            page.get_by_role("link", name="Gửi phản ánh tới Trường Tiểu học Phường 2").click()
         assert page.url.endswith("/f/p2tieuhoc?lang=vi")
         visit("/s/khongco", "error-unknown-point", 404)
         visit("/s/p2yte", "error-closed-campaign", 410)
@@ -164,17 +167,21 @@ def test_the_landing_page_works_without_javascript(demo_app):
     with live_server(demo_app) as base, chromium_page(viewport=(WIDTH, HEIGHT)) as page:
         page.goto(base + "/")
         page.get_by_label("Tên hoặc mã của nơi cung cấp dịch vụ").fill("tram y te")
-        page.get_by_role("button", name="Tìm kiếm").click()
+        with page.expect_navigation():  # the answer page, not the one before it
+            page.get_by_role("button", name="Tìm kiếm").click()
         names = page.locator("ul.points .point-name").all_inner_texts()
         assert "Trạm Y tế Phường 2" in names and "Trạm Y tế Phường 1" in names
-        page.get_by_role("link", name="Trả lời khảo sát · Trạm Y tế Phường 2").click()
+        with page.expect_navigation():  # the answer page, not the one before it
+            page.get_by_role("link", name="Trả lời khảo sát · Trạm Y tế Phường 2").click()
         assert page.url.startswith(f"{base}/s/p2yte")
         page.goto(base + "/")
         page.get_by_label("Mã in trên giấy biên nhận hoặc phiếu khảo sát").fill("K7QM-3XDA-9F2P-HW8T")
-        page.get_by_role("button", name="Mở khảo sát").click()
+        with page.expect_navigation():  # the answer page, not the one before it
+            page.get_by_role("button", name="Mở khảo sát").click()
         assert page.url.startswith(f"{base}/v") and page.locator("#problems").is_visible()  # no such code
         page.goto(base + "/")
         page.get_by_label("Mã theo dõi").fill("7K3QM-XD9FP")
-        page.get_by_role("button", name="Xem phản ánh").click()
+        with page.expect_navigation():  # the answer page, not the one before it
+            page.get_by_role("button", name="Xem phản ánh").click()
         assert page.url.startswith(f"{base}/t?") and page.locator("#problems").is_visible()
         assert page.evaluate("document.scrollingElement.scrollWidth") <= WIDTH
