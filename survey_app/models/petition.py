@@ -76,9 +76,18 @@ class Petition(Base):
     trust_reason: Mapped[Optional[str]] = mapped_column(String(200))
     # The nonce of the form that sent it: a double tap or a retry finds this row again.
     submission_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    #: The same matter filed again after ``repeat_of`` was answered: a repeat (the national
+    #: portal leaves repeats out of its petition-satisfaction figure).
+    repeat_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("petition.id", ondelete="SET NULL"), index=True)
+    #: Staff merged this duplicate into ``merged_into``: it follows that petition's answer
+    #: and keeps its own tracking code.
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("petition.id", ondelete="SET NULL"),
+                                                          index=True)
 
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     origin_unit: Mapped[Unit] = relationship(foreign_keys=[origin_unit_id])
+    repeat_of: Mapped[Optional["Petition"]] = relationship(remote_side=[id], foreign_keys=[repeat_of_id])
+    merged_into: Mapped[Optional["Petition"]] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
     contact: Mapped[Optional["PetitionContact"]] = relationship(
         back_populates="petition", cascade="all, delete-orphan", passive_deletes=True)
     photo: Mapped[Optional["PetitionPhoto"]] = relationship(
