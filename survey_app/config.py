@@ -331,6 +331,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str] 
         # Redis when HUEY_REDIS_URL is set (several app servers, separate workers).
         # HUEY_IMMEDIATE runs each job at once in the caller (tests, one-off scripts).
         "HUEY_REDIS_URL": env.get("HUEY_REDIS_URL", "").strip(),
+        # The queue's name (its keys in Redis, its rows in SQLite): two services, or two test
+        # runs, on one Redis keep apart by name.
+        "HUEY_NAME": env.get("HUEY_NAME", "").strip() or "hailong",
         "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH", "").strip(),
         "HUEY_IMMEDIATE": parse_bool("HUEY_IMMEDIATE", env.get("HUEY_IMMEDIATE"), False),
         "HUEY_WORKERS": parse_int("HUEY_WORKERS", env.get("HUEY_WORKERS"), 2, 1),

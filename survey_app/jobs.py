@@ -48,12 +48,13 @@ def make_huey(app: Flask):
 
     config = app.config
     immediate = bool(config.get("HUEY_IMMEDIATE"))
+    name = config.get("HUEY_NAME") or "hailong"
     if config.get("HUEY_REDIS_URL"):
-        return RedisHuey("hailong", url=config["HUEY_REDIS_URL"], immediate=immediate)
+        return RedisHuey(name, url=config["HUEY_REDIS_URL"], immediate=immediate)
     path = config.get("HUEY_SQLITE_PATH") or os.path.join(app.instance_path, "huey.sqlite3")
     if not immediate:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    return SqliteHuey("hailong", filename=path, immediate=immediate)
+    return SqliteHuey(name, filename=path, immediate=immediate)
 
 
 @dataclass

@@ -13,7 +13,11 @@ seen by the other:
 - a kiosk enrolled on A works on B;
 - the report charts: the same bytes from A and B (each process keeps its own cache, keyed
   by the rollup watermark read from the database at each request), and a new response
-  changes both.
+  changes both;
+- the job workers beside them (one running the scheduled jobs, one ``--no-periodic``, as
+  docs/DEPLOY.md runs them) on the same Redis queue: a response sent to B is rolled up with
+  no report asked for, and a petition filed through A with consent to e-mail brings its
+  receipt to a real SMTP server, each job recorded once as complete.
 
 PostgreSQL and Redis only (``TEST_DATABASE_URL``, ``TEST_REDIS_URL``); each run has its
 own schema, and its own random ``SECRET_KEY``, so its rate-limit keys in Redis (daily
@@ -37,6 +41,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
+from alerts.smtp import smtp_server
 from conftest import ROOT, database_url, make_app
 from helpers import full_answers, hidden_fields
 from survey_app.extensions import db
@@ -64,6 +69,7 @@ class Cluster:
     b: str
     app: object          # an app of this process on the same schema, to read the database
     logs: list[Path]
+    inbox: object        # what the workers' e-mail reached (a real SMTP server)
 
     def tail(self) -> str:
         return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-2000:] for p in self.logs)
@@ -109,7 +115,7 @@ def cluster(tmp_path_factory):
     if not os.path.exists(gunicorn):
         pytest.skip("gunicorn is not installed next to this Python")
     tmp = tmp_path_factory.mktemp("multi")
-    with database_url("postgresql", tmp) as (url, options):
+    with database_url("postgresql", tmp) as (url, options), smtp_server() as (inbox, smtp_port):
         app = make_app(url, options)
         with app.app_context():
             from survey_app.services.collect import instruments
@@ -131,6 +137,9 @@ def cluster(tmp_path_factory):
             "DATABASE_URL": shared,
             "RATELIMIT_STORAGE_URI": redis_url,
             "HUEY_REDIS_URL": redis_url,
+            "HUEY_NAME": f"hailong-test-{secrets.token_hex(4)}",  # this run's queue, no other run's tasks
+            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "MAIL_FROM": "hailong@example.gov.vn",
+            "PUBLIC_BASE_URL": "https://hailong.example.gov.vn",
             "SURVEYS_DIR": str(ROOT / "surveys"),
             "SURVEY_MIN_FILL_SECONDS": "0",
             "RATELIMIT_SURVEY_DEVICE": f"{DEVICE_LIMIT} per 10 minutes",
@@ -139,6 +148,7 @@ def cluster(tmp_path_factory):
             "SURVEY_BURST_DEVICE": "1000", "SURVEY_BURST_ADDRESS": "1000", "SURVEY_IDENTICAL_MIN": "1000",
             # a small pool, as docs/DEPLOY.md counts them
             "DB_POOL_SIZE": "2", "DB_MAX_OVERFLOW": "2", "DB_STATEMENT_TIMEOUT_MS": "30000",
+            "PYTHONUNBUFFERED": "1",  # the workers' logs as they go
         })
         servers, logs, bases = [], [], []
         try:
@@ -151,10 +161,18 @@ def cluster(tmp_path_factory):
                         [gunicorn, "-c", "gunicorn.conf.py", "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", "2"],
                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
                 bases.append(f"http://127.0.0.1:{port}")
+            # the job hosts: one runs the scheduled jobs, the other only queued ones
+            for name, extra in (("worker-1", []), ("worker-2", ["--no-periodic"])):
+                log = tmp / f"{name}.log"
+                logs.append(log)
+                with open(log, "wb") as out:
+                    servers.append(subprocess.Popen(
+                        [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--workers", "2", *extra],
+                        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
             for base, server, log in zip(bases, servers, logs):
                 _wait_until_up(base, server, log)
             with app.app_context():
-                yield Cluster(bases[0], bases[1], app, logs)
+                yield Cluster(bases[0], bases[1], app, logs, inbox)
                 db.session.remove()
                 db.engine.dispose()
         finally:
@@ -387,3 +405,62 @@ def test_both_serve_the_same_charts_and_both_see_a_new_response(cluster):
     then_a, then_b = served(a), served(b)
     assert then_a == then_b
     assert then_a[0] != first_a[0], "the likert chart counts the new answer"
+
+
+# ------------------------------------------------------------------ job workers
+
+def _wait_for(what: str, check, cluster: Cluster, seconds: float = 150):
+    """The scheduled jobs run at each minute: wait for ``check()`` to be true."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        value = check()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"{what} did not happen in {seconds} s\n" + cluster.tail())
+
+
+def test_the_workers_roll_up_a_response_and_mail_a_receipt_through_the_shared_queue(cluster):
+    from survey_app.models import JobRun, Petition, PetitionNotice, Response
+
+    a, b = cluster.a, cluster.b
+    for server in ("worker-1", "worker-2"):
+        log = next(p for p in cluster.logs if p.name == f"{server}.log").read_text(errors="replace")
+        assert "job worker on Redis: 2 thread(s)" in log, log[-2000:]
+    assert "scheduled jobs on" in next(p for p in cluster.logs if p.name == "worker-1.log").read_text()
+
+    # a response sent to B, and no report asked for: the scheduled catch-up rolls it up
+    citizen = browser("rolled-up")
+    action, fields = open_form(citizen, f"{a}/s/{POINT}")
+    assert citizen.post(b + action, data={**fields, **full_answers(definition())},
+                        allow_redirects=False).status_code == 303
+    [latest] = latest_responses(1)
+    assert not latest.rolled_up
+
+    # a petition filed with the form from A sent to B, with consent to be contacted by e-mail
+    petitioner = browser("petitioner")
+    page = petitioner.get(f"{a}/f/{POINT}")
+    assert page.status_code == 200, page.text[:300]
+    filed = petitioner.post(f"{b}/f/{POINT}", data={
+        **hidden_fields(page.text), "category": "procedure", "text": "Quầy một cửa đông, cần thêm ghế chờ.",
+        "contact_consent": "y", "name": "Trần Thị Dân", "email": "dan.multi@example.vn"},
+        files={"photo": ("", b"", "application/octet-stream")}, allow_redirects=False)
+    assert filed.status_code == 303 and "/t/" in filed.headers["Location"], (filed.status_code, filed.text[:500])
+    petition = db.session.scalar(select(Petition).order_by(Petition.id.desc()).limit(1))
+
+    _wait_for("the catch-up", lambda: db.session.get(Response, latest.id).rolled_up, cluster)
+    [(_sender, to, msg)] = _wait_for("the receipt e-mail", lambda: cluster.inbox.messages, cluster)
+    assert to == ["dan.multi@example.vn"]
+    tracking = filed.headers["Location"].split("/t/")[1].split("?")[0]
+    assert f"https://hailong.example.gov.vn/t/{tracking}" in msg.get_content()
+    notice = _wait_for("the notice marked sent", lambda: db.session.scalar(
+        select(PetitionNotice).where(PetitionNotice.petition_id == petition.id, PetitionNotice.status == "sent")),
+        cluster)
+    assert notice.attempts == 1
+    time.sleep(2)  # a second worker taking the same task would have sent by now
+    assert len(cluster.inbox.messages) == 1, "one receipt, though two workers share the queue"
+    runs = db.session.scalars(select(JobRun).where(JobRun.task.in_(["rollup_catch_up", "send_petition_notice"]))).all()
+    assert {r.task for r in runs if r.status == "complete"} == {"rollup_catch_up", "send_petition_notice"}
+    assert not [r for r in runs if r.status not in ("complete", "running")], [(r.task, r.status, r.error) for r in runs]
+    assert sum(1 for r in runs if r.task == "send_petition_notice") == 1
