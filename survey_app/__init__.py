@@ -28,10 +28,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from . import cli, compression, errors, i18n, inputs, jobs, signing, static_files
-    from .database import init_database
+    from .database import init_database, init_replica
     from .extensions import csrf, db, limiter, migrate
 
     init_database(app)
+    init_replica(app)
     from .services.collect import surveys
 
     surveys.watch_changes()  # an official's edit of a point or campaign: the kept reads are dropped

@@ -194,6 +194,9 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str] 
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A streaming read replica for the report reads (database.py:read_session); unset:
+        # everything reads the primary.
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", "").strip() or None,
         # The connection pool of each process (database.py:engine_options applies them; unset:
         # SQLAlchemy's 5 + 10 overflow, never recycled). Every process of every server holds up
         # to DB_POOL_SIZE + DB_MAX_OVERFLOW connections: keep the sum under max_connections.

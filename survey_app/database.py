@@ -141,3 +141,102 @@ def init_database(app: Flask) -> None:
             # 2.1, pinned) keeps it in ``_pre_ping`` and has no public switch.
             engine.pool._pre_ping = False
             event.listen(engine, "checkout", _ping_if_spoken(engine))
+
+
+# ------------------------------------------------------------------ the read replica
+
+REPLICA = "hailong.replica"
+
+
+def _replica_url(uri: str) -> str:
+    return "postgresql+psycopg://" + uri.removeprefix("postgresql://") if uri.startswith("postgresql://") else uri
+
+
+def init_replica(app: Flask) -> None:
+    """The engine of ``DATABASE_REPLICA_URL`` (none when unset): report reads go there
+    through :func:`read_session`. Its connections are opened read-only
+    (``default_transaction_read_only``), so nothing can write through it even when it points
+    at a primary; a real streaming standby refuses writes anyway. Same ``DB_*`` pool and
+    timeout settings as the primary. No connection is opened here."""
+    uri = app.config.get("DATABASE_REPLICA_URL")
+    if not uri:
+        return
+    from sqlalchemy import create_engine
+
+    uri = _replica_url(uri)
+    url = make_url(uri)
+    options = {"pool_pre_ping": True}
+    if url.get_backend_name() == "postgresql":
+        before = url.query.get("options")
+        if isinstance(before, tuple):
+            before = " ".join(before)
+        options["connect_args"] = {"options": " ".join(filter(None, [before, "-c default_transaction_read_only=on"]))}
+    engine = create_engine(uri, **engine_options(options, uri, app.config))
+    if engine.dialect.name == "postgresql":
+        engine.pool._pre_ping = False  # the same cheap check as the primary's (init_database)
+        event.listen(engine, "checkout", _ping_if_spoken(engine))
+    elif engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    app.extensions[REPLICA] = engine
+    app.teardown_appcontext(_close_replica_session)
+
+
+def replica_engine(app: Flask | None = None) -> Engine | None:
+    return (app or current_app).extensions.get(REPLICA)
+
+
+def read_session():
+    """The session for what only reads reports: on the replica when one is configured and
+    answers, else the request's own ``db.session``.
+
+    The replica's session carries ``info["primary"]``, the request's session: what must
+    write (the rollup catch-up, ``services/reports/rollup.py``) writes there, and the
+    reads then see it once the replica has replayed it (streaming replication: well under
+    a second). A replica that does not answer is logged once per burst (like an outage)
+    and the report is read from the primary: slower, never wrong."""
+    from flask import g
+    from sqlalchemy.orm import Session
+
+    engine = replica_engine()
+    if engine is None:
+        return db.session
+    session = g.get("_hailong_replica_session")
+    if session is not None:
+        return session
+    session = Session(bind=engine, info={"replica": True, "primary": db.session()}, autoflush=False)
+    try:
+        session.connection()  # a connection now: a replica that is down is found here, not mid-report
+    except OUTAGE_ERRORS as error:
+        session.close()
+        _log_replica_down(error)
+        g._hailong_replica_session = db.session
+        return db.session
+    g._hailong_replica_session = session
+    return session
+
+
+def _log_replica_down(error: BaseException) -> None:
+    """One warning a minute at most per process while the replica does not answer."""
+    import time
+
+    state = current_app.extensions.setdefault("hailong.replica_down", {"last": float("-inf"), "missed": 0})
+    now = time.monotonic()
+    state["missed"] += 1
+    if now - state["last"] >= 60:
+        cause = getattr(error, "orig", None) or error
+        current_app.logger.warning("read replica unavailable (%s: %s); reports read from the primary (%d time(s) "
+                                   "since the last line)", type(cause).__name__,
+                                   (str(cause).strip().splitlines() or [""])[0][:200], state["missed"])
+        state["last"], state["missed"] = now, 0
+
+
+def _close_replica_session(exc: BaseException | None) -> None:
+    from flask import g
+
+    session = g.pop("_hailong_replica_session", None)
+    if session is None or session is db.session:
+        return
+    try:
+        session.close()
+    except OUTAGE_ERRORS:
+        session.invalidate()

@@ -127,6 +127,17 @@ INHERITED = ("TESTING", "SECRET_KEY", "INSTANCE_PATH", "SQLALCHEMY_DATABASE_URI"
              "RATELIMIT_ENABLED", "SURVEY_MIN_FILL_SECONDS")
 
 
+def release_sessions() -> None:
+    """Close every session of every app context (Flask-SQLAlchemy keeps one registry for
+    all apps): a session of the test app that ran a statement while a variant's context
+    was current holds a connection of the variant's engine (``db.engines`` is the current
+    app's), which must go back to that pool before the pool is disposed, or it is left
+    open for the garbage collector (a ResourceWarning in a later test)."""
+    for session in list(db.session.registry.registry.values()):
+        session.close()
+    db.session.remove()
+
+
 @pytest.fixture
 def variant(demo_app):
     """A second app on the same database with other settings; its context is pushed."""
@@ -144,7 +155,7 @@ def variant(demo_app):
 
     yield make
     for ctx in reversed(made):
-        db.session.remove()
+        release_sessions()
         db.engine.dispose()
         ctx.pop()
 

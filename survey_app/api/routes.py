@@ -13,6 +13,7 @@ from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..database import read_session
 from ..errors import error_response
 from ..extensions import db
 from ..models import utcnow
@@ -73,7 +74,7 @@ def report(unit_ref: str):
     today = petitions.local_day(utcnow(), current_app.config["DISPLAY_TIMEZONE"])
     try:
         filters = parse_filters(db.session, scope, unit, request.args, today, strict=True)
-        view = compute(db.session, unit, filters)
+        view = compute(read_session(), unit, filters)
     except FilterError as exc:
         raise _Refused(400, exc.message) from None
     exports.record_export(db.session, view, "json", **who)

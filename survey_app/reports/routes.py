@@ -16,6 +16,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..database import read_session
 from ..errors import abort_with
 from ..extensions import db
 from ..guard import current_scope, official_route
@@ -62,7 +63,10 @@ def _unit(unit_id: int, role: str = "viewer") -> Unit:
 
 
 def _filters(unit: Unit, args=None, strict: bool = False) -> ReportFilters:
-    return parse_filters(db.session, current_scope(), unit, request.args if args is None else args, _today(),
+    # A page's filters read (the default instrument) where its figures are read; a form
+    # that writes (publishing) keeps everything on the primary.
+    session = read_session() if request.method == "GET" else db.session
+    return parse_filters(session, current_scope(), unit, request.args if args is None else args, _today(),
                          strict=strict)
 
 
@@ -143,7 +147,7 @@ def overview(unit_id: int):
 
 def _overview(unit: Unit):
     try:
-        data = overview_service.unit_overview(db.session, current_scope(), unit, request.args, _today())
+        data = overview_service.unit_overview(read_session(), current_scope(), unit, request.args, _today())
     except FilterError as exc:
         return render_template("reports/overview.html", unit=unit, overview=None, error=exc.message,
                                crumbs=_crumbs(unit), window_choices=window_choices(_today())), 400
@@ -157,7 +161,7 @@ def ranking(unit_id: int):
     """All communes, or all service points of a kind, below the unit, compared."""
     unit = _unit(unit_id)
     try:
-        result = ranking_service.rank(db.session, current_scope(), unit, request.args, _today())
+        result = ranking_service.rank(read_session(), current_scope(), unit, request.args, _today())
     except FilterError as exc:
         return render_template("reports/ranking.html", unit=unit, ranking=None, filters=None, error=exc.message,
                                crumbs=_crumbs(unit), choice=None, levels=ranking_service.LEVELS,
@@ -174,7 +178,7 @@ def ranking(unit_id: int):
 def ranking_funnel(unit_id: int):
     unit = _unit(unit_id)
     try:
-        result = ranking_service.rank(db.session, current_scope(), unit, request.args, _today())
+        result = ranking_service.rank(read_session(), current_scope(), unit, request.args, _today())
     except FilterError as exc:
         _bad_filter(exc)
     svg = ranking_service.funnel_svg(result, current_language())
@@ -200,7 +204,7 @@ def _dashboard(unit: Unit):
         if sort not in SORTS:
             raise FilterError(_("The units can be sorted by rank, name, n or index."), "sort")
         filters = _filters(unit)
-        view = compute(db.session, unit, filters)
+        view = compute(read_session(), unit, filters)
     except FilterError as exc:
         return render_template("reports/dashboard.html", unit=unit, view=None, filters=None, error=exc.message,
                                crumbs=_crumbs(unit), **_form_context(unit, None)), 400
@@ -214,7 +218,7 @@ def _dashboard(unit: Unit):
         crumbs=_crumbs(unit), charts=charts, sort=sort, units=_sorted_units(view.report["units"], sort, lang),
         figures=figures, can_manage=scope.covers(unit, "manager"), as_of=_today(),
         unit_ids={child.path: child.id for child in unit.children},
-        child_args={child.path: own_instrument_args(db.session, child, filters, _today()) for child in unit.children},
+        child_args={child.path: own_instrument_args(read_session(), child, filters, _today()) for child in unit.children},
         factor_names={f["key"]: f["name"] for f in view.report["factors"]},
         question_groups=_question_groups(view.report), option_labels=_option_labels(view.definition),
         **_form_context(unit, filters))
@@ -233,9 +237,9 @@ def chart(unit_id: int, chart: str):
     except FilterError as exc:
         _bad_filter(exc)
     lang = current_language()
-    bundle = cached_charts(unit, filters, watermark(db.session), lang)
+    bundle = cached_charts(unit, filters, watermark(read_session()), lang)
     if bundle is None:
-        bundle = chart_bundle(compute(db.session, unit, filters), lang)
+        bundle = chart_bundle(compute(read_session(), unit, filters), lang)
     if chart not in bundle:
         not_found()
     return Response(bundle[chart], mimetype="image/svg+xml")
@@ -328,7 +332,7 @@ def _export_view(unit_id: int):
         filters = _filters(unit)
     except FilterError as exc:
         _bad_filter(exc)
-    return compute(db.session, unit, filters)
+    return compute(read_session(), unit, filters)
 
 
 @bp.get("/<int:unit_id>/export.csv")

@@ -509,9 +509,13 @@ def _lock_state(session: Session) -> RollupState:
 
 
 def catch_up(session: Session, batch_size: int = 10_000, max_batches: int | None = None) -> CatchUp:
-    """Roll up every pending response; returns how many were added, in how many batches."""
+    """Roll up every pending response; returns how many were added, in how many batches.
+
+    A read replica's session (``database.read_session``) cannot write: its
+    ``info["primary"]``, the request's session on the primary, does the catch-up."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    session = session.info.get("primary", session)
     plans = _Plans(session)
     total = batches = 0
     session.commit()
