@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from survey_app import create_app
 from survey_app.extensions import db
 from survey_app.jobs import get_jobs
 from survey_app.models import ExportJob, Grant, JobRun, utcnow
@@ -81,15 +82,36 @@ def pdf_text(data: bytes, tmp_path) -> str:
     return re.sub(r"\d{2}:\d{2}", "HH:MM", text)  # the minute it was made
 
 
+# Settings the queue apps keep from the test app (as tests/conftest.py's ``variant``).
+INHERITED = ("TESTING", "SECRET_KEY", "INSTANCE_PATH", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS",
+             "SURVEYS_DIR", "RATELIMIT_ENABLED", "SURVEY_MIN_FILL_SECONDS")
+
+
 @pytest.fixture
-def queue_app(variant):
-    """``queue_app(**settings)``: a variant app with the small thresholds."""
-    yield lambda **config: variant(**{**SMALL, **config})
-    # A job run inline leaves its session in a reference cycle: collect it, so that its
-    # connection goes back to the pool before the pool is disposed (not to a dead pool).
-    gc.collect()
-    db.session.remove()
-    db.engine.dispose()
+def queue_app(demo_app):
+    """``queue_app(**settings)``: a second app on the test database with the small
+    thresholds (as ``variant``), its context pushed. At the end, once its context is gone,
+    the garbage is collected before its engine is disposed: a job run inline leaves its
+    session in a reference cycle, whose connection must go back to a live pool."""
+    made = []
+
+    def make(**config):
+        settings = {k: demo_app.config[k] for k in INHERITED}
+        settings.update(SMALL)
+        settings.update(config)
+        app = create_app(settings)
+        app.test_client_class = demo_app.test_client_class
+        ctx = app.app_context()
+        ctx.push()
+        made.append((ctx, db.engine))
+        return app
+
+    yield make
+    for ctx, engine in reversed(made):
+        db.session.remove()
+        ctx.pop()
+        gc.collect()
+        engine.dispose()
 
 
 @pytest.fixture
