@@ -356,6 +356,22 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str] 
         # seconds, each wait twice the one before (60 s, 2 min, 4 min, …).
         "MAIL_RETRIES": parse_int("MAIL_RETRIES", env.get("MAIL_RETRIES"), 6, 0),
         "MAIL_RETRY_DELAY": parse_int("MAIL_RETRY_DELAY", env.get("MAIL_RETRY_DELAY"), 60, 1),
+        # Reports never wait on a long catch-up: a request rolls up at most ROLLUP_REQUEST_MAX
+        # pending responses itself; a longer backlog is left to the every-minute job and the
+        # report says how many responses it does not count yet.
+        "ROLLUP_REQUEST_MAX": parse_int("ROLLUP_REQUEST_MAX", env.get("ROLLUP_REQUEST_MAX"), 5000, 0),
+        # Exports reading more responses than this (PDFs: than PDF_INLINE_MAX_RESPONSES) are
+        # built by the worker (job build_export): the official gets a "being prepared" page and
+        # the file under instance/exports/, kept EXPORT_KEEP_HOURS, then purged by retention.
+        "EXPORT_INLINE_MAX_RESPONSES": parse_int("EXPORT_INLINE_MAX_RESPONSES",
+                                                 env.get("EXPORT_INLINE_MAX_RESPONSES"), 20000, 0),
+        "PDF_INLINE_MAX_RESPONSES": parse_int("PDF_INLINE_MAX_RESPONSES", env.get("PDF_INLINE_MAX_RESPONSES"),
+                                              50000, 0),
+        # A directory every worker and app server reaches (several hosts: a shared mount).
+        "EXPORT_DIR": env.get("EXPORT_DIR", "").strip() or None,
+        "EXPORT_KEEP_HOURS": parse_int("EXPORT_KEEP_HOURS", env.get("EXPORT_KEEP_HOURS"), 48, 1),
+        "EXPORT_RETRIES": parse_int("EXPORT_RETRIES", env.get("EXPORT_RETRIES"), 3, 0),
+        "EXPORT_RETRY_DELAY": parse_int("EXPORT_RETRY_DELAY", env.get("EXPORT_RETRY_DELAY"), 30, 1),
         # Retention (services/data/retention.py, docs/PRIVACY.md), run daily by the worker at
         # RETENTION_HOUR_UTC (20 = 03:00 in Viet Nam): keyed device hashes kept for their day
         # plus this margin; petition contacts this long after the answer or closing.

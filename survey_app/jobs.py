@@ -20,6 +20,9 @@ Jobs (names as the queue stores them):
 * ``petition_notices`` — every minute: a notice for each new public step of a petition whose
   petitioner consented to e-mail (``services/petitions/notify.py``); each is one
   ``send_petition_notice``, retried like the alert e-mail, sent at most once.
+* ``build_export`` — one large export (CSV, XLSX, PDF) an official asked for
+  (``services/reports/export_jobs.py``), retried ``EXPORT_RETRIES`` times with a wait
+  doubling from ``EXPORT_RETRY_DELAY`` seconds; a job already done is not rebuilt.
 * ``retention`` — daily at ``RETENTION_HOUR_UTC``: device hashes and old petition contacts
   purged (``services/data/retention.py``), each run audited.
 
@@ -69,6 +72,7 @@ class Jobs:
     retention: Callable
     petition_notices: Callable
     send_petition_notice: Callable
+    build_export: Callable
 
 
 def alert_link(config, alert_id: int) -> str:
@@ -128,6 +132,24 @@ def _register(app: Flask, huey) -> Jobs:
 
         return rollup.catch_up(db.session).responses
 
+    @huey.task(name="build_export", retries=app.config.get("EXPORT_RETRIES", 3),
+               retry_delay=app.config.get("EXPORT_RETRY_DELAY", 30), retry_backoff=2, context=True)
+    @in_app
+    def build_export(job_id: int, task=None) -> str:
+        """One large export's file; raises on a failure (recorded on the job) so Huey retries it."""
+        from .extensions import db
+        from .services.petitions.operations import PetitionSettings, local_day
+        from .services.petitions.workdays import calendar_for
+        from .services.reports import export_jobs
+        from .models import utcnow
+
+        config = current_app.config
+        return export_jobs.run(
+            db.session, job_id, directory=export_jobs.export_dir(current_app.instance_path, current_app.config.get("EXPORT_DIR")),
+            today=local_day(utcnow(), config["DISPLAY_TIMEZONE"]),
+            petition_settings=PetitionSettings.from_config(config, calendar_for(current_app)),
+            last_attempt=task is None or not task.retries)
+
     hour = max(0, min(23, int(app.config.get("RETENTION_HOUR_UTC", 20))))
 
     @huey.periodic_task(crontab(minute="7", hour=str(hour)), retries=3, retry_delay=600, name="retention")
@@ -166,7 +188,7 @@ def _register(app: Flask, huey) -> Jobs:
 
     _record_runs(app, huey)
     jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up, retention,
-                petition_notices, send_petition_notice)
+                petition_notices, send_petition_notice, build_export)
     return jobs
 
 

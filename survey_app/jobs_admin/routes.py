@@ -20,7 +20,8 @@ def task_labels() -> dict[str, str]:
     return {"evaluate_alerts": _("Alert evaluation (scheduled)"), "evaluate_alerts_now": _("Alert evaluation (now)"),
             "send_alert_email": _("Alert e-mail"), "rollup_catch_up": _("Report rollups catch-up"),
             "retention": _("Retention (personal data past its time)"),
-            "petition_notices": _("Petition e-mails"), "send_petition_notice": _("Petition e-mail")}
+            "petition_notices": _("Petition e-mails"), "send_petition_notice": _("Petition e-mail"),
+            "build_export": _("Large export (CSV, Excel, PDF)")}
 
 
 def status_labels() -> dict[str, str]:

@@ -18,6 +18,7 @@ from .papi import PAPI_DIMENSIONS, PapiPublished
 from .dossier import DOSSIER_SOURCES, DOSSIER_STATUSES, Dossier
 from .alert import ALERT_KINDS, ALERT_STATUSES, Alert, AlertRule
 from .job import JOB_STATUSES, JobRun
+from .export_job import EXPORT_JOB_KINDS, EXPORT_JOB_STATUSES, ExportJob
 
 __all__ = [
     "ACCESS_MODES", "CAMPAIGN_STATUSES", "CHANNELS", "UNIT_KINDS",
@@ -33,4 +34,5 @@ __all__ = [
     "DOSSIER_SOURCES", "DOSSIER_STATUSES", "Dossier",
     "ALERT_KINDS", "ALERT_STATUSES", "Alert", "AlertRule",
     "JOB_STATUSES", "JobRun",
+    "EXPORT_JOB_KINDS", "EXPORT_JOB_STATUSES", "ExportJob",
 ]

@@ -9,26 +9,29 @@ withdraw results.
 """
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..database import read_session
 from ..errors import abort_with
 from ..extensions import db
 from ..guard import current_scope, official_route
 from ..i18n import current_language
-from ..models import CHANNELS, Unit, utcnow
+from ..jobs import get_jobs
+from ..models import CHANNELS, ExportJob, Unit, utcnow
+from ..services.data import job_runs
 from ..services.petitions import operations as petitions
 from ..services.reports import comments as comment_service
-from ..services.reports import exports, publication
+from ..services.reports import export_jobs, exports, publication
 from ..services.reports import overview as overview_service
 from ..services.reports import ranking as ranking_service
 from ..services.reports import text as report_text
-from ..services.reports.pdf import build_report_pdf
 from ..services.reports.views import (CHART_NAMES, FilterError, ReportFilters, campaign_choices, cached_charts,
                                      chart_bundle, compute, instrument_choices, own_instrument_args, parse_filters,
                                      watermark, window_choices)
@@ -311,15 +314,6 @@ def moderate(unit_id: int):
 
 # ------------------------------------------------------------------ exports
 
-def _slug(unit: Unit) -> str:
-    return unit.code or (unit.path.strip("/").replace("/", "-") or "root")
-
-
-def _filename(unit: Unit, filters: ReportFilters, ext: str) -> str:
-    return (f"hailong-{_slug(unit)}-{filters.instrument}-{filters.date_from.isoformat()}-"
-            f"{filters.date_to.isoformat()}.{ext}")
-
-
 def _download(data: bytes, mimetype: str, filename: str) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -335,48 +329,80 @@ def _export_view(unit_id: int):
     return compute(read_session(), unit, filters)
 
 
+def _export(unit_id: int, kind: str):
+    """A small export at once; a large one through the queue (the "being prepared" page)."""
+    view = _export_view(unit_id)
+    lang = "vi" if kind == "pdf" else current_language()
+    if export_jobs.is_large(current_app.config, view, kind):
+        job, created = export_jobs.request(db.session, _actor(), view, kind, lang,
+                                           keep_hours=int(current_app.config.get("EXPORT_KEEP_HOURS", 48)))
+        job_id, token = job.id, job.token
+        db.session.commit()
+        db.session.close()  # no connection held while the job runs (inline with HUEY_IMMEDIATE)
+        if created:
+            try:
+                get_jobs().build_export(job_id)
+            except Exception as exc:  # noqa: BLE001 (the queue is away: say so on the page)
+                current_app.logger.exception("export %s could not be queued", job_id)
+                job = db.session.get(ExportJob, job_id)
+                job.status, job.error, job.finished_at = "failed", job_runs.describe(exc), utcnow()
+                db.session.commit()
+        return redirect(url_for("reports.export_status", token=token), code=303)
+    built = export_jobs.build_file(db.session, current_scope(), view, kind, lang=lang, actor=_actor(),
+                                   generated_at=utcnow(), petition_settings=_petition_settings())
+    exports.record_export(db.session, view, kind, actor=_actor(), rows=built.rows)
+    db.session.commit()
+    return _download(built.data, export_jobs.MIMETYPES[kind], export_jobs.filename(view.unit, view.filters, kind))
+
+
 @bp.get("/<int:unit_id>/export.csv")
 @official_route("manager")
 def export_csv(unit_id: int):
-    view = _export_view(unit_id)
-    lang = current_language()
-    columns = exports.response_columns(view.versions, view.filters.include_suspect)
-    rows = exports.Counted(exports.response_rows(db.session, current_scope(), view, lang))
-    data = exports.csv_bytes(columns, rows)
-    exports.record_export(db.session, view, "csv", actor=_actor(), rows=rows.count)
-    db.session.commit()
-    return _download(data, "text/csv; charset=utf-8", _filename(view.unit, view.filters, "csv"))
+    return _export(unit_id, "csv")
 
 
 @bp.get("/<int:unit_id>/export.xlsx")
 @official_route("manager")
 def export_xlsx(unit_id: int):
-    view = _export_view(unit_id)
-    lang = current_language()
-    columns = exports.response_columns(view.versions, view.filters.include_suspect)
-    rows = exports.Counted(exports.response_rows(db.session, current_scope(), view, lang))
-    figures = petitions.accountability(db.session, view.unit, view.filters.date_from, view.filters.date_to,
-                                       settings=_petition_settings(), children=False)
-    data = exports.xlsx_bytes(view, columns, rows, lang=lang, generated_at=utcnow(),
-                              generated_by=_actor().username, accountability=figures)
-    exports.record_export(db.session, view, "xlsx", actor=_actor(), rows=rows.count)
-    db.session.commit()
-    return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     _filename(view.unit, view.filters, "xlsx"))
+    return _export(unit_id, "xlsx")
 
 
 @bp.get("/<int:unit_id>/report.pdf")
 @official_route("manager")
 def export_pdf(unit_id: int):
-    view = _export_view(unit_id)
-    charts = chart_bundle(view, "vi", "png") if view.report["responses"] else {}
-    figures = petitions.accountability(db.session, view.unit, view.filters.date_from, view.filters.date_to,
-                                       settings=_petition_settings())
-    data = build_report_pdf(view, charts, generated_at=utcnow(), generated_by=_actor().username,
-                            accountability=figures, signer=_actor().display_name or _actor().username)
-    exports.record_export(db.session, view, "pdf", actor=_actor())
-    db.session.commit()
-    return _download(data, "application/pdf", _filename(view.unit, view.filters, "pdf"))
+    return _export(unit_id, "pdf")
+
+
+def _own_job(token: str) -> tuple[ExportJob, Unit]:
+    """The requester's export job and its unit: 404 for another official's job, or when
+    their scope no longer covers the unit as a manager."""
+    job = db.session.scalar(select(ExportJob).where(ExportJob.token == token[:64]))
+    if job is None or job.user_id != _actor().id:
+        not_found()
+    return job, _unit(job.unit_id, "manager")
+
+
+@bp.get("/exports/<token>")
+@official_route("manager")
+def export_status(token: str):
+    """The "being prepared" page: refreshes itself while the file is built, then links it."""
+    job, unit = _own_job(token)
+    expired = job.expires_at <= utcnow()
+    ready = job.status == "done" and not expired and bool(job.file_path) and os.path.exists(job.file_path)
+    return render_template("reports/export_status.html", job=job, unit=unit, crumbs=_crumbs(unit), filters=None,
+                           ready=ready, expired=expired, waiting=job.status in export_jobs.WAITING and not expired,
+                           refresh=int(current_app.config.get("EXPORT_REFRESH_SECONDS", 5)))
+
+
+@bp.get("/exports/<token>/download")
+@official_route("manager")
+def export_download(token: str):
+    job, unit = _own_job(token)
+    if job.status != "done" or job.expires_at <= utcnow() or not job.file_path or not os.path.exists(job.file_path):
+        not_found()
+    response = send_file(job.file_path, mimetype=export_jobs.MIMETYPES[job.kind], as_attachment=True,
+                         download_name=export_jobs.job_filename(job, unit), max_age=0)
+    return response
 
 
 # ------------------------------------------------------------------ publishing

@@ -93,6 +93,7 @@ def argument_values(world, own: bool) -> dict[str, list]:
             "chart": ["trend"],  # a report chart's name
             "succession_id": [succession_id(world.p2)],  # p2 → Phường Quảng Trị
             "alert_id": alert_ids(world.p2_point)[0], "rule_id": alert_ids(world.p2_point)[1],
+            "token": [],  # a large export's page is its requester's only (tests/reports/test_export_jobs.py)
         }
     return {
         # the other ward, a point of it, and the town above the ward (not covered either)
@@ -113,6 +114,8 @@ def argument_values(world, own: bool) -> dict[str, list]:
         "succession_id": [succession_id(world.p1)],
         # the other ward's alert and rule, and the town's above the ward
         "alert_id": alert_ids(world.p1_point, world.town)[0], "rule_id": alert_ids(world.p1_point, world.town)[1],
+        # a large export's token that is nobody's here (another's is checked in tests/reports/test_export_jobs.py)
+        "token": ["x" * 32],
     }
 
 

@@ -13,6 +13,9 @@ One run (:func:`run`, daily from the job queue, or ``flask --app wsgi retention`
   after the petition was answered or closed, whichever is later. The petition stays, and its
   history records the deletion (not shown to the public).
 
+- **Large exports** (``export_job``, files under ``instance/exports/``): a file and its row
+  are deleted once ``expires_at`` has passed (``EXPORT_KEEP_HOURS`` after the request).
+
 - **Job runs** (``job_run``, the admin "jobs" page): completed ones after 7 days, failed
   ones after 90 (no personal data, but no reason to keep them longer).
 
@@ -25,10 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import os
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ...models import Petition, PetitionContact, PetitionEvent, Response, utcnow
+from ...models import ExportJob, Petition, PetitionContact, PetitionEvent, Response, utcnow
 from ..officials import audit
 from . import job_runs
 
@@ -56,6 +61,7 @@ class Outcome:
     hash_cutoff: datetime
     contact_cutoff: datetime
     dry_run: bool
+    exports_purged: int = 0
 
 
 def hash_cutoff(now: datetime, margin_days: int) -> datetime:
@@ -108,6 +114,7 @@ def run(session: Session, policy: Policy, *, now: datetime | None = None, dry_ru
                                   actor_id=None, actor_name=audit.SYSTEM))
         deleted += 1
     pruned = job_runs.prune(session, now)
+    purged = purge_exports(session, now)
     audit.record(session, "retention.run", target="retention",
                  detail={"hashes_cleared": cleared, "contacts_deleted": deleted, "job_runs_pruned": pruned,
                          # as local days (the hash cut-off is the start of that day in Viet Nam)
@@ -115,4 +122,19 @@ def run(session: Session, policy: Policy, *, now: datetime | None = None, dry_ru
                          "contact_cutoff": c_cut.astimezone(LOCAL_ZONE).date().isoformat(),
                          "hash_margin_days": policy.hash_margin_days, "contact_days": policy.contact_days})
     session.commit()
-    return Outcome(cleared, deleted, h_cut, c_cut, False)
+    return Outcome(cleared, deleted, h_cut, c_cut, False, purged)
+
+
+def purge_exports(session: Session, now: datetime) -> int:
+    """Delete the large exports past their ``expires_at``: the file (and a ``.partial`` left by
+    a build that died), then the row. Returns how many rows went; the caller commits."""
+    expired = session.scalars(sa.select(ExportJob).where(ExportJob.expires_at < now)).all()
+    for job in expired:
+        if job.file_path:
+            for path in (job.file_path, job.file_path + ".partial"):
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    pass
+        session.delete(job)
+    return len(expired)

@@ -101,8 +101,11 @@ class ReportResult(NamedTuple):
 
 
 
-def report_tables(session: Session, req: ReportRequest, source: str = "rollups") -> ReportResult:
-    """The report and what it was computed from. ``source`` is ``rollups`` or ``raw``."""
+def report_tables(session: Session, req: ReportRequest, source: str = "rollups", *,
+                  catch_up: bool = True) -> ReportResult:
+    """The report and what it was computed from. ``source`` is ``rollups`` or ``raw``.
+    ``catch_up=False``: the caller has caught the rollups up already (a web request, with
+    its bounded :func:`rollup.catch_up_for_request`)."""
     check_request(req)
     versions = instrument_versions(session, req.instrument_key)
     latest = versions[-1]
@@ -110,7 +113,7 @@ def report_tables(session: Session, req: ReportRequest, source: str = "rollups")
     filters = _filters(req, versions, tuple(p.path for p in before))
     if source not in ("rollups", "raw"):
         raise ReportError("source must be 'rollups' or 'raw'")
-    if source == "rollups":
+    if source == "rollups" and catch_up:
         rollup.catch_up(session)  # commits; the connection is taken after it
     connection = session.connection()
     with gc_paused():

@@ -135,7 +135,7 @@ def unit_overview(session: Session, scope: Scope, unit: Unit, args: Any, today: 
     """The overview of ``unit`` for the window in ``args`` (a ``MultiDict``: ``window``,
     ``from``, ``to``, ``period`` as the dashboard takes them; default the last 12 months).
     Raises :class:`views.FilterError` for a window that cannot be used."""
-    rollup.catch_up(session)  # once, before the instruments are listed from the rollups
+    rollup.catch_up_for_request(session)  # once, before the instruments are listed from the rollups
     cards = [_card(session, scope, unit, key, args, today) for key in unit_instruments(session, unit, today)]
     petitions = _open_petitions(session, unit, today)
     groups = []

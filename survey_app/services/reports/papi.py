@@ -189,7 +189,7 @@ def mirror_view(session: Session, scope: Scope, unit: Unit, args: Mapping[str, s
     versions = list(session.scalars(select(InstrumentVersion).join(Instrument).where(Instrument.key == key)
                                     .order_by(InstrumentVersion.number)))
     definition = versions[-1].snapshot
-    rollup.catch_up(session)
+    rollup.catch_up_for_request(session)
     all_rounds = rounds(session, scope, unit, key)
     with_answers = [r for r in all_rounds if r.responses]
     raw_round = (args.get("round") or "").strip()

@@ -374,6 +374,9 @@ def _build(view: ReportView, charts: Mapping[str, bytes], generated_at: datetime
         [_("Responses"), t.count(report["responses"])],
         [_("Survey versions"), ", ".join(str(v) for v in report["instrument"]["versions"])],
     ]
+    behind = t.backlog_sentence(view.backlog)
+    if behind:
+        rows.append([_("Not counted yet"), behind])
     pdf.set_font(FONT, "", 9)
     for label, value in rows:
         pdf.set_x(MARGIN)

@@ -555,6 +555,58 @@ def _has_pending(session: Session) -> bool:
     return session.scalar(select(Response.id).where(_PENDING).limit(1)) is not None
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """What a report request left for the every-minute job: ``pending`` responses not yet in
+    the figures, which count the responses up to ``as_of`` (the time the last rolled-up one
+    was sent; ``None`` before any). ``pending == 0``: the figures are up to date."""
+
+    pending: int = 0
+    as_of: datetime | None = None
+
+    @property
+    def behind(self) -> bool:
+        return self.pending > 0
+
+
+UP_TO_DATE = Backlog()
+REQUEST_MAX_DEFAULT = 5_000
+
+
+def _request_max() -> int:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return int(current_app.config.get("ROLLUP_REQUEST_MAX", REQUEST_MAX_DEFAULT))
+    return REQUEST_MAX_DEFAULT
+
+
+def catch_up_for_request(session: Session, limit: int | None = None) -> Backlog:
+    """The catch-up a report request may wait for: at most ``limit`` responses
+    (``ROLLUP_REQUEST_MAX``, default 5,000) are rolled up inline, as :func:`catch_up` does.
+    A larger backlog is left to the every-minute job ``rollup_catch_up``: no lock is taken,
+    nothing is written, and the returned :class:`Backlog` says how many responses the
+    figures miss, so the page can say so. The backlog is counted on the partial index
+    ``ix_response_pending_rollup``, first only up to ``limit + 1`` entries."""
+    from sqlalchemy import func
+
+    limit = _request_max() if limit is None else limit
+    session.commit()
+    head = select(Response.id).where(_PENDING).limit(limit + 1).subquery()
+    waiting = session.scalar(select(func.count()).select_from(head)) or 0
+    if waiting == 0:
+        return UP_TO_DATE
+    if waiting <= limit:
+        catch_up(session)
+        return UP_TO_DATE
+    pending = pending_count(session)
+    as_of = session.scalar(
+        select(Response.submitted_at).join(RollupState, RollupState.last_response_id == Response.id)
+        .where(RollupState.name == STATE_NAME))
+    session.commit()  # the request holds no transaction open on the backlog's reads
+    return Backlog(pending, as_of)
+
+
 def pending_count(session: Session) -> int:
     from sqlalchemy import func
 

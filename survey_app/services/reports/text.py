@@ -318,6 +318,21 @@ def methods_paragraphs(method: str | None, public: bool = False) -> list[str]:
     ]
 
 
+def backlog_sentence(backlog: Any) -> str | None:
+    """What a report says when new responses wait for the every-minute catch-up (a backlog
+    too long to catch up in the request, ``rollup.Backlog``); ``None`` when up to date."""
+    if backlog is None or not backlog.pending:
+        return None
+    if backlog.as_of is None:
+        return _("%(n)s new responses are not counted yet; the figures will include them within minutes.",
+                 n=count(backlog.pending))
+    from zoneinfo import ZoneInfo
+
+    when = backlog.as_of.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%H:%M %d/%m/%Y")
+    return _("%(n)s new responses are not counted yet; the figures are as of %(when)s.",
+             n=count(backlog.pending), when=when)
+
+
 def helpers() -> dict[str, Any]:
     """The functions templates use, under short names."""
     return {"fmt_num": number, "fmt_count": count, "fmt_pct": percent, "fmt_value": value,
@@ -327,4 +342,4 @@ def helpers() -> dict[str, Any]:
             "period_label": period_label, "trend_sentence": trend_sentence, "change_sentence": change_sentence,
             "change_detail": change_detail,
             "index_name": index_name, "funnel_label": funnel_label, "channel_label": channel_label,
-            "methods_paragraphs": methods_paragraphs, "L": labels()}
+            "methods_paragraphs": methods_paragraphs, "backlog_sentence": backlog_sentence, "L": labels()}

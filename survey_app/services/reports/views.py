@@ -229,8 +229,8 @@ def unit_instruments(session: Session, unit: Unit, today: date, kind: str | None
 def default_instrument(session: Session, unit: Unit, today: date, kind: str | None = None) -> str | None:
     """``unit``'s own instrument (the first of :func:`unit_instruments`), else the first one
     by key. Deterministic: the same data give the same default on every visit (the rollups
-    are caught up first)."""
-    rollup.catch_up(session)
+    are caught up first, as far as a request may)."""
+    rollup.catch_up_for_request(session)
     own = unit_instruments(session, unit, today, kind)
     if own:
         return own[0]
@@ -332,12 +332,17 @@ def window_choices(today: date) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------ computing
 
 def watermark(session: Session) -> tuple[int, int]:
-    """Catch the rollups up, then (responses rolled up, last response id): it moves with
-    every new response, so it keys caches of anything drawn from the rollups.
+    """Catch the rollups up (as far as a request may: :func:`rollup.catch_up_for_request`),
+    then (responses rolled up, last response id): it moves with every new response counted,
+    so it keys caches of anything drawn from the rollups.
 
     Nothing is written when nothing waits (``catch_up`` then takes no lock).
     """
-    rollup.catch_up(session)
+    rollup.catch_up_for_request(session)
+    return _mark(session)
+
+
+def _mark(session: Session) -> tuple[int, int]:
     state = session.get(RollupState, rollup.STATE_NAME, populate_existing=True)
     if state is None:
         return (0, 0)
@@ -354,22 +359,25 @@ class ReportView:
     definition: dict[str, Any]
     versions: list[InstrumentVersion]
     mark: tuple[int, int]
+    # Responses not in the figures yet (a backlog too long to catch up in the request).
+    backlog: rollup.Backlog = rollup.UP_TO_DATE
 
 
 def compute(session: Session, unit: Unit, filters: ReportFilters,
             compare: tuple[str, ...] | None = None) -> ReportView:
     """The report of ``unit``'s subtree for ``filters`` (from the rollups, caught up first).
     ``compare``: the paths of the units its comparison ranks (default ``unit``'s children)."""
-    mark = watermark(session)
+    backlog = rollup.catch_up_for_request(session)
+    mark = _mark(session)
     req = filters.request(unit)
     if compare is not None:
         req = replace(req, compare=compare)
     try:
-        result = reports.report_tables(session, req)
+        result = reports.report_tables(session, req, catch_up=False)
     except reports.ReportError as exc:
         raise FilterError(str(exc)) from None
     return ReportView(unit=unit, filters=filters, report=result.report, definition=result.versions[-1].snapshot,
-                      versions=result.versions, mark=mark)
+                      versions=result.versions, mark=mark, backlog=backlog)
 
 
 # ------------------------------------------------------------------ chart cache
