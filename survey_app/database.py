@@ -124,9 +124,7 @@ def init_database(app: Flask) -> None:
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    if uri.startswith("postgresql://"):
-        # psycopg 3 is the driver we ship.
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = with_driver(uri)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {},
                                                              app.config["SQLALCHEMY_DATABASE_URI"], app.config)
     db.init_app(app)
@@ -148,7 +146,8 @@ def init_database(app: Flask) -> None:
 REPLICA = "hailong.replica"
 
 
-def _replica_url(uri: str) -> str:
+def with_driver(uri: str) -> str:
+    """``postgresql://`` URLs with the driver we ship (psycopg 3); others unchanged."""
     return "postgresql+psycopg://" + uri.removeprefix("postgresql://") if uri.startswith("postgresql://") else uri
 
 
@@ -163,7 +162,7 @@ def init_replica(app: Flask) -> None:
         return
     from sqlalchemy import create_engine
 
-    uri = _replica_url(uri)
+    uri = with_driver(uri)
     url = make_url(uri)
     options = {"pool_pre_ping": True}
     if url.get_backend_name() == "postgresql":

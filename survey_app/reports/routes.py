@@ -338,7 +338,6 @@ def _export(unit_id: int, kind: str):
                                            keep_hours=int(current_app.config.get("EXPORT_KEEP_HOURS", 48)))
         job_id, token = job.id, job.token
         db.session.commit()
-        db.session.close()  # no connection held while the job runs (inline with HUEY_IMMEDIATE)
         if created:
             try:
                 get_jobs().build_export(job_id)
