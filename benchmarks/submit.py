@@ -31,6 +31,13 @@ Not part of the test run (``pyproject.toml`` collects only ``tests/``)::
 
     .venv/bin/python benchmarks/submit.py                      # both databases
     .venv/bin/python benchmarks/submit.py --backend sqlite     # one
+    .venv/bin/python benchmarks/submit.py --backend postgresql --preload-answers 20000000
+                                           # the same with 20 M answers stored before the run
+
+``--preload-answers N`` (PostgreSQL) writes N answers (N / 20 responses, 24 months of them at
+102 points, ending before last month) into the real app's partitioned tables
+before the apps start (:func:`preload`); the bare app's database stays empty: its figure is
+the floor the real app is measured against in the same run.
 
 The exit status is 1 if a check fails (rows ≠ redirects, stuffing not flagged).
 """
@@ -354,6 +361,61 @@ def set_up_real(url: str, env: dict[str, str]) -> tuple[list[str], str | None]:
     return keys, comment
 
 
+PRELOAD_POINTS = 100
+PRELOAD_MONTHS = 24
+
+
+def preload(url: str, answers: int) -> dict[str, float]:
+    """PostgreSQL: ``answers`` stored answers already there before the run (20 a response: the
+    19 SIPAS levels and a comment), as a service two years in holds them: at 100 other one-stop
+    points of the same campaign and at the two measured ones, over the 24 whole months before
+    last month (so the abuse checks' windows hold only the run's own rows, as in the run
+    without them). Written by ``report.py``'s bulk path (``COPY``) into the monthly partitions
+    made first; then ``VACUUM ANALYZE``."""
+    import numpy as np
+
+    import report as report_bench
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.models import Campaign, Unit
+    from survey_app.services.collect import instruments
+    from survey_app.services.data import partitions
+    from survey_app.services.officials.units import create_unit
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": sa_url(url), "SECRET_KEY": secrets.token_hex(32)})
+    took: dict[str, float] = {}
+    with app.app_context():
+        started = time.perf_counter()
+        version = instruments.latest_version(db.session, "sipas")
+        campaign = db.session.scalars(sa.select(Campaign)).one()
+        ward = db.session.scalars(sa.select(Unit).where(Unit.slug == "p-dong-ha")).one()
+        others = [create_unit(db.session, ward, f"pre-{i:03d}", "one_stop", f"Điểm {i}", f"Point {i}", f"pre{i:03d}")
+                  for i in range(PRELOAD_POINTS)]
+        campaign.units.extend(others)
+        db.session.commit()
+        unit_ids = [u.id for u in campaign.units]
+        keys = [q["key"] for q in version.snapshot["questions"] if q["type"] == "scale"]
+        first = report_bench.month_start(partitions.month_start(datetime.now(timezone.utc)), -(PRELOAD_MONTHS + 1))
+        partitions.create_months(db.session, first, report_bench.month_start(first, PRELOAD_MONTHS))
+        per_month = max(1, round(answers / (len(keys) + 1) / len(unit_ids) / PRELOAD_MONTHS))
+        plan = report_bench.Plan(campaign_id=campaign.id, version_id=version.id, unit_ids=unit_ids, scale_keys=keys,
+                                 start=first, months=PRELOAD_MONTHS, per_month=per_month,
+                                 rng=np.random.default_rng(20261203))
+        report_bench.write_batches(report_bench.all_batches(plan), plan)
+        took["load_s"] = time.perf_counter() - started
+        took["responses"] = db.session.scalar(sa.text("SELECT count(*) FROM response"))
+        took["answers"] = db.session.scalar(sa.text("SELECT count(*) FROM answer"))
+        took["partitions"] = len(partitions.list_partitions(db.session))
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            started = time.perf_counter()
+            conn.execute(sa.text("VACUUM ANALYZE"))
+            took["vacuum_s"] = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    return took
+
+
 GUNICORN_CONF = """workers = {workers}
 worker_class = "sync"
 accesslog = None
@@ -408,6 +470,7 @@ class Result:
     stuffing: dict[str, float]
     client_cpu: float
     wall: float
+    preloaded: dict = field(default_factory=dict)
 
 
 def measure(backend: str, args: argparse.Namespace) -> Result:
@@ -418,6 +481,14 @@ def measure(backend: str, args: argparse.Namespace) -> Result:
             env = real_env(real_url)
             log(f"{backend}: setting up the real app (flask db upgrade heads, flask instruments load, points, campaign)")
             keys, comment = set_up_real(real_url, env)
+            preloaded = {}
+            if args.preload_answers:
+                if backend != "postgresql":
+                    raise SystemExit("--preload-answers is for PostgreSQL (its partitioned tables)")
+                log(f"{backend}: preloading {args.preload_answers:,} answers")
+                preloaded = preload(real_url, args.preload_answers)
+                log(f"{backend}: preloaded {preloaded['responses']:,.0f} responses / {preloaded['answers']:,.0f} "
+                    f"answers in {preloaded['load_s']:.0f} s (+ VACUUM ANALYZE {preloaded['vacuum_s']:.0f} s)")
             bare_app.create_tables(sa_url(bare_url))
             bare_env = {**os.environ, "BARE_DATABASE_URL": sa_url(bare_url)}
             real = Target("real", free_port(), True)
@@ -453,7 +524,7 @@ def measure(backend: str, args: argparse.Namespace) -> Result:
             stuffing.update(count_suspect(real_url))
             if maintenance:
                 log(f"{backend}: autovacuum's work done by the benchmark: " + "; ".join(maintenance))
-            return Result(backend, pairs, gets, stored, stuffing, client_cpu, wall1 - wall0)
+            return Result(backend, pairs, gets, stored, stuffing, client_cpu, wall1 - wall0, preloaded)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -461,7 +532,8 @@ def measure(backend: str, args: argparse.Namespace) -> Result:
 def count_rows(real_url: str, bare_url: str) -> dict[str, int]:
     counts = {}
     for name, url, sql in (
-        ("real", real_url, "SELECT count(*) FROM response r JOIN unit u ON u.id = r.unit_id WHERE u.code = :code"),
+        ("real", real_url, "SELECT count(*) FROM response r JOIN unit u ON u.id = r.unit_id WHERE u.code = :code"
+                    " AND r.idempotency_key NOT LIKE 'bench-%'"),
         ("bare", bare_url, "SELECT count(*) FROM bare_response WHERE code = :code"),
     ):
         engine = sa.create_engine(sa_url(url))
@@ -476,6 +548,7 @@ def count_suspect(real_url: str) -> dict[str, float]:
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.text(
             "SELECT r.trust, count(*) FROM response r JOIN unit u ON u.id = r.unit_id WHERE u.code = :code "
+            "AND r.idempotency_key NOT LIKE 'bench-%' "
             "GROUP BY r.trust"), {"code": STUFFED_POINT}).all())
     engine.dispose()
     return {"stuffed_rows": float(sum(rows.values())), "stuffed_suspect": float(rows.get("suspect", 0))}
@@ -523,6 +596,11 @@ def report(results: list[Result], args: argparse.Namespace, load: tuple[str, str
           f"{args.threads} client threads, {args.rounds} alternating rounds of {args.pairs} GET+POST pairs "
           f"and {args.gets} GETs per app")
     print(f"load average before: {load[0]}")
+    for r in results:
+        if r.preloaded:
+            print(f"{r.backend}: preloaded before the run: {r.preloaded['responses']:,.0f} responses / "
+                  f"{r.preloaded['answers']:,.0f} answers in {r.preloaded['partitions']:.0f} partitions "
+                  f"({r.preloaded['load_s']:.0f} s to write)")
     width = 22
     names = [r.backend for r in results]
     print(f"{'':46}" + "".join(f"{n:>{width}}" for n in names))
@@ -576,6 +654,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=300, help="GET+POST pairs per app and round")
     parser.add_argument("--gets", type=int, default=600, help="GETs per app and round")
     parser.add_argument("--stuff", type=int, default=5100, help="identical submissions in the stuffing case")
+    parser.add_argument("--preload-answers", type=int, default=0,
+                        help="PostgreSQL: answers already stored before the run (e.g. 20000000)")
     args = parser.parse_args(argv)
     backends = args.backend or ["sqlite", "postgresql"]
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())

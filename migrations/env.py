@@ -33,6 +33,9 @@ def run_migrations_online() -> None:
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
+    # The monthly partitions and response_key (PostgreSQL) are not in the models.
+    from survey_app.services.data.partitions import include_name
+    conf_args.setdefault("include_name", include_name)
     with target_db.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Batch mode recreates tables on SQLite; with foreign keys on, dropping the old

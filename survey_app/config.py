@@ -378,6 +378,13 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str] 
         "RETENTION_HASH_MARGIN_DAYS": parse_int("RETENTION_HASH_MARGIN_DAYS", env.get("RETENTION_HASH_MARGIN_DAYS"), 1, 0),
         "RETENTION_CONTACT_DAYS": parse_int("RETENTION_CONTACT_DAYS", env.get("RETENTION_CONTACT_DAYS"), 365, 1),
         "RETENTION_HOUR_UTC": parse_int("RETENTION_HOUR_UTC", env.get("RETENTION_HOUR_UTC"), 20, 0),
+        # PostgreSQL's monthly partitions of response and answer (services/data/partitions.py):
+        # the daily job keeps this month's and PARTITION_MONTHS_AHEAD more ready.
+        "PARTITION_MONTHS_AHEAD": parse_int("PARTITION_MONTHS_AHEAD", env.get("PARTITION_MONTHS_AHEAD"), 2, 0),
+        # Whole months of responses kept (unset: kept for ever); older monthly partitions are
+        # archived to RESPONSE_ARCHIVE_DIR (required with it) and dropped (docs/PRIVACY.md).
+        "RESPONSE_KEEP_MONTHS": parse_optional_int("RESPONSE_KEEP_MONTHS", env.get("RESPONSE_KEEP_MONTHS"), 1, "months"),
+        "RESPONSE_ARCHIVE_DIR": env.get("RESPONSE_ARCHIVE_DIR", "").strip(),
         # Blueprint names whose every view needs a logged-in official and a declared role;
         # an OfficialBlueprint adds its own name when it is registered.
         "OFFICIAL_BLUEPRINTS": [],

@@ -73,6 +73,7 @@ class Jobs:
     petition_notices: Callable
     send_petition_notice: Callable
     build_export: Callable
+    ensure_partitions: Callable
 
 
 def alert_link(config, alert_id: int) -> str:
@@ -158,10 +159,37 @@ def _register(app: Flask, huey) -> Jobs:
         from .extensions import db
         from .services.data import retention as purge
 
+        from .services.data import partition_retention
+
         done = purge.run(db.session, purge.Policy.from_config(current_app.config))
         app.logger.info("retention: %s hashes cleared, %s contacts deleted", done.hashes_cleared,
                         done.contacts_deleted)
-        return {"hashes_cleared": done.hashes_cleared, "contacts_deleted": done.contacts_deleted}
+        result = {"hashes_cleared": done.hashes_cleared, "contacts_deleted": done.contacts_deleted}
+        keep = current_app.config.get("RESPONSE_KEEP_MONTHS")
+        if keep:  # unset: responses are kept for ever
+            try:
+                retired = partition_retention.retire_old_months(
+                    db.session, keep_months=keep, archive_dir=current_app.config.get("RESPONSE_ARCHIVE_DIR"))
+            except partition_retention.NotPartitioned as refused:
+                app.logger.warning("retention: RESPONSE_KEEP_MONTHS is set but %s", refused)
+            else:
+                app.logger.info("retention: months of responses dropped: %s", ", ".join(retired.months) or "none")
+                result["months_dropped"] = list(retired.months)
+        return result
+
+    @huey.periodic_task(crontab(minute="17", hour="1"), retries=3, retry_delay=600, name="ensure_partitions")
+    @in_app
+    def ensure_partitions() -> dict:
+        """PostgreSQL: this month's and the next months' partitions of response and answer,
+        and rows that landed in DEFAULT moved to their month (nothing on SQLite)."""
+        from .extensions import db
+        from .services.data import partitions
+
+        months = int(current_app.config.get("PARTITION_MONTHS_AHEAD", 2))
+        done = partitions.ensure_partitions(db.session, months_ahead=months)
+        if done.created:
+            app.logger.info("partitions created: %s; rows moved out of DEFAULT: %s", ", ".join(done.created), done.moved)
+        return {"created": list(done.created), "moved": done.moved}
 
     @huey.task(name="send_petition_notice", retries=app.config.get("MAIL_RETRIES", 6),
                retry_delay=app.config.get("MAIL_RETRY_DELAY", 60), retry_backoff=2)
@@ -188,7 +216,8 @@ def _register(app: Flask, huey) -> Jobs:
 
     _record_runs(app, huey)
     jobs = Jobs(huey, evaluate_alerts, evaluate_alerts_now, send_alert_email, rollup_catch_up, retention,
-                petition_notices, send_petition_notice, build_export)
+                petition_notices, send_petition_notice, build_export,
+                ensure_partitions)
     return jobs
 
 

@@ -11,8 +11,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import (apikeys, backup, campaigns, demo, dossiers, instruments, jobs, kiosks, posters, report, responses,
-                   retention, rollup, tokens, tree, users)
+    from . import (apikeys, backup, campaigns, demo, dossiers, instruments, jobs, kiosks, partitions, posters, report,
+                   responses, retention, rollup, tokens, tree, users)
 
     app.cli.add_command(instruments.instruments_cli)
     app.cli.add_command(demo.demo_cli)
@@ -31,3 +31,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup.backup_command)  # the whole database to a file
     app.cli.add_command(backup.restore_command)  # ... and back
     app.cli.add_command(retention.retention_command)  # what is kept no longer
+    app.cli.add_command(partitions.partitions_cli)  # the monthly partitions (PostgreSQL)

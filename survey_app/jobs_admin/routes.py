@@ -21,7 +21,8 @@ def task_labels() -> dict[str, str]:
             "send_alert_email": _("Alert e-mail"), "rollup_catch_up": _("Report rollups catch-up"),
             "retention": _("Retention (personal data past its time)"),
             "petition_notices": _("Petition e-mails"), "send_petition_notice": _("Petition e-mail"),
-            "build_export": _("Large export (CSV, Excel, PDF)")}
+            "build_export": _("Large export (CSV, Excel, PDF)"),
+            "ensure_partitions": _("Monthly partitions of the responses")}
 
 
 def status_labels() -> dict[str, str]:

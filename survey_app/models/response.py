@@ -99,6 +99,10 @@ class Answer(Base):
     question_key: Mapped[str] = mapped_column(String(32))
     value_int: Mapped[Optional[int]] = mapped_column(Integer)
     value_text: Mapped[Optional[str]] = mapped_column(Text)
+    # Its response's ``submitted_at``, copied by every write path: on PostgreSQL both tables
+    # are partitioned by month on it (services/data/partitions.py), so a response and its
+    # answers share a month's partitions.
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     response: Mapped[Response] = relationship(back_populates="answers")
 

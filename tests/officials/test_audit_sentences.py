@@ -72,6 +72,14 @@ DETAILS = {
     "alertrule.created": {"kind": "below", "instrument": "sipas", "threshold": "70"},
     "alertrule.deleted": {"kind": "petition_deadline", "instrument": ""},
     "alert.acknowledged": {"kind": "spike", "note": "Đã kiểm tra với quầy"},
+    "retention.responses": {"months": ["2024-01"], "responses": 5200, "answers": 98000, "keep_months": 24,
+                            "cutoff": "2024-03-01", "archive_dir": "/srv/hailong/archive",
+                            "archives": [{"month": "2024-01", "archives": [
+                                {"file": "/srv/hailong/archive/answer_p2024_01.csv.gz", "sha256": "ab" * 32,
+                                 "rows": 49000},
+                                {"file": "/srv/hailong/archive/response_p2024_01.csv.gz", "sha256": "cd" * 32,
+                                 "rows": 2600}]}],
+                            "skipped": ["2024-02"]},
     "retention.run": {"hashes_cleared": 120, "contacts_deleted": 2, "job_runs_pruned": 30, "hash_cutoff": "2026-11-30",
                       "contact_cutoff": "2025-12-02", "hash_margin_days": 1, "contact_days": 365},
 }

@@ -34,7 +34,7 @@ def add_response(campaign: Campaign, unit: Unit) -> Response:
                         channel="qr", language="vi", idempotency_key=f"k{campaign.id}-{unit.id}")
     db.session.add(response)
     db.session.flush()
-    db.session.add(Answer(response_id=response.id, question_key="x", value_int=5))
+    db.session.add(Answer(response_id=response.id, submitted_at=response.submitted_at, question_key="x", value_int=5))
     db.session.commit()
     return response
 

@@ -66,12 +66,13 @@ def _add_identical(n: int, form: dict[str, str], device_hash: str) -> None:
     digest = answer_digest(answers)
     now = datetime.now(timezone.utc)
     for i in range(n):
+        when = now - timedelta(seconds=60 + i % 300)
         response_id = db.session.execute(insert(Response).returning(Response.id), [{
             "campaign_id": campaign.id, "unit_id": unit.id, "instrument_version_id": campaign.instrument_version_id,
-            "channel": "qr", "language": "vi", "submitted_at": now - timedelta(seconds=60 + i % 300),
+            "channel": "qr", "language": "vi", "submitted_at": when,
             "trust": "ok", "idempotency_key": secrets.token_hex(16), "device_hash": device_hash,
             "answer_digest": digest}]).scalar_one()
-        db.session.execute(insert(Answer), [{"response_id": response_id, "question_key": k, "value_int": vi,
+        db.session.execute(insert(Answer), [{"response_id": response_id, "submitted_at": when, "question_key": k, "value_int": vi,
                                              "value_text": vt} for k, vi, vt in answers])
     db.session.commit()
 

@@ -504,13 +504,13 @@ def _store_in_one_statement(flags: tuple[Executable, ...]) -> Select:
     same reasons from either (each computes them from the row itself)."""
     table = Response.__table__
     new = (insert(table).values({c.key: bindparam(f"new_{c.key}", type_=c.type) for c in _RESPONSE_COLUMNS})
-           .returning(table.c.id).cte("new_response"))
+           .returning(table.c.id, table.c.submitted_at).cte("new_response"))
     given = func.unnest(bindparam("answer_keys", type_=ARRAY(String)), bindparam("answer_ints", type_=ARRAY(Integer)),
                         bindparam("answer_texts", type_=ARRAY(Text))
                         ).table_valued("question_key", "value_int", "value_text").render_derived(name="given")
     answers = insert(Answer.__table__).from_select(
-        ["response_id", "question_key", "value_int", "value_text"],
-        select(new.c.id, given.c.question_key, given.c.value_int, given.c.value_text)
+        ["response_id", "submitted_at", "question_key", "value_int", "value_text"],
+        select(new.c.id, new.c.submitted_at, given.c.question_key, given.c.value_int, given.c.value_text)
         .select_from(new.join(given, true()))).cte("new_answers")
     flagging = [statement.cte(f"flag_{i}") for i, statement in enumerate(flags)]
     return select(new.c.id).add_cte(answers, *flagging)
@@ -573,7 +573,8 @@ def submit_response(session: Session, target: SurveyTarget, answers: Sequence[tu
             response_id = connection.execute(_INSERT_RESPONSE, row).scalar_one()
             if answers:
                 connection.execute(_INSERT_ANSWER, [
-                    {"response_id": response_id, "question_key": k, "value_int": vi, "value_text": vt}
+                    {"response_id": response_id, "submitted_at": now, "question_key": k, "value_int": vi,
+                     "value_text": vt}
                     for k, vi, vt in answers
                 ])
             for statement, parameters in also_flag:

@@ -16,6 +16,7 @@ data; the summary is table names and row counts.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -113,6 +114,43 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{Path(cmd[0]).name} failed: " + " / ".join(tail))
 
 
+# What ``pg_restore --clean`` cannot drop: the keys and indexes a monthly partition inherits
+# from its table (services/data/partitions.py); dropping the table drops them.
+_INHERITED_DROP = re.compile(r"^(?:ALTER TABLE IF EXISTS ONLY \S+\.|DROP INDEX IF EXISTS \S+\.)"
+                             r"(?:response|answer)_(?:p\d{4}_\d{2}|default)(?=[\s_;])")
+
+
+def _restore_through_psql(tool: str, args: list[str], env: dict[str, str], source: Path) -> None:
+    """``pg_restore --clean`` as a script, less the drops of what partitions inherit, run by
+    ``psql`` in one transaction that stops at the first error: all or nothing, as before.
+    Streamed (the script holds every row), never held in memory or written to disk."""
+    with subprocess.Popen([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--file", "-",
+                           str(source)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as script, \
+            subprocess.Popen([_pg_tool("psql"), *args, "--no-psqlrc", "--quiet", "--single-transaction",
+                              "--set", "ON_ERROR_STOP=1", "--file", "-"], env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as psql:
+        in_copy = False
+        try:
+            for line in script.stdout:
+                if in_copy:
+                    in_copy = line != b"\\.\n"
+                elif line.startswith(b"COPY ") and line.rstrip().endswith(b"FROM stdin;"):
+                    in_copy = True
+                elif _INHERITED_DROP.match(line.decode("utf-8", "replace")):
+                    continue
+                psql.stdin.write(line)
+            psql.stdin.close()
+        except BrokenPipeError:
+            pass  # psql stopped at an error: its message follows
+        script_errors = script.stderr.read().decode("utf-8", "replace")
+        errors = psql.stderr.read().decode("utf-8", "replace")
+        script_failed, psql_failed = script.wait() != 0, psql.wait() != 0
+    if script_failed:
+        raise BackupError("pg_restore failed: " + " / ".join(script_errors.strip().splitlines()[-3:]))
+    if psql_failed:
+        raise BackupError("pg_restore failed: " + " / ".join(errors.strip().splitlines()[-3:]))
+
+
 def backup(engine: Engine, path: str | os.PathLike) -> Summary:
     """Write a consistent copy of the database to ``path`` (which must not exist yet)."""
     backend = _backend(engine)
@@ -175,14 +213,15 @@ def restore(engine: Engine, path: str | os.PathLike) -> Summary:
         if listing.returncode != 0:
             raise BackupError(f"{source} is not a readable pg_dump archive")
         schemas = set()
-        for line in listing.stdout.splitlines():  # "217; 1259 16390 TABLE public unit postgres"
+        # "217; 1259 16390 TABLE public unit postgres"; a monthly partition adds
+        # "3811; 0 0 TABLE ATTACH public response_p2026_01 postgres"
+        for line in listing.stdout.splitlines():
             words = line.split()
-            if not line.startswith(";") and len(words) > 5 and words[3] == "TABLE" and words[4] != "DATA":
+            if not line.startswith(";") and len(words) > 5 and words[3] == "TABLE" and words[4] not in ("DATA", "ATTACH"):
                 schemas.add(words[4])
         if schemas and schemas != {schema}:
             raise BackupError(f"{source} holds schema {', '.join(sorted(schemas))}, "
                               f"but this service uses {schema}")
-        _run([tool, *args, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-              "--exit-on-error", str(source)], env)
+        _restore_through_psql(tool, args, env, source)
     engine.dispose()
     return Summary(source, backend, table_counts(engine))

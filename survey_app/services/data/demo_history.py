@@ -104,7 +104,7 @@ def add_history(session: Session, months: int = 24, now: datetime | None = None)
                                     submitted_at=when, idempotency_key=f"demo-{code}-{month}-{i}")
                 session.add(response)
                 session.flush()
-                session.add_all(_answers(rng, definition, response.id, shift + trend))
+                session.add_all(_answers(rng, definition, response.id, shift + trend, when))
                 added += 1
         session.commit()
     return added
@@ -129,7 +129,7 @@ def _moment(rng: random.Random, day: datetime, counter: bool) -> datetime:
     return next_open(moment, rng) if counter else moment
 
 
-def _answers(rng: random.Random, definition, response_id: int, shift: float) -> list[Answer]:
+def _answers(rng: random.Random, definition, response_id: int, shift: float, when: datetime) -> list[Answer]:
     rows = []
     latent = latent_satisfaction(rng, [q.get("factor") for q in definition["questions"]])
     for q in definition["questions"]:
@@ -138,18 +138,18 @@ def _answers(rng: random.Random, definition, response_id: int, shift: float) -> 
         key, qtype = q["key"], q["type"]
         if qtype == "scale":
             levels = [lv["value"] for lv in definition["scales"][q["scale"]]["levels"]]
-            rows.append(Answer(response_id=response_id, question_key=key,
+            rows.append(Answer(response_id=response_id, submitted_at=when, question_key=key,
                                value_int=_level(rng, shift, levels, latent.get(q.get("factor"), latent[None]))))
         elif qtype == "single":
             options = [o["key"] for o in q["options"]]
             weights = [max(0.2, 3 - i + shift) for i in range(len(options))]
-            rows.append(Answer(response_id=response_id, question_key=key, value_text=rng.choices(options, weights)[0]))
+            rows.append(Answer(response_id=response_id, submitted_at=when, question_key=key, value_text=rng.choices(options, weights)[0]))
         elif qtype == "yesno":
-            rows.append(Answer(response_id=response_id, question_key=key, value_int=int(rng.random() < 0.6)))
+            rows.append(Answer(response_id=response_id, submitted_at=when, question_key=key, value_int=int(rng.random() < 0.6)))
         elif qtype in ("rating", "percent", "number"):
             # a number with decimals is stored as value × 10^decimals: drawn on that scale
             d = decimals_of(q)
             lo, hi = scaled(q["min"], d), scaled(q["max"], d)
             value = round(min(hi, max(lo, rng.gauss(lo + (hi - lo) * (0.7 + shift / 10), (hi - lo) * 0.15))))
-            rows.append(Answer(response_id=response_id, question_key=key, value_int=value))
+            rows.append(Answer(response_id=response_id, submitted_at=when, question_key=key, value_int=value))
     return rows

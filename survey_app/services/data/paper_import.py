@@ -554,7 +554,7 @@ def import_rows(session: Session, campaign: Campaign, rows: Iterable[dict[str, s
                 session.execute(update(Dossier).where(Dossier.token_id == item.token_id,
                                                       Dossier.response_id.is_(None))
                                 .values(response_id=rid).execution_options(synchronize_session=False))
-        answers = [dict(response_id=rid, question_key=k, value_int=vi, value_text=vt)
+        answers = [dict(response_id=rid, submitted_at=item.submitted_at, question_key=k, value_int=vi, value_text=vt)
                    for rid, (_key, item) in zip(response_ids, new) for k, vi, vt in item.answers]
         if answers:
             session.execute(insert(Answer), answers)

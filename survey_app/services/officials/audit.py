@@ -30,8 +30,9 @@ ACTIONS = (
     "dossiers.imported", "dossiers.staff_viewed", "dossiers.flagged",
     # Alerts: rules per unit, acknowledging an alert with a note.
     "alertrule.created", "alertrule.deleted", "alert.acknowledged", "user.email_changed",
-    # Retention: each run of the purge (device hashes, old petition contacts).
-    "retention.run",
+    # Retention: each run of the purge (device hashes, old petition contacts), and of the
+    # whole-month retirement of old responses (PostgreSQL partitions archived and dropped).
+    "retention.run", "retention.responses",
 )
 
 SYSTEM = "system"  # actor name for the command line

@@ -59,6 +59,7 @@ def action_label(action: str) -> str:
         "alertrule.created": _("alert rule added"), "alertrule.deleted": _("alert rule removed"),
         "alert.acknowledged": _("alert acknowledged"), "user.email_changed": _("e-mail address changed"),
         "retention.run": _("expired personal data purged"),
+        "retention.responses": _("old months of responses archived and dropped"),
     }.get(action) or _readable(action)
 
 
@@ -263,6 +264,28 @@ def _flagged(v: _Values, who: str) -> str:
              periods=", ".join(period_label(str(p)) for p in periods) if periods else "—")
 
 
+def _retired(v: _Values, who: str) -> str:
+    """``retention.responses``: the months dropped, what they held, where the archives went."""
+    from ..reports.text import period_label
+
+    months, archives, skipped = v.raw("months") or [], v.raw("archives") or [], v.raw("skipped") or []
+    if months:
+        text = _("%(who)s archived and dropped the responses of %(months)s, older than the %(keep)s months kept "
+                 "(before %(cutoff)s): %(responses)s responses and %(answers)s answers, in %(files)s archive files "
+                 "in %(directory)s; the reports keep their figures", who=who,
+                 months=", ".join(period_label(str(m)) for m in months), keep=v.text("keep_months"),
+                 cutoff=v.text("cutoff"), responses=v.text("responses"), answers=v.text("answers"),
+                 files=sum(len(m.get("archives", [])) for m in archives), directory=v.text("archive_dir", "plain"))
+    else:
+        v.raw("responses"), v.raw("answers"), v.raw("archive_dir")
+        text = _("%(who)s checked the responses kept (%(keep)s months, from %(cutoff)s): no month was old enough "
+                 "to drop", who=who, keep=v.text("keep_months"), cutoff=v.text("cutoff"))
+    if skipped:
+        text += "; " + _("kept for now, not yet in the reports' rollups: %(months)s",
+                         months=", ".join(period_label(str(m)) for m in skipped))
+    return text
+
+
 def _succeeded(v: _Values, who: str) -> str:
     text = _("%(who)s declared %(successor)s the successor of %(predecessor)s from %(day)s (%(change)s)", who=who,
              successor=v.text("successor"), predecessor=v.text("predecessor"), day=v.text("effective_on"),
@@ -401,6 +424,7 @@ SENTENCES: dict[str, tuple[tuple[str, ...], Builder]] = {
     "alert.acknowledged": (("kind",), lambda v, w: _(
         "%(who)s acknowledged an alert: %(kind)s", who=w, kind=v.text("kind", "alert"))
         + _quoted_note(v)),
+    "retention.responses": (("keep_months", "cutoff"), _retired),
     "retention.run": (("hash_cutoff", "contact_cutoff"), lambda v, w: _(
         "%(who)s purged personal data past its time: the device hashes of %(hashes)s responses sent before "
         "%(hash_day)s, the contact details of %(contacts)s petitions finished before %(contact_day)s, and "
