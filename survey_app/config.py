@@ -292,9 +292,13 @@ def load_settings(env: Mapping[str, str], instance_path: str | os.PathLike[str] 
         # Instruments are shared by the whole tree: managing them needs the role on a unit at
         # this depth or above (0 = the country, 1 = a province).
         "SHARED_ADMIN_MAX_DEPTH": parse_int("SHARED_ADMIN_MAX_DEPTH", env.get("SHARED_ADMIN_MAX_DEPTH"), 1, 0),
-        # Petitions: legal time limits in working days (default, and per category),
-        # calendar overrides for government day swaps, abuse limits on the citizen form.
-        "PETITION_DEADLINE_DAYS": parse_int("PETITION_DEADLINE_DAYS", env.get("PETITION_DEADLINE_DAYS"), 10, 1),
+        # Petitions: the national portal's stage limits in working days (resolve: default and
+        # per category; refuse, ask for information, publish after answering), calendar
+        # overrides for government day swaps, abuse limits on the citizen form.
+        "PETITION_DEADLINE_DAYS": parse_int("PETITION_DEADLINE_DAYS", env.get("PETITION_DEADLINE_DAYS"), 15, 1),
+        "PETITION_REFUSE_DAYS": parse_int("PETITION_REFUSE_DAYS", env.get("PETITION_REFUSE_DAYS"), 2, 1),
+        "PETITION_INFO_DAYS": parse_int("PETITION_INFO_DAYS", env.get("PETITION_INFO_DAYS"), 5, 1),
+        "PETITION_PUBLISH_DAYS": parse_int("PETITION_PUBLISH_DAYS", env.get("PETITION_PUBLISH_DAYS"), 2, 1),
         "PETITION_DEADLINES": parse_deadlines(env.get("PETITION_DEADLINES")),
         "WORKDAY_EXTRA_HOLIDAYS": parse_date_list("WORKDAY_EXTRA_HOLIDAYS", env.get("WORKDAY_EXTRA_HOLIDAYS")),
         "WORKDAY_EXTRA_WORKING_DAYS": parse_date_list("WORKDAY_EXTRA_WORKING_DAYS", env.get("WORKDAY_EXTRA_WORKING_DAYS")),

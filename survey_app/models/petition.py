@@ -20,12 +20,20 @@ from .user import User
 
 PETITION_CATEGORIES = ("procedure", "health", "education", "infrastructure", "public_order", "environment",
                        "staff_conduct", "other")
-PETITION_STATUSES = ("received", "assigned", "answered", "closed")
+#: The stages of the national portal's rules (Quyết định 766/QĐ-TTg): ``received`` →
+#: ``refused`` (out of scope, with a reason) | ``waiting`` (more information asked of the
+#: citizen: the clock stops until they reply, then back to received/assigned) | ``assigned``
+#: → ``answered`` (the answer given to the petitioner) → ``published`` (the answer public on
+#: the unit's page); ``closed`` by staff after that. See ``services/petitions/clocks.py``.
+PETITION_STATUSES = ("received", "waiting", "assigned", "refused", "answered", "published", "closed")
 #: Event kinds. ``PUBLIC_EVENT_KINDS`` appear in the public history at ``/t/<tracking>``;
-#: notes, drafts, approvals and contact deletions never do.
+#: notes, drafts, approvals and contact deletions never do. ``not_resolved``: the petitioner
+#: said (with the tracking code) that the answer did not resolve it, which reopened it.
 PETITION_EVENT_KINDS = ("received", "assigned", "note", "answer_saved", "answered", "text_approved",
-                        "text_withheld", "closed", "reopened", "contact_deleted")
-PUBLIC_EVENT_KINDS = ("received", "assigned", "answered", "closed", "reopened")
+                        "text_withheld", "closed", "reopened", "contact_deleted", "refused", "info_requested",
+                        "info_provided", "published", "not_resolved", "merged")
+PUBLIC_EVENT_KINDS = ("received", "assigned", "answered", "closed", "reopened", "refused", "info_requested",
+                      "info_provided", "published", "not_resolved", "merged")
 
 
 def _in(values) -> str:
@@ -69,6 +77,23 @@ class Petition(Base):
     answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     answer_published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: Refused as out of scope (stage limit ``refuse``), with the reason the petitioner reads.
+    refused_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    refusal_reason: Mapped[Optional[str]] = mapped_column(Text)
+    #: The first request for more information (stage limit ``info``) and how many were made
+    #: (a second request counts as late); ``waiting_since`` while the citizen is asked.
+    info_requested_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    info_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: Working days the clock stood still while waiting for the citizen, this round; ``due_on``
+    #: already includes them.
+    paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The answer made public on the unit's page (stage limit ``publish`` after ``answered_at``).
+    published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: The petitioner said the answer did not resolve it: reopened once, with a new clock from
+    #: ``reopened_at`` (``answered_at``/``published_at`` then belong to the new round).
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     publish_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     publish_consent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     text_approved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -98,8 +123,8 @@ class Petition(Base):
 
     @property
     def is_open(self) -> bool:
-        """Not answered yet (received or assigned)."""
-        return self.status in ("received", "assigned")
+        """Not answered yet (received, waiting for the citizen, or assigned)."""
+        return self.status in ("received", "waiting", "assigned")
 
     @property
     def text_is_public(self) -> bool:

@@ -13,7 +13,7 @@ from ..models import Unit, utcnow
 from ..ratelimit import address_limit_key, device_limit_key
 from ..services.officials import lookup
 from ..services.petitions import operations as service
-from ..services.petitions.labels import CATEGORY_LABELS, STATUS_LABELS
+from ..services.petitions.labels import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS
 from ..services.petitions.workdays import calendar_for
 from ..services.qr import encoding as qr
 from . import bp
@@ -34,6 +34,13 @@ lookup_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TRACKI
 lookup_address_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TRACKING_LOOKUP_ADDRESS"],
                                             scope="tracking-lookup-address", key_func=address_limit_key,
                                             methods=["GET"])
+# What the petitioner does at the tracking page (reply, "not resolved", the verdict): the
+# lookup's limits, counted apart from new petitions.
+followup_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TRACKING_LOOKUP"],
+                                      scope="tracking-followup", key_func=device_limit_key, methods=["POST"])
+followup_address_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TRACKING_LOOKUP_ADDRESS"],
+                                              scope="tracking-followup-address", key_func=address_limit_key,
+                                              methods=["POST"])
 
 
 def settings() -> service.PetitionSettings:
@@ -46,7 +53,7 @@ def today():
 
 @bp.context_processor
 def petition_context():
-    return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS}
+    return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS}
 
 
 def _no_store(response):
@@ -206,6 +213,12 @@ def status(tracking: str):
     canonical = service.format_tracking(petition.tracking_code)
     if tracking != canonical:
         return redirect(url_for("petitions.status", tracking=canonical, **request.args), code=301)
+    return _render_status(petition)
+
+
+def _render_status(petition, status: int = 200, *, reply_error: str | None = None, reply_text: str | None = None,
+                   message: str | None = None):
+    canonical = service.format_tracking(petition.tracking_code)
     view = service.public_status(petition, today(), current_app.config["DISPLAY_TIMEZONE"])
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
     link = base + url_for("petitions.status", tracking=canonical)
@@ -213,8 +226,55 @@ def status(tracking: str):
         "petitions/status.html", view=view, link=link, short_link=qr.short_url(link),
         qr_svg=qr.qr_svg(link, level="Q", module_px=4), new=request.args.get("new") == "1",
         contact_dropped=request.args.get("contact") == "dropped",
-        track_url=base + url_for("petitions.track"),
-    ))
+        track_url=base + url_for("petitions.track"), reply_error=reply_error, reply_text=reply_text,
+        message=message, text_max=current_app.config["PETITION_TEXT_MAX"],
+    )), status
+
+
+def _petition_or_404(tracking: str):
+    petition = service.find_by_tracking(db.session, tracking)
+    if petition is None:
+        abort_with(404, _("We do not know this tracking code. Please check that you typed it exactly as given."),
+                   _("Tracking code not found"),
+                   [NextStep(_("Type the tracking code again"), url_for("petitions.track", lang=current_language())),
+                    home_step()])
+    return petition
+
+
+def _back_to_status(petition, message: str):
+    return redirect(url_for("petitions.status", tracking=service.format_tracking(petition.tracking_code),
+                            lang=current_language(), done=message), code=303)
+
+
+@bp.post("/t/<tracking>/reply")
+@followup_limit
+@followup_address_limit
+def reply(tracking: str):
+    """The petitioner sends the information the unit asked for: the clock runs again."""
+    petition = _petition_or_404(tracking)
+    text = request.form.get("reply", "")
+    try:
+        service.citizen_reply(db.session, petition, text, settings=settings())
+    except service.PetitionError as exc:
+        db.session.rollback()
+        if exc.field:
+            return _render_status(petition, 422, reply_error=exc.message, reply_text=text)
+        return _render_status(petition, 409, message=exc.message)
+    return _back_to_status(petition, "replied")
+
+
+@bp.post("/t/<tracking>/not-resolved")
+@followup_limit
+@followup_address_limit
+def not_resolved(tracking: str):
+    """The petitioner says the answer did not resolve the matter: reopened once, with a new clock."""
+    petition = _petition_or_404(tracking)
+    try:
+        service.not_resolved(db.session, petition, settings=settings())
+    except service.PetitionError as exc:
+        db.session.rollback()
+        return _render_status(petition, 409, message=exc.message)
+    return _back_to_status(petition, "reopened")
 
 
 # ------------------------------------------------------------------ stopping the e-mails: /u/<token>

@@ -40,3 +40,15 @@ class NoteForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField(_l("Answer to the citizen"))
+
+
+class RefuseForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for refusing (the citizen reads it)"))
+
+
+class InfoRequestForm(FlaskForm):
+    question = TextAreaField(_l("What the citizen should add (they read it)"))
+
+
+class ResumeForm(FlaskForm):
+    note = TextAreaField(_l("What the citizen added (by phone, at the counter…)"))

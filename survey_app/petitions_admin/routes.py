@@ -18,10 +18,10 @@ from ..guard import current_scope, official_route
 from ..models import PETITION_CATEGORIES, PETITION_STATUSES, Petition, Unit, utcnow
 from ..services.officials.scope import not_found
 from ..services.petitions import operations as service
-from ..services.petitions.labels import CATEGORY_LABELS, STATUS_LABELS
+from ..services.petitions.labels import CATEGORY_LABELS, CLOCK_STATE_LABELS, EVENT_LABELS, STAGE_LABELS, STATUS_LABELS
 from ..services.petitions.workdays import calendar_for
 from . import bp
-from .forms import AnswerForm, AssignForm, NoteForm, unit_options
+from .forms import AnswerForm, AssignForm, InfoRequestForm, NoteForm, RefuseForm, ResumeForm, unit_options
 
 PAGE_SIZE = 50
 
@@ -40,7 +40,8 @@ def _today() -> date:
 
 @bp.context_processor
 def petitions_context():
-    return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS, "button_form": ButtonForm(),
+    return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS, "stage_labels": STAGE_LABELS, "event_labels": EVENT_LABELS,
+            "clock_labels": CLOCK_STATE_LABELS, "button_form": ButtonForm(),
             "format_tracking": service.format_tracking, "today": _today()}
 
 
@@ -78,10 +79,12 @@ def inbox():
     unit = scope.get_unit_or_404(unit_id, "viewer") if unit_id else None
     filters = service.InboxFilter(status=status, category=category, unit=unit,
                                   overdue=request.args.get("overdue") == "1",
-                                  suspect=request.args.get("suspect") == "1")
+                                  suspect=request.args.get("suspect") == "1",
+                                  due_soon=request.args.get("due_soon") == "1")
     page = _int_arg("page") or 1
     today = _today()
-    query = service.inbox_query(scope, filters, today)
+    settings = _settings()
+    query = service.inbox_query(scope, filters, today, settings)
     items = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     units = db.session.scalars(scope.units_query("viewer")).all()
@@ -90,6 +93,8 @@ def inbox():
         "petitions_admin/inbox.html", items=items[:PAGE_SIZE], more=len(items) > PAGE_SIZE, page=page, args=args,
         total=total, filters=filters, unit_choices=_unit_choices(units), statuses=PETITION_STATUSES,
         categories=PETITION_CATEGORIES, overdue_count=service.count_overdue(db.session, scope, today),
+        due_soon_count=service.count_due_soon(db.session, scope, today, settings),
+        clocks={p.id: service.stage_clocks(p, today, settings) for p in items[:PAGE_SIZE]},
         forms=[SimpleNamespace(unit=r, url=_public_form_url(r)) for r in scope.roots("viewer")],
     )
 
@@ -97,7 +102,7 @@ def inbox():
 # ------------------------------------------------------------------ one petition
 
 def _render(petition: Petition, status: int = 200, *, contact=None, assign_form=None, note_form=None,
-            answer_form=None):
+            answer_form=None, refuse_form=None, info_form=None, resume_form=None):
     scope = current_scope()
     can_manage = scope.covers(petition.unit, "manager")
     if assign_form is None and can_manage:
@@ -113,6 +118,9 @@ def _render(petition: Petition, status: int = 200, *, contact=None, assign_form=
     return render_template(
         "petitions_admin/petition.html", petition=petition, can_manage=can_manage, contact=contact,
         assign_form=assign_form, note_form=note_form or NoteForm(formdata=None), answer_form=answer_form,
+        refuse_form=refuse_form or RefuseForm(formdata=None), info_form=info_form or InfoRequestForm(formdata=None),
+        resume_form=resume_form or ResumeForm(formdata=None),
+        clocks=service.stage_clocks(petition, today, _settings()),
         overdue=service.is_overdue(petition, today),
         days_late=cal.working_days_late(petition.due_on, answered_day or today),
         days_taken=cal.working_days_between(service.local_day(petition.received_at, zone), answered_day)
@@ -226,9 +234,59 @@ def _button(petition_id: int, operation, message: str):
 @bp.post("/<int:petition_id>/publish")
 @official_route("manager")
 def publish(petition_id: int):
-    return _button(petition_id, lambda scope, item: service.publish_answer(
+    return _button(petition_id, lambda scope, item: service.send_answer(
         db.session, scope, item, actor=_actor(), zone=current_app.config["DISPLAY_TIMEZONE"]),
-        _("The answer is published: the citizen can read it with the tracking code."))
+        _("The answer is sent: the citizen can read it with the tracking code."))
+
+
+@bp.post("/<int:petition_id>/public")
+@official_route("manager")
+def make_public(petition_id: int):
+    return _button(petition_id, lambda scope, item: service.make_public(db.session, scope, item, actor=_actor()),
+                   _("The answer is now on the unit's public page, where anyone may say whether it satisfies them."))
+
+
+def _text_action(petition_id: int, form_class, form_name: str, field: str, operation, message: str):
+    """A workflow POST with one text field (refuse, ask for information, record the reply)."""
+    scope = current_scope()
+    item = service.get_for_official(scope, petition_id, "manager")
+    form = form_class()
+    if not form.validate_on_submit():
+        return _render(item, 422, **{form_name: form})
+    try:
+        operation(scope, item, getattr(form, field).data or "")
+    except service.PetitionError as exc:
+        db.session.rollback()
+        if exc.field == field:
+            getattr(form, field).errors = [exc.message]
+            return _render(item, 422, **{form_name: form})
+        return _refused(item, exc)
+    return _done(item, message)
+
+
+@bp.post("/<int:petition_id>/refuse")
+@official_route("manager")
+def refuse(petition_id: int):
+    return _text_action(petition_id, RefuseForm, "refuse_form", "reason",
+                        lambda scope, item, text: service.refuse(db.session, scope, item, text, actor=_actor()),
+                        _("The petition is refused; the citizen reads the reason at the tracking code."))
+
+
+@bp.post("/<int:petition_id>/ask")
+@official_route("manager")
+def ask(petition_id: int):
+    return _text_action(petition_id, InfoRequestForm, "info_form", "question",
+                        lambda scope, item, text: service.request_info(db.session, scope, item, text, actor=_actor()),
+                        _("The citizen is asked for more information; the clock stops until they reply."))
+
+
+@bp.post("/<int:petition_id>/resume")
+@official_route("manager")
+def resume(petition_id: int):
+    return _text_action(petition_id, ResumeForm, "resume_form", "note",
+                        lambda scope, item, text: service.resume(db.session, scope, item, text, actor=_actor(),
+                                                                 settings=_settings()),
+                        _("The citizen's reply is recorded; the clock runs again."))
 
 
 @bp.post("/<int:petition_id>/text/approve")

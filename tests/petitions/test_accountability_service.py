@@ -14,7 +14,7 @@ def _answer(petition, when, h):
     manager = h.official("demo-admin")
     scope = Scope.for_user(manager)
     service.save_answer(db.session, scope, petition, "Đã xử lý.", actor=manager, now=when)
-    service.publish_answer(db.session, scope, petition, actor=manager, now=when)
+    service.send_answer(db.session, scope, petition, actor=manager, now=when)
 
 
 def test_figures_for_a_ward_and_its_points(place, file, h):

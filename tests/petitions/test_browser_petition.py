@@ -62,8 +62,10 @@ def test_a_petition_from_phone_to_published_answer(demo_app, tmp_path):
             desk.get_by_label("Câu trả lời cho người dân").fill(ANSWER)
             desk.get_by_role("button", name="Lưu câu trả lời").click()
             assert "Đã lưu câu trả lời" in desk.locator(".flash").inner_text()
-            desk.get_by_role("button", name="Công khai câu trả lời").click()
-            assert "Đã công khai câu trả lời" in desk.locator(".flash").inner_text()
+            desk.get_by_role("button", name="Gửi câu trả lời cho người dân").click()
+            assert "Đã gửi câu trả lời" in desk.locator(".flash").inner_text()
+            desk.get_by_role("button", name="Công khai câu trả lời trên trang công khai").click()
+            assert "Câu trả lời đã được công khai" in desk.locator(".flash").inner_text()
             desk.get_by_role("button", name="Duyệt công khai nội dung").click()
             desk.screenshot(path=str(shots / "petition-detail-desktop.png"), full_page=True)
 

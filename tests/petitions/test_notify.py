@@ -60,7 +60,7 @@ def test_each_public_step_is_mailed_once_and_the_link_stops_them(demo_app, place
 
         user, scope = manager()
         service.save_answer(db.session, scope, petition, "Đã thay bóng đèn ở tổ 5 ngày 01/12.", actor=user)
-        service.publish_answer(db.session, scope, petition, actor=user)
+        service.send_answer(db.session, scope, petition, actor=user)
         jobs.petition_notices()
         assert len(inbox.messages) == 2
         answered = inbox.messages[1][2]

@@ -80,7 +80,7 @@ def test_the_published_answer_and_the_public_history(client, petition, place, h)
     service.add_note(db.session, scope, petition, NOTE, actor=manager, now=h.utc(2026, 3, 3, 1))
     service.assign(db.session, scope, petition, place.p2, actor=manager, now=h.utc(2026, 3, 3, 2))
     service.save_answer(db.session, scope, petition, ANSWER, actor=manager, now=h.utc(2026, 3, 5, 3))
-    service.publish_answer(db.session, scope, petition, actor=manager, now=h.utc(2026, 3, 5, 4))
+    service.send_answer(db.session, scope, petition, actor=manager, now=h.utc(2026, 3, 5, 4))
     service.save_answer(db.session, scope, petition, DRAFT, actor=manager, now=h.utc(2026, 3, 5, 5))
     service.close(db.session, scope, petition, actor=manager, now=h.utc(2026, 3, 6, 8))
     html = _page(client, petition)
@@ -89,7 +89,7 @@ def test_the_published_answer_and_the_public_history(client, petition, place, h)
     items = re.findall(r"<li><time>([^<]+)</time> ([^<]+)</li>", history)
     assert items == [("02/03/2026 09:00", "Bộ phận Một cửa Phường 2 đã tiếp nhận"),
                      ("03/03/2026 09:00", "Đã chuyển đến Phường 2"),
-                     ("05/03/2026 11:00", "Đã công khai câu trả lời"),
+                     ("05/03/2026 11:00", "Đã trả lời người dân"),
                      ("06/03/2026 15:00", "Đã đóng")]
     assert "đã đóng" in html
     for secret in (SECRET_TEXT, NOTE, DRAFT, "Nguyễn Thị Hoa", "0987", "hoa@example.vn", "demo-manager"):
@@ -105,6 +105,10 @@ def test_an_overdue_petition_says_so_in_public(client, place, file, h):
 def test_the_view_carries_only_public_fields(petition):
     fields = set(service.PublicStatus.__dataclass_fields__)
     assert fields == {"tracking", "category", "status", "unit_name_vi", "unit_name_en", "received_at", "due_on",
-                      "overdue", "answered_late", "text", "answer", "answer_published_at", "history"}
+                      "overdue", "answered_late", "text", "answer", "answer_published_at", "history",
+                      # the stages: the unit's question and refusal reason are written for the
+                      # petitioner; the rest are flags
+                      "question", "refusal_reason", "can_reply", "can_say_not_resolved", "reopened", "published"}
     view = service.public_status(petition, petition.due_on)
     assert view.text is None and view.answer is None
+    assert view.question is None and view.refusal_reason is None and not view.can_reply

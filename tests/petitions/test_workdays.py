@@ -94,7 +94,9 @@ def test_a_petition_is_due_by_the_local_day_of_receipt(demo_app, place, h):
     assert local_day(received) == date(2026, 2, 13)
     petition = file_petition(db.session, place.p2_point, category="procedure", text="Hồ sơ bị trả lại nhiều lần.",
                              now=received).petition
-    assert (petition.deadline_days, petition.due_on) == (10, date(2026, 3, 6))
+    # The default resolve limit is the national portal's 15 working days: day 1 is Monday
+    # 23 February (after Tết), day 15 Friday 13 March.
+    assert (petition.deadline_days, petition.due_on) == (15, date(2026, 3, 13))
 
 
 def test_limits_per_category_come_from_the_settings():

@@ -235,7 +235,7 @@ def _petitions(session: Session, scope: Scope, user: User, now: datetime) -> int
         if stage in ("answered", "closed"):
             answered = received + timedelta(days=3)
             petitions.save_answer(session, scope, petition, ANSWERS[stage], actor=user, now=answered)
-            petitions.publish_answer(session, scope, petition, actor=user, now=answered + timedelta(minutes=5))
+            petitions.send_answer(session, scope, petition, actor=user, now=answered + timedelta(minutes=5))
         if stage == "closed":
             if consent:
                 petitions.set_text_public(session, scope, petition, True, actor=user,

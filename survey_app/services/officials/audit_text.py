@@ -51,6 +51,10 @@ def action_label(action: str) -> str:
         "petition.text_withheld": _("petition text withheld"), "petition.closed": _("petition closed"),
         "petition.reopened": _("petition reopened"), "petition.contact_viewed": _("petitioner's contact viewed"),
         "petition.contact_deleted": _("petitioner's contact deleted"),
+        "petition.refused": _("petition refused as out of scope"),
+        "petition.info_requested": _("more information asked of a petitioner"),
+        "petition.info_recorded": _("petitioner's information recorded"),
+        "petition.published": _("petition answer made public"),
         "report.unpublished": _("report publication withdrawn"), "comment.hidden": _("comment hidden"),
         "comment.restored": _("comment shown again"), "apikey.created": _("API key created"),
         "apikey.revoked": _("API key revoked"),
@@ -408,6 +412,16 @@ SENTENCES: dict[str, tuple[tuple[str, ...], Builder]] = {
         "%(who)s viewed the contact details of the sender of petition %(code)s", who=w, code=v.text("code"))),
     "petition.contact_deleted": (("code",), lambda v, w: _(
         "%(who)s deleted the contact details of the sender of petition %(code)s", who=w, code=v.text("code"))),
+    "petition.refused": (("code",), lambda v, w: _(
+        "%(who)s refused petition %(code)s as outside the unit's remit", who=w, code=v.text("code"))),
+    "petition.info_requested": (("code",), lambda v, w: _(
+        "%(who)s asked the sender of petition %(code)s for more information (request no. %(n)s)", who=w,
+        code=v.text("code"), n=v.text("requests"))),
+    "petition.info_recorded": (("code",), lambda v, w: _(
+        "%(who)s recorded the information the sender of petition %(code)s gave (%(days)s working days waited)",
+        who=w, code=v.text("code"), days=v.text("paused_days"))),
+    "petition.published": (("code",), lambda v, w: _(
+        "%(who)s published the answer to petition %(code)s on the unit's public page", who=w, code=v.text("code"))),
     "dossiers.imported": (("created", "updated", "unchanged"), lambda v, w: _(
         "%(who)s imported dossiers: %(created)s new, %(updated)s updated, %(unchanged)s unchanged", who=w,
         created=v.text("created"), updated=v.text("updated"), unchanged=v.text("unchanged"))),

@@ -37,7 +37,8 @@ from .operations import format_tracking
 __all__ = ["MAX_AGE", "NOTIFY_KINDS", "queue_new", "compose", "deliver", "unsubscribe_token", "petition_for_token",
            "unsubscribe"]
 
-NOTIFY_KINDS = ("received", "assigned", "answered", "closed", "reopened")
+NOTIFY_KINDS = ("received", "assigned", "answered", "closed", "reopened", "refused", "info_requested", "published",
+                "not_resolved", "merged")
 #: Older events are history, not news: a worker that was down for a week does not send it.
 MAX_AGE = timedelta(days=2)
 SALT = "petition-unsubscribe"
@@ -108,6 +109,20 @@ def _sentence(event: PetitionEvent, petition: Petition) -> str:
         return _("Your petition has been answered. The answer:")
     if event.kind == "closed":
         return _("Your petition has been closed.")
+    if event.kind == "refused":
+        return _("The unit cannot handle your petition, for this reason:")
+    if event.kind == "info_requested":
+        return _("The unit needs more information from you to answer your petition. Its question is below; "
+                 "please reply on the petition's page (link below). The time limit is stopped until you reply.")
+    if event.kind == "published":
+        return _("The answer to your petition is now published on the unit's public page.")
+    if event.kind == "not_resolved":
+        return _("You said the answer did not resolve the matter. Your petition is reopened and will be answered "
+                 "again by %(day)s.", day=petition.due_on.strftime("%d/%m/%Y"))
+    if event.kind == "merged":
+        return _("Your petition concerns the same matter as petition %(other)s; they are handled together and "
+                 "you will receive the same answer. Your tracking code stays valid.",
+                 other=format_tracking(petition.merged_into.tracking_code) if petition.merged_into else "")
     return _("Your petition has been reopened and will be looked at again.")
 
 
@@ -121,10 +136,17 @@ def compose(petition: Petition, event: PetitionEvent, *, sender: str, to: str, s
             "answered": _("Petition %(code)s: answered", code=code),
             "closed": _("Petition %(code)s: closed", code=code),
             "reopened": _("Petition %(code)s: reopened", code=code),
+            "refused": _("Petition %(code)s: outside the unit's remit", code=code),
+            "info_requested": _("Petition %(code)s: more information needed", code=code),
+            "published": _("Petition %(code)s: answer published", code=code),
+            "not_resolved": _("Petition %(code)s: reopened", code=code),
+            "merged": _("Petition %(code)s: handled together with another", code=code),
         }[event.kind]
         lines = [_sentence(event, petition), ""]
         if event.kind == "answered" and petition.answer_text:
             lines += [petition.answer_text, ""]
+        if event.kind in ("refused", "info_requested") and event.note:
+            lines += [event.note, ""]
         lines += [_("Follow your petition with its tracking code %(code)s: %(url)s", code=code, url=status_url), "",
                   _("You receive this e-mail because you asked to be contacted about this petition. "
                     "To stop these e-mails: %(url)s", url=unsubscribe_url),

@@ -15,10 +15,16 @@ Rules kept here, whatever the route:
   is in scope by the unit responsible for it now (an assignment moves it). Viewers read;
   managers run the workflow; contact details need a manager of the petition's unit (or
   above) and every view of them is audited.
-* **Time limits.** ``due_on`` is the n-th working day after the day of receipt (Asia/Ho_Chi_Minh;
-  :mod:`survey_app.services.petitions.workdays`), n from ``PETITION_DEADLINES`` per category or
-  ``PETITION_DEADLINE_DAYS`` (default 10). An answer counts on time when it is published
-  on or before the due day; an unanswered petition is overdue from the day after.
+* **Stages and time limits** (the national portal's rules; :mod:`.clocks`): received →
+  refused (with a reason) | waiting for the citizen (more information asked; the clock stops)
+  | assigned → answered (the answer given to the petitioner) → published (the answer public
+  on the unit's page). ``due_on`` is the resolve due day: the n-th working day after the day
+  of receipt (Asia/Ho_Chi_Minh; :mod:`survey_app.services.petitions.workdays`), n from
+  ``PETITION_DEADLINES`` per category or ``PETITION_DEADLINE_DAYS`` (default 15), moved on by
+  the working days spent waiting for the citizen. An answer counts on time when it is given on
+  or before the due day; an unanswered petition not waiting is overdue from the day after.
+  The petitioner may say once, with the tracking code, that the answer did not resolve it:
+  the petition is reopened with a new clock from that day.
 """
 from __future__ import annotations
 
@@ -44,21 +50,29 @@ from ..officials import audit
 from ..officials.scope import Scope, not_found, path_under
 from ..qr import codes
 from ..qr.codes import ALPHABET
+from . import clocks
+from .clocks import StageClock
 from .workdays import WorkdayCalendar
 
 __all__ = [
     "ALPHABET", "CATEGORIES", "LOCAL_ZONE", "OPEN_STATUSES", "ContactInput", "Filed", "InboxFilter",
     "PetitionError", "PetitionSettings", "PhotoError", "ProcessedPhoto", "PublicStatus",
     "accountability", "add_note", "assign", "assign_targets", "can_see_contact", "close", "count_overdue",
-    "delete_contact", "file_petition", "is_overdue",
+    "citizen_reply", "count_due_soon", "delete_contact", "due_soon_cutoff", "file_petition", "is_overdue", "make_public",
+    "not_resolved", "refuse", "request_info", "resume", "send_answer", "stage_clocks", "RUNNING_STATUSES",
+    "STATUS_ORDER",
     "find_by_tracking", "format_tracking", "get_for_official", "inbox_query", "is_low_score",
     "issue_form_token", "local_day", "new_tracking_code", "normalize_tracking", "process_photo",
-    "public_status", "publish_answer", "read_form_token", "reopen", "save_answer", "scoped_query",
+    "public_status", "read_form_token", "reopen", "save_answer", "scoped_query",
     "set_text_public", "view_contact",
 ]
 
 CATEGORIES = PETITION_CATEGORIES
-OPEN_STATUSES = ("received", "assigned")
+#: Not answered yet. ``waiting`` is open but its clock stands still (never overdue).
+OPEN_STATUSES = ("received", "waiting", "assigned")
+#: Open and running: these can be overdue.
+RUNNING_STATUSES = ("received", "assigned")
+STATUS_ORDER = ("received", "waiting", "assigned", "refused", "answered", "published", "closed")
 LOCAL_ZONE = "Asia/Ho_Chi_Minh"
 
 # --------------------------------------------------------------------------- settings
@@ -68,8 +82,13 @@ LOCAL_ZONE = "Asia/Ho_Chi_Minh"
 class PetitionSettings:
     """The settings the petition rules read (``from_config`` takes them from the app)."""
 
-    deadline_days: int = 10
+    deadline_days: int = 15
     deadlines: Mapping[str, int] = field(default_factory=dict)
+    #: Stage limits in working days (``refuse``, ``info``, ``publish``; ``resolve`` is
+    #: ``deadline_days`` and per category ``deadlines``).
+    refuse_days: int = 2
+    info_days: int = 5
+    publish_days: int = 2
     text_max: int = 4000
     photo_max_bytes: int = 5 * 1024 * 1024
     photo_max_side: int = 1600
@@ -79,8 +98,11 @@ class PetitionSettings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any], calendar: WorkdayCalendar | None = None) -> "PetitionSettings":
         return cls(
-            deadline_days=config.get("PETITION_DEADLINE_DAYS", 10),
+            deadline_days=config.get("PETITION_DEADLINE_DAYS", 15),
             deadlines=dict(config.get("PETITION_DEADLINES") or {}),
+            refuse_days=config.get("PETITION_REFUSE_DAYS", 2),
+            info_days=config.get("PETITION_INFO_DAYS", 5),
+            publish_days=config.get("PETITION_PUBLISH_DAYS", 2),
             text_max=config.get("PETITION_TEXT_MAX", 4000),
             photo_max_bytes=config.get("PETITION_PHOTO_MAX_BYTES", 5 * 1024 * 1024),
             photo_max_side=config.get("PETITION_PHOTO_MAX_SIDE", 1600),
@@ -91,6 +113,11 @@ class PetitionSettings:
     def limit_for(self, category: str) -> int:
         """Working days to answer a petition of ``category``."""
         return int(self.deadlines.get(category, self.deadline_days))
+
+    def limits(self, category: str) -> dict[str, int]:
+        """The four stage limits for a petition of ``category`` (see :mod:`.clocks`)."""
+        return {"refuse": self.refuse_days, "info": self.info_days, "resolve": self.limit_for(category),
+                "publish": self.publish_days}
 
 
 _DEFAULT_SETTINGS: PetitionSettings | None = None
@@ -363,13 +390,36 @@ class PublicStatus:
     answer: str | None
     answer_published_at: datetime | None
     history: tuple[PublicEvent, ...]
+    #: What the unit asked the petitioner (while waiting for them), and the refusal reason.
+    question: str | None = None
+    refusal_reason: str | None = None
+    #: The petitioner may reply (waiting) / say the answer did not resolve it (once).
+    can_reply: bool = False
+    can_say_not_resolved: bool = False
+    reopened: bool = False
+    #: The answer is public on the unit's page (and open to everyone's verdict).
+    published: bool = False
 
     def unit_name(self, lang: str) -> str:
         return self.unit_name_en if lang == "en" and self.unit_name_en else self.unit_name_vi
 
 
 def is_overdue(petition: Petition, today: date) -> bool:
-    return petition.status in OPEN_STATUSES and petition.answered_at is None and today > petition.due_on
+    """Past the resolve due day and not answered (a petition waiting for the citizen never is)."""
+    return petition.status in RUNNING_STATUSES and petition.answered_at is None and today > petition.due_on
+
+
+def stage_clocks(petition: Petition, today: date, settings: PetitionSettings | None = None) -> dict[str, StageClock]:
+    """The petition's stage clocks now (:func:`.clocks.stage_clocks` with the app's limits)."""
+    cfg = _settings(settings)
+    return clocks.stage_clocks(petition, cfg.calendar, cfg.limits(petition.category), today, cfg.zone)
+
+
+def _last_public_note(petition: Petition, kind: str) -> str | None:
+    for event in reversed(petition.events):
+        if event.kind == kind:
+            return event.note
+    return None
 
 
 def public_status(petition: Petition, today: date, zone: str = LOCAL_ZONE) -> PublicStatus:
@@ -385,6 +435,12 @@ def public_status(petition: Petition, today: date, zone: str = LOCAL_ZONE) -> Pu
         answer_published_at=petition.answer_published_at,
         history=tuple(PublicEvent(e.kind, e.at, e.unit_name_vi or "", e.unit_name_en or "")
                       for e in petition.events if e.public and e.kind in PUBLIC_EVENT_KINDS),
+        question=_last_public_note(petition, "info_requested") if petition.status == "waiting" else None,
+        refusal_reason=petition.refusal_reason if petition.status == "refused" else None,
+        can_reply=petition.status == "waiting",
+        can_say_not_resolved=_can_say_not_resolved(petition),
+        reopened=(petition.reopen_count or 0) > 0,
+        published=petition.published_at is not None and petition.status in ("published", "closed"),
     )
 
 
@@ -412,9 +468,16 @@ class InboxFilter:
     unit: Unit | None = None
     overdue: bool = False
     suspect: bool = False
+    due_soon: bool = False
 
 
-def inbox_query(scope: Scope, filters: InboxFilter, today: date) -> Select[tuple[Petition]]:
+def due_soon_cutoff(today: date, settings: PetitionSettings | None = None) -> date:
+    """The last due day that counts as "due soon" today (:data:`.clocks.DUE_SOON_DAYS` working days on)."""
+    return _settings(settings).calendar.add_working_days(today, clocks.DUE_SOON_DAYS)
+
+
+def inbox_query(scope: Scope, filters: InboxFilter, today: date,
+                settings: PetitionSettings | None = None) -> Select[tuple[Petition]]:
     """The inbox: petitions in scope, filtered; open ones first by due date, then newest."""
     query = scoped_query(scope, "viewer")
     if filters.status == "open":
@@ -427,8 +490,11 @@ def inbox_query(scope: Scope, filters: InboxFilter, today: date) -> Select[tuple
         scope.require(filters.unit, "viewer")
         query = query.where(path_under(Unit.path, filters.unit.path))
     if filters.overdue:
-        query = query.where(Petition.status.in_(OPEN_STATUSES), Petition.answered_at.is_(None),
+        query = query.where(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
                             Petition.due_on < today)
+    if filters.due_soon:
+        query = query.where(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
+                            Petition.due_on >= today, Petition.due_on <= due_soon_cutoff(today, settings))
     if filters.suspect:
         query = query.where(Petition.trust == "suspect")
     is_open = case((Petition.status.in_(OPEN_STATUSES), 0), else_=1)
@@ -464,7 +530,7 @@ def assign(session: Session, scope: Scope, petition: Petition, target: Unit, *, 
     unit); a public event names the new unit."""
     scope.require(petition.unit, "manager")
     scope.require(target, "manager")
-    if petition.status == "closed":
+    if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be assigned. Reopen it first."))
     if target.id == petition.unit_id:
         raise PetitionError(_("The petition is already with this unit."), "unit")
@@ -505,7 +571,7 @@ def save_answer(session: Session, scope: Scope, petition: Petition, text: str, *
         raise PetitionError(_("Please write the answer."), "answer")
     if len(answer) > 8000:
         raise PetitionError(_("Please shorten the answer to %(limit)d characters.", limit=8000), "answer")
-    if petition.status == "closed":
+    if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
     petition.answer_draft = answer
     _event(petition, "answer_saved", actor, now or utcnow())
@@ -513,13 +579,18 @@ def save_answer(session: Session, scope: Scope, petition: Petition, text: str, *
     session.commit()
 
 
-def publish_answer(session: Session, scope: Scope, petition: Petition, *, actor: User,
-                   now: datetime | None = None, zone: str = LOCAL_ZONE) -> None:
-    """Publish the saved answer: the citizen (and anyone with the code) sees it. The first
-    publication is the answer's time for the legal limit."""
+def send_answer(session: Session, scope: Scope, petition: Petition, *, actor: User,
+                now: datetime | None = None, zone: str = LOCAL_ZONE) -> None:
+    """Give the saved answer to the petitioner (stage ``answered``): they (and anyone with the
+    code) read it at the tracking code, and are e-mailed it with consent. The first answer of
+    the round is the answer's time for the resolve limit; it is made public on the unit's page
+    by :func:`make_public` (the publish stage). A corrected answer sent later replaces the text
+    (publicly too, when already published)."""
     scope.require(petition.unit, "manager")
-    if petition.status == "closed":
+    if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
+    if petition.status == "waiting":
+        raise PetitionError(_("The petition is waiting for the citizen's information. Record their reply first."))
     if not petition.answer_draft:
         raise PetitionError(_("Write and save the answer first."), "answer")
     if petition.answer_published_at is not None and petition.answer_text == petition.answer_draft:
@@ -530,7 +601,7 @@ def publish_answer(session: Session, scope: Scope, petition: Petition, *, actor:
     petition.answer_published_at = now
     if first:
         petition.answered_at = now
-    petition.status = "answered"
+    petition.status = "published" if petition.published_at is not None else "answered"
     _event(petition, "answered", actor, now, public=True)
     _audit(session, "petition.answer_published", petition, actor,
            late=local_day(petition.answered_at, zone) > petition.due_on, first=first)
@@ -549,6 +620,144 @@ def set_text_public(session: Session, scope: Scope, petition: Petition, approve:
     petition.text_approved = approve
     _event(petition, "text_approved" if approve else "text_withheld", actor, now or utcnow())
     _audit(session, "petition.text_approved" if approve else "petition.text_withheld", petition, actor)
+    session.commit()
+
+
+def make_public(session: Session, scope: Scope, petition: Petition, *, actor: User,
+                now: datetime | None = None) -> None:
+    """Publish the answer on the unit's public page (stage ``published``): anyone may then read
+    it and say whether it satisfies them. The petition's own text is shown only when the
+    citizen allowed it and it was approved."""
+    scope.require(petition.unit, "manager")
+    if petition.status != "answered" or petition.answer_published_at is None:
+        raise PetitionError(_("Only an answered petition can have its answer published."))
+    now = now or utcnow()
+    petition.status = "published"
+    petition.published_at = now
+    _event(petition, "published", actor, now, public=True)
+    _audit(session, "petition.published", petition, actor)
+    session.commit()
+
+
+def refuse(session: Session, scope: Scope, petition: Petition, reason: str, *, actor: User,
+           now: datetime | None = None) -> None:
+    """Refuse the petition as outside what the unit may handle (stage ``refused``); the
+    petitioner reads the reason at the tracking code."""
+    scope.require(petition.unit, "manager")
+    if petition.status not in RUNNING_STATUSES:
+        raise PetitionError(_("Only a petition not yet answered can be refused."))
+    text = clean_text(reason or "")
+    if not text:
+        raise PetitionError(_("Please write the reason: the citizen reads it."), "reason")
+    if len(text) > 2000:
+        raise PetitionError(_("Please shorten the reason to %(limit)d characters.", limit=2000), "reason")
+    now = now or utcnow()
+    petition.status = "refused"
+    petition.refused_at = now
+    petition.refusal_reason = text
+    _event(petition, "refused", actor, now, public=True, note=text)
+    _audit(session, "petition.refused", petition, actor)
+    session.commit()
+
+
+def request_info(session: Session, scope: Scope, petition: Petition, question: str, *, actor: User,
+                 now: datetime | None = None) -> None:
+    """Ask the petitioner for more information (stage ``waiting``): the resolve clock stops
+    until they reply at the tracking code (or staff record a reply given another way)."""
+    scope.require(petition.unit, "manager")
+    if petition.status not in RUNNING_STATUSES:
+        raise PetitionError(_("More information can be asked only of a petition not yet answered."))
+    text = clean_text(question or "")
+    if not text:
+        raise PetitionError(_("Please write what the citizen should add: they read it."), "question")
+    if len(text) > 2000:
+        raise PetitionError(_("Please shorten the question to %(limit)d characters.", limit=2000), "question")
+    now = now or utcnow()
+    petition.status = "waiting"
+    petition.waiting_since = now
+    petition.info_requests = (petition.info_requests or 0) + 1
+    if petition.info_requested_at is None or (petition.reopened_at is not None
+                                              and petition.info_requested_at < petition.reopened_at):
+        petition.info_requested_at = now
+    _event(petition, "info_requested", actor, now, public=True, note=text)
+    _audit(session, "petition.info_requested", petition, actor, requests=petition.info_requests)
+    session.commit()
+
+
+def _end_wait(petition: Petition, now: datetime, settings: PetitionSettings) -> int:
+    """Leave ``waiting``: the working days waited move the resolve due day on."""
+    asked = local_day(petition.waiting_since or now, settings.zone)
+    paused = clocks.pause_days(settings.calendar, asked, local_day(now, settings.zone))
+    petition.paused_days = (petition.paused_days or 0) + paused
+    petition.due_on = settings.calendar.add_working_days(petition.due_on, paused)
+    petition.waiting_since = None
+    petition.status = "assigned" if petition.assigned_at is not None else "received"
+    return paused
+
+
+def citizen_reply(session: Session, petition: Petition, text: str, *, now: datetime | None = None,
+                  settings: PetitionSettings | None = None) -> int:
+    """The petitioner's reply to a request for information, sent with the tracking code: the
+    clock runs again, its due day moved on by the working days waited (returned). The text is
+    for the officials (never shown at the public status page)."""
+    cfg = _settings(settings)
+    if petition.status != "waiting":
+        raise PetitionError(_("This petition is not waiting for information from you."))
+    body = _check_text(text, cfg.text_max)
+    now = now or utcnow()
+    paused = _end_wait(petition, now, cfg)
+    petition.events.append(PetitionEvent(at=now, kind="info_provided", public=True, note=body))
+    session.commit()
+    return paused
+
+
+def resume(session: Session, scope: Scope, petition: Petition, note: str, *, actor: User,
+           now: datetime | None = None, settings: PetitionSettings | None = None) -> int:
+    """Staff record that the citizen gave the information another way (by phone, at the
+    counter): as :func:`citizen_reply`, with the note of what was given."""
+    cfg = _settings(settings)
+    scope.require(petition.unit, "manager")
+    if petition.status != "waiting":
+        raise PetitionError(_("This petition is not waiting for the citizen."))
+    text = clean_text(note or "")
+    if not text:
+        raise PetitionError(_("Please write what the citizen added."), "note")
+    now = now or utcnow()
+    paused = _end_wait(petition, now, cfg)
+    _event(petition, "info_provided", actor, now, public=True, note=text)
+    _audit(session, "petition.info_recorded", petition, actor, paused_days=paused)
+    session.commit()
+    return paused
+
+
+def _can_say_not_resolved(petition: Petition) -> bool:
+    return (petition.reopen_count or 0) == 0 and petition.answer_published_at is not None \
+        and petition.status in ("answered", "published", "closed") and petition.merged_into_id is None
+
+
+def not_resolved(session: Session, petition: Petition, *, now: datetime | None = None,
+                 settings: PetitionSettings | None = None) -> None:
+    """The petitioner says, with the tracking code, that the answer did not resolve the
+    matter: the petition is reopened (once) with a new resolve clock from today. The given
+    answer stays readable until a new one is sent."""
+    cfg = _settings(settings)
+    if not _can_say_not_resolved(petition):
+        if (petition.reopen_count or 0) > 0:
+            raise PetitionError(_("This petition has already been reopened once. If the matter is still not "
+                                  "resolved, please send a new petition."))
+        raise PetitionError(_("This petition has no answer yet, so it cannot be reopened."))
+    now = now or utcnow()
+    limit = cfg.limit_for(petition.category)
+    petition.reopen_count = 1
+    petition.reopened_at = now
+    petition.status = "assigned" if petition.assigned_at is not None else "received"
+    petition.answered_at = None
+    petition.published_at = None
+    petition.closed_at = None
+    petition.paused_days = 0
+    petition.deadline_days = limit
+    petition.due_on = cfg.calendar.due_date(local_day(now, cfg.zone), limit)
+    petition.events.append(PetitionEvent(at=now, kind="not_resolved", public=True))
     session.commit()
 
 
@@ -571,11 +780,12 @@ def reopen(session: Session, scope: Scope, petition: Petition, *, actor: User, n
     """Reopen a closed petition: it is in hand again (the published answer stays public;
     a new one can be published)."""
     scope.require(petition.unit, "manager")
-    if petition.status != "closed":
-        raise PetitionError(_("Only a closed petition can be reopened."))
+    if petition.status not in ("closed", "refused"):
+        raise PetitionError(_("Only a closed or refused petition can be reopened."))
     now = now or utcnow()
     petition.status = "assigned" if petition.assigned_at is not None else "received"
     petition.closed_at = None
+    petition.refused_at = None
     _event(petition, "reopened", actor, now, public=True)
     _audit(session, "petition.reopened", petition, actor)
     session.commit()
@@ -742,8 +952,17 @@ def accountability(session: Session, unit: Unit, date_from: date, date_to: date,
     return result
 
 
+def count_due_soon(session: Session, scope: Scope, today: date, settings: PetitionSettings | None = None) -> int:
+    """Petitions in scope not answered whose due day is today or within the next
+    :data:`.clocks.DUE_SOON_DAYS` working days."""
+    query = scoped_query(scope, "viewer").where(Petition.status.in_(RUNNING_STATUSES),
+                                                Petition.answered_at.is_(None), Petition.due_on >= today,
+                                                Petition.due_on <= due_soon_cutoff(today, settings))
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
 def count_overdue(session: Session, scope: Scope, today: date) -> int:
     """Overdue petitions in the official's scope (for the inbox's header)."""
-    query = scoped_query(scope, "viewer").where(Petition.status.in_(OPEN_STATUSES), Petition.answered_at.is_(None),
-                                                Petition.due_on < today)
+    query = scoped_query(scope, "viewer").where(Petition.status.in_(RUNNING_STATUSES),
+                                                Petition.answered_at.is_(None), Petition.due_on < today)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
