@@ -277,6 +277,20 @@ def not_resolved(tracking: str):
     return _back_to_status(petition, "reopened")
 
 
+# ------------------------------------------------------------------ a petition's public page: /a/<id>
+
+@bp.get("/a/<int:petition_id>")
+@lookup_limit
+@lookup_address_limit
+def public_petition(petition_id: int):
+    """What anyone may read of a petition (linked from the unit's results page and from the
+    similar-petition suggestions): never the tracking code's powers."""
+    petition = service.find_public(db.session, petition_id)
+    if petition is None:
+        abort_with(404, _("There is no public petition at this address."), _("Petition not found"), [home_step()])
+    return _no_store(render_template("petitions/public.html", view=service.public_petition(petition, today())))
+
+
 # ------------------------------------------------------------------ stopping the e-mails: /u/<token>
 
 def _unsubscribe_target(token: str):

@@ -266,3 +266,25 @@ def test_the_petitioner_replies_and_reopens_at_the_tracking_page(client, place, 
     assert (p.status, p.reopen_count) == ("received", 1)
     with client.post("/t/AAAAA-AAAAA/reply", data={"csrf_token": token, "reply": "x"}) as unknown:
         assert unknown.status_code == 404
+
+
+def test_the_public_page_shows_the_answer_only_once_published(client, place, file, staff, h):
+    manager, scope = staff
+    petition = _file(place, file, h.utc(2026, 3, 2, 2), publish_consent=True)
+    with client.get(f"/a/{petition.id}") as page:
+        html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Phản ánh số" in html and petition.tracking_code not in html
+    assert petition.body not in html                         # allowed, not approved
+    service.set_text_public(db.session, scope, fresh(petition), True, actor=manager)
+    service.save_answer(db.session, scope, fresh(petition), "Đã thay bóng đèn mới.", actor=manager)
+    service.send_answer(db.session, scope, fresh(petition), actor=manager)
+    with client.get(f"/a/{petition.id}") as page:
+        html = page.get_data(as_text=True)
+    assert petition.body in html and "Đã thay bóng đèn mới." not in html   # answered, not yet published
+    service.make_public(db.session, scope, fresh(petition), actor=manager)
+    with client.get(f"/a/{petition.id}") as page:
+        assert "Đã thay bóng đèn mới." in page.get_data(as_text=True)
+    suspect = _file(place, file, h.utc(2026, 3, 2, 2), trust="suspect", trust_reason="honeypot")
+    for missing in (suspect.id, 999999, 2**40):
+        with client.get(f"/a/{missing}") as page:
+            assert page.status_code == 404

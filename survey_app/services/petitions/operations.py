@@ -61,7 +61,7 @@ __all__ = [
     "citizen_reply", "count_due_soon", "delete_contact", "due_soon_cutoff", "file_petition", "is_overdue", "make_public",
     "not_resolved", "refuse", "request_info", "resume", "send_answer", "stage_clocks", "RUNNING_STATUSES",
     "STATUS_ORDER",
-    "find_by_tracking", "format_tracking", "get_for_official", "inbox_query", "is_low_score",
+    "find_by_tracking", "find_public", "format_tracking", "public_petition", "PublicPetition", "get_for_official", "inbox_query", "is_low_score",
     "issue_form_token", "local_day", "new_tracking_code", "normalize_tracking", "process_photo",
     "public_status", "read_form_token", "reopen", "save_answer", "scoped_query",
     "set_text_public", "view_contact",
@@ -442,6 +442,50 @@ def public_status(petition: Petition, today: date, zone: str = LOCAL_ZONE) -> Pu
         reopened=(petition.reopen_count or 0) > 0,
         published=petition.published_at is not None and petition.status in ("published", "closed"),
     )
+
+
+@dataclass(frozen=True)
+class PublicPetition:
+    """A petition as anyone sees it at ``/a/<id>`` (no tracking code needed, so nothing that
+    only the petitioner may do or read): status, unit, topic, dates, the text only when the
+    citizen allowed it and it was approved, the answer only once published (the publish
+    stage), and the petition it was merged into."""
+
+    id: int
+    category: str
+    status: str
+    unit_name_vi: str
+    unit_name_en: str
+    received_at: datetime
+    due_on: date
+    overdue: bool
+    text: str | None
+    answer: str | None
+    published_at: datetime | None
+    merged_into_id: int | None
+
+    def unit_name(self, lang: str) -> str:
+        return self.unit_name_en if lang == "en" and self.unit_name_en else self.unit_name_vi
+
+
+def public_petition(petition: Petition, today: date) -> PublicPetition:
+    published = petition.published_at is not None and petition.status in ("published", "closed")
+    return PublicPetition(
+        id=petition.id, category=petition.category, status=petition.status, unit_name_vi=petition.unit.name_vi,
+        unit_name_en=petition.unit.name_en or petition.unit.name_vi, received_at=petition.received_at,
+        due_on=petition.due_on, overdue=is_overdue(petition, today),
+        text=petition.body if petition.text_is_public else None,
+        answer=petition.answer_text if published else None, published_at=petition.published_at if published else None,
+        merged_into_id=petition.merged_into_id,
+    )
+
+
+def find_public(session: Session, petition_id: int) -> Petition | None:
+    """A petition for its public page; suspect ones (a honeypot, a burst) are not shown."""
+    if not 0 < petition_id < 2**31:
+        return None
+    petition = session.get(Petition, petition_id)
+    return petition if petition is not None and petition.trust == "ok" else None
 
 
 # --------------------------------------------------------------------------- officials: scope
