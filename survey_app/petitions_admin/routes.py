@@ -123,7 +123,9 @@ def _render(petition: Petition, status: int = 200, *, contact=None, assign_form=
         clocks=service.stage_clocks(petition, today, _settings()),
         overdue=service.is_overdue(petition, today),
         days_late=cal.working_days_late(petition.due_on, answered_day or today),
-        days_taken=cal.working_days_between(service.local_day(petition.received_at, zone), answered_day)
+        # working days of this round from its start to the answer, the days waiting for the citizen left out
+        days_taken=max(0, cal.working_days_between(service.local_day(petition.reopened_at or petition.received_at, zone),
+                                                   answered_day) - (petition.paused_days or 0))
         if answered_day else None,
         public_url=url_for("petitions.status", tracking=service.format_tracking(petition.tracking_code)),
         draft_differs=bool(petition.answer_draft) and petition.answer_draft != petition.answer_text,
