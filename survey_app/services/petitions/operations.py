@@ -50,7 +50,7 @@ from ..officials import audit
 from ..officials.scope import Scope, not_found, path_under
 from ..qr import codes
 from ..qr.codes import ALPHABET
-from . import clocks
+from . import clocks, similar
 from .clocks import StageClock
 from .workdays import WorkdayCalendar
 
@@ -64,7 +64,7 @@ __all__ = [
     "find_by_tracking", "find_public", "format_tracking", "public_petition", "PublicPetition", "get_for_official", "inbox_query", "is_low_score",
     "issue_form_token", "local_day", "new_tracking_code", "normalize_tracking", "process_photo",
     "public_status", "read_form_token", "reopen", "save_answer", "scoped_query",
-    "set_text_public", "view_contact",
+    "set_text_public", "view_contact", "merge", "merge_candidates", "already_filed", "merged_into", "unmark_repeat",
 ]
 
 CATEGORIES = PETITION_CATEGORIES
@@ -311,7 +311,8 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
     """Store a petition with its first event (and contact, photo) in one transaction.
 
     A repeated ``submission_key`` (a double tap, a retry) returns the petition stored the
-    first time (``created=False``). Contact details are stored only from a
+    first time (``created=False``). A petition like one of the same unit and topic answered in
+    the last 12 months is marked as its repeat (``repeat_of_id``; :func:`.similar.repeat_of`). Contact details are stored only from a
     :class:`ContactInput` (which carries the consent); everything else about the citizen is
     never stored.
     """
@@ -329,6 +330,9 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
     now = now or utcnow()
     limit = cfg.limit_for(category)
     due = cfg.calendar.due_date(local_day(now, cfg.zone), limit)
+    # Filed again within a year after a similar petition was answered: a repeat (:mod:`.similar`).
+    repeated = similar.repeat_of(session, unit, category, body, now)
+    repeat_id = repeated.id if repeated is not None else None
     for _attempt in range(5):
         petition = Petition(
             tracking_code=new_tracking_code(), unit_id=unit.id, origin_unit_id=unit.id, category=category,
@@ -345,6 +349,8 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
                                            height=photo.height)
         petition.events.append(PetitionEvent(at=now, kind="received", public=True, unit_id=unit.id,
                                              **_unit_names(unit)))
+        if repeat_id is not None:
+            petition.repeat_of_id = repeat_id
         session.add(petition)
         tracking_code = petition.tracking_code
         try:
@@ -358,6 +364,13 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
             continue  # a tracking code collision (1 in 2**50 per pair): draw another
         return Filed(petition, created=True, tracking_code=tracking_code)
     raise RuntimeError("could not draw a unique tracking code")
+
+
+def already_filed(session: Session, submission_key: str | None) -> bool:
+    """Whether a petition was stored from this form already (a double tap, a retry)."""
+    if not submission_key:
+        return False
+    return session.scalar(select(Petition.id).where(Petition.submission_key == submission_key)) is not None
 
 
 # --------------------------------------------------------------------------- the public view
@@ -631,6 +644,7 @@ def send_answer(session: Session, scope: Scope, petition: Petition, *, actor: Us
     by :func:`make_public` (the publish stage). A corrected answer sent later replaces the text
     (publicly too, when already published)."""
     scope.require(petition.unit, "manager")
+    _not_merged(petition)
     if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
     if petition.status == "waiting":
@@ -649,7 +663,40 @@ def send_answer(session: Session, scope: Scope, petition: Petition, *, actor: Us
     _event(petition, "answered", actor, now, public=True)
     _audit(session, "petition.answer_published", petition, actor,
            late=local_day(petition.answered_at, zone) > petition.due_on, first=first)
+    for merged in merged_into(session, petition):
+        _follow_answer(session, merged, petition, actor, now, zone)
     session.commit()
+
+
+def merged_into(session: Session, survivor: Petition) -> list[Petition]:
+    """The petitions merged into ``survivor`` (they follow its answer), oldest first."""
+    return list(session.scalars(select(Petition).where(Petition.merged_into_id == survivor.id)
+                                .order_by(Petition.received_at, Petition.id)))
+
+
+def _follow_answer(session: Session, merged: Petition, survivor: Petition, actor: User, now: datetime,
+                   zone: str) -> None:
+    """A merged petition gets the survivor's answer as its own (its petitioner is told at its
+    own tracking code, and e-mailed with consent): same text and time, its own event."""
+    first = merged.answered_at is None
+    merged.answer_draft = merged.answer_text = survivor.answer_text
+    merged.answer_published_at = now
+    if first:
+        merged.answered_at = now
+    merged.waiting_since = None
+    merged.status = "published" if merged.published_at is not None else "answered"
+    _event(merged, "answered", actor, now, public=True)
+    _audit(session, "petition.answer_published", merged, actor,
+           late=local_day(merged.answered_at, zone) > merged.due_on, first=first)
+
+
+def _follow_publication(session: Session, merged: Petition, actor: User, now: datetime) -> None:
+    if merged.status != "answered" or merged.answer_published_at is None:
+        return
+    merged.status = "published"
+    merged.published_at = now
+    _event(merged, "published", actor, now, public=True)
+    _audit(session, "petition.published", merged, actor)
 
 
 def set_text_public(session: Session, scope: Scope, petition: Petition, approve: bool, *, actor: User,
@@ -673,6 +720,7 @@ def make_public(session: Session, scope: Scope, petition: Petition, *, actor: Us
     it and say whether it satisfies them. The petition's own text is shown only when the
     citizen allowed it and it was approved."""
     scope.require(petition.unit, "manager")
+    _not_merged(petition)
     if petition.status != "answered" or petition.answer_published_at is None:
         raise PetitionError(_("Only an answered petition can have its answer published."))
     now = now or utcnow()
@@ -680,6 +728,84 @@ def make_public(session: Session, scope: Scope, petition: Petition, *, actor: Us
     petition.published_at = now
     _event(petition, "published", actor, now, public=True)
     _audit(session, "petition.published", petition, actor)
+    for merged in merged_into(session, petition):
+        _follow_publication(session, merged, actor, now)
+    session.commit()
+
+
+def _not_merged(petition: Petition) -> None:
+    if petition.merged_into_id is not None:
+        raise PetitionError(_("This petition is merged into petition no. %(id)d and follows its answer: answer "
+                              "that one.", id=petition.merged_into_id))
+
+
+# --------------------------------------------------------------------------- duplicates and repeats
+
+def merge(session: Session, scope: Scope, duplicate: Petition, survivor: Petition, *, actor: User,
+          now: datetime | None = None, settings: PetitionSettings | None = None) -> None:
+    """Merge ``duplicate`` into ``survivor`` (the same matter, the same unit): the duplicate
+    keeps its tracking code and follows the survivor's answer (:func:`send_answer`,
+    :func:`make_public`), at once if the survivor is already answered. A public ``merged``
+    event tells its petitioner (e-mailed with consent). One level only: a survivor is never
+    itself merged, and a petition others are merged into cannot be merged."""
+    cfg = _settings(settings)
+    scope.require(duplicate.unit, "manager")
+    scope.require(survivor.unit, "manager")
+    if duplicate.id == survivor.id:
+        raise PetitionError(_("A petition cannot be merged into itself."), "into")
+    if duplicate.merged_into_id is not None:
+        raise PetitionError(_("This petition is already merged into petition no. %(id)d.",
+                              id=duplicate.merged_into_id), "into")
+    if survivor.merged_into_id is not None:
+        raise PetitionError(_("Petition no. %(id)d is itself merged into petition no. %(other)d: merge into that "
+                              "one.", id=survivor.id, other=survivor.merged_into_id), "into")
+    if merged_into(session, duplicate):
+        raise PetitionError(_("Other petitions are merged into this one: merge those into petition no. %(id)d "
+                              "instead, or merge petition no. %(id)d into this one.", id=survivor.id), "into")
+    if duplicate.unit_id != survivor.unit_id:
+        raise PetitionError(_("Only petitions handled by the same unit can be merged. Assign one of them "
+                              "first."), "into")
+    if duplicate.status not in OPEN_STATUSES:
+        raise PetitionError(_("This petition already has an answer or is closed: only a petition not yet "
+                              "answered can be merged into another."), "into")
+    if survivor.status in ("closed", "refused"):
+        raise PetitionError(_("Petition no. %(id)d is closed or refused: it cannot take other petitions.",
+                              id=survivor.id), "into")
+    now = now or utcnow()
+    if duplicate.status == "waiting":
+        _end_wait(duplicate, now, cfg)
+    duplicate.merged_into_id = survivor.id
+    duplicate.merged_into = survivor
+    _event(duplicate, "merged", actor, now, public=True)
+    _audit(session, "petition.merged", duplicate, actor, into=format_tracking(survivor.tracking_code))
+    if survivor.answer_published_at is not None and survivor.answer_text:
+        _follow_answer(session, duplicate, survivor, actor, now, cfg.zone)
+        if survivor.published_at is not None and survivor.status == "published":
+            _follow_publication(session, duplicate, actor, now)
+    session.commit()
+
+
+def merge_candidates(session: Session, scope: Scope, petition: Petition) -> list[tuple[Petition, float]]:
+    """Petitions an official might merge this one into: similar, of the same unit and topic,
+    not closed or refused, not merged, in the official's scope as a manager."""
+    if petition.merged_into_id is not None or petition.status not in OPEN_STATUSES:
+        return []
+    found = similar.find_similar(session, petition.unit, petition.category, petition.body,
+                                 statuses=("received", "waiting", "assigned", "answered", "published"),
+                                 exclude_ids=[petition.id])
+    return [(p, score) for p, score in found if p.unit_id == petition.unit_id and scope.covers(p.unit, "manager")]
+
+
+def unmark_repeat(session: Session, scope: Scope, petition: Petition, *, actor: User) -> None:
+    """Staff say the petition is not a repeat after all (it counts again as a new matter)."""
+    scope.require(petition.unit, "manager")
+    if petition.repeat_of_id is None:
+        raise PetitionError(_("This petition is not marked as a repeat."))
+    previous = petition.repeat_of
+    petition.repeat_of_id = None
+    petition.repeat_of = None
+    _audit(session, "petition.repeat_unmarked", petition, actor,
+           of=format_tracking(previous.tracking_code) if previous is not None else "")
     session.commit()
 
 
