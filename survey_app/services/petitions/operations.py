@@ -59,7 +59,7 @@ __all__ = [
     "PetitionError", "PetitionSettings", "PhotoError", "ProcessedPhoto", "PublicStatus",
     "accountability", "add_note", "assign", "assign_targets", "can_see_contact", "close", "count_overdue",
     "citizen_reply", "count_due_soon", "delete_contact", "due_soon_cutoff", "file_petition", "is_overdue", "make_public",
-    "not_resolved", "refuse", "request_info", "resume", "send_answer", "stage_clocks", "RUNNING_STATUSES",
+    "not_resolved", "refuse", "request_info", "resume", "send_answer", "stage_clocks", "RUNNING_STATUSES", "clock_running",
     "STATUS_ORDER",
     "find_by_tracking", "find_public", "format_tracking", "public_petition", "PublicPetition", "get_for_official", "inbox_query", "is_low_score",
     "issue_form_token", "local_day", "new_tracking_code", "normalize_tracking", "process_photo",
@@ -72,6 +72,15 @@ CATEGORIES = PETITION_CATEGORIES
 OPEN_STATUSES = ("received", "waiting", "assigned")
 #: Open and running: these can be overdue.
 RUNNING_STATUSES = ("received", "assigned")
+
+
+def clock_running():
+    """SQL: the resolve clock runs — received or assigned, not answered, and not a duplicate
+    merged into another (it follows that one). Only these can be overdue or due soon."""
+    from sqlalchemy import and_
+
+    return and_(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
+                Petition.merged_into_id.is_(None))
 STATUS_ORDER = ("received", "waiting", "assigned", "refused", "answered", "published", "closed")
 LOCAL_ZONE = "Asia/Ho_Chi_Minh"
 
@@ -419,7 +428,8 @@ class PublicStatus:
 
 def is_overdue(petition: Petition, today: date) -> bool:
     """Past the resolve due day and not answered (a petition waiting for the citizen never is)."""
-    return petition.status in RUNNING_STATUSES and petition.answered_at is None and today > petition.due_on
+    return (petition.status in RUNNING_STATUSES and petition.answered_at is None and petition.merged_into_id is None
+            and today > petition.due_on)
 
 
 def stage_clocks(petition: Petition, today: date, settings: PetitionSettings | None = None) -> dict[str, StageClock]:
@@ -547,11 +557,10 @@ def inbox_query(scope: Scope, filters: InboxFilter, today: date,
         scope.require(filters.unit, "viewer")
         query = query.where(path_under(Unit.path, filters.unit.path))
     if filters.overdue:
-        query = query.where(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
-                            Petition.due_on < today)
+        query = query.where(clock_running(), Petition.due_on < today)
     if filters.due_soon:
-        query = query.where(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
-                            Petition.due_on >= today, Petition.due_on <= due_soon_cutoff(today, settings))
+        query = query.where(clock_running(), Petition.due_on >= today,
+                            Petition.due_on <= due_soon_cutoff(today, settings))
     if filters.suspect:
         query = query.where(Petition.trust == "suspect")
     is_open = case((Petition.status.in_(OPEN_STATUSES), 0), else_=1)
@@ -1125,14 +1134,12 @@ def accountability(session: Session, unit: Unit, date_from: date, date_to: date,
 def count_due_soon(session: Session, scope: Scope, today: date, settings: PetitionSettings | None = None) -> int:
     """Petitions in scope not answered whose due day is today or within the next
     :data:`.clocks.DUE_SOON_DAYS` working days."""
-    query = scoped_query(scope, "viewer").where(Petition.status.in_(RUNNING_STATUSES),
-                                                Petition.answered_at.is_(None), Petition.due_on >= today,
+    query = scoped_query(scope, "viewer").where(clock_running(), Petition.due_on >= today,
                                                 Petition.due_on <= due_soon_cutoff(today, settings))
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def count_overdue(session: Session, scope: Scope, today: date) -> int:
     """Overdue petitions in the official's scope (for the inbox's header)."""
-    query = scoped_query(scope, "viewer").where(Petition.status.in_(RUNNING_STATUSES),
-                                                Petition.answered_at.is_(None), Petition.due_on < today)
+    query = scoped_query(scope, "viewer").where(clock_running(), Petition.due_on < today)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
