@@ -308,6 +308,17 @@ def _check_text(text: str, limit: int) -> str:
     return text
 
 
+def _written(raw: str | None, field: str, limit: int, empty: str, too_long: str) -> str:
+    """An official's text (a note, an answer, a reason, a question): cleaned, required, at
+    most ``limit`` characters; ``empty`` / ``too_long`` are the messages (already translated)."""
+    text = clean_text(raw or "")
+    if not text:
+        raise PetitionError(empty, field)
+    if len(text) > limit:
+        raise PetitionError(too_long, field)
+    return text
+
+
 def _unit_names(unit: Unit) -> dict[str, str]:
     return {"unit_name_vi": unit.name_vi, "unit_name_en": unit.name_en or unit.name_vi}
 
@@ -618,11 +629,8 @@ def add_note(session: Session, scope: Scope, petition: Petition, text: str, *, a
              now: datetime | None = None) -> None:
     """An internal note: seen by officials in scope, never by the public."""
     scope.require(petition.unit, "manager")
-    note = clean_text(text or "")
-    if not note:
-        raise PetitionError(_("Please write the note."), "note")
-    if len(note) > 4000:
-        raise PetitionError(_("Please shorten the note to %(limit)d characters.", limit=4000), "note")
+    note = _written(text, "note", 4000, _("Please write the note."),
+                    _("Please shorten the note to %(limit)d characters.", limit=4000))
     _event(petition, "note", actor, now or utcnow(), note=note)
     _audit(session, "petition.noted", petition, actor)
     session.commit()
@@ -632,11 +640,8 @@ def save_answer(session: Session, scope: Scope, petition: Petition, text: str, *
                 now: datetime | None = None) -> None:
     """Save the working copy of the answer (not public until published)."""
     scope.require(petition.unit, "manager")
-    answer = clean_text(text or "")
-    if not answer:
-        raise PetitionError(_("Please write the answer."), "answer")
-    if len(answer) > 8000:
-        raise PetitionError(_("Please shorten the answer to %(limit)d characters.", limit=8000), "answer")
+    answer = _written(text, "answer", 8000, _("Please write the answer."),
+                      _("Please shorten the answer to %(limit)d characters.", limit=8000))
     if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
     petition.answer_draft = answer
@@ -825,11 +830,8 @@ def refuse(session: Session, scope: Scope, petition: Petition, reason: str, *, a
     scope.require(petition.unit, "manager")
     if petition.status not in RUNNING_STATUSES:
         raise PetitionError(_("Only a petition not yet answered can be refused."))
-    text = clean_text(reason or "")
-    if not text:
-        raise PetitionError(_("Please write the reason: the citizen reads it."), "reason")
-    if len(text) > 2000:
-        raise PetitionError(_("Please shorten the reason to %(limit)d characters.", limit=2000), "reason")
+    text = _written(reason, "reason", 2000, _("Please write the reason: the citizen reads it."),
+                    _("Please shorten the reason to %(limit)d characters.", limit=2000))
     now = now or utcnow()
     petition.status = "refused"
     petition.refused_at = now
@@ -846,11 +848,8 @@ def request_info(session: Session, scope: Scope, petition: Petition, question: s
     scope.require(petition.unit, "manager")
     if petition.status not in RUNNING_STATUSES:
         raise PetitionError(_("More information can be asked only of a petition not yet answered."))
-    text = clean_text(question or "")
-    if not text:
-        raise PetitionError(_("Please write what the citizen should add: they read it."), "question")
-    if len(text) > 2000:
-        raise PetitionError(_("Please shorten the question to %(limit)d characters.", limit=2000), "question")
+    text = _written(question, "question", 2000, _("Please write what the citizen should add: they read it."),
+                    _("Please shorten the question to %(limit)d characters.", limit=2000))
     now = now or utcnow()
     petition.status = "waiting"
     petition.waiting_since = now
@@ -898,9 +897,8 @@ def resume(session: Session, scope: Scope, petition: Petition, note: str, *, act
     scope.require(petition.unit, "manager")
     if petition.status != "waiting":
         raise PetitionError(_("This petition is not waiting for the citizen."))
-    text = clean_text(note or "")
-    if not text:
-        raise PetitionError(_("Please write what the citizen added."), "note")
+    text = _written(note, "note", 4000, _("Please write what the citizen added."),
+                    _("Please shorten the note to %(limit)d characters.", limit=4000))
     now = now or utcnow()
     paused = _end_wait(petition, now, cfg)
     _event(petition, "info_provided", actor, now, public=True, note=text)
