@@ -33,7 +33,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -308,14 +308,15 @@ def _check_text(text: str, limit: int) -> str:
     return text
 
 
-def _written(raw: str | None, field: str, limit: int, empty: str, too_long: str) -> str:
+def _written(raw: str | None, field: str, limit: int, empty: Callable[[], str], too_long: Callable[[], str]) -> str:
     """An official's text (a note, an answer, a reason, a question): cleaned, required, at
-    most ``limit`` characters; ``empty`` / ``too_long`` are the messages (already translated)."""
+    most ``limit`` characters; ``empty`` / ``too_long`` give the messages (called only when
+    refused: translating needs a request, and the services also run without one)."""
     text = clean_text(raw or "")
     if not text:
-        raise PetitionError(empty, field)
+        raise PetitionError(empty(), field)
     if len(text) > limit:
-        raise PetitionError(too_long, field)
+        raise PetitionError(too_long(), field)
     return text
 
 
@@ -629,8 +630,8 @@ def add_note(session: Session, scope: Scope, petition: Petition, text: str, *, a
              now: datetime | None = None) -> None:
     """An internal note: seen by officials in scope, never by the public."""
     scope.require(petition.unit, "manager")
-    note = _written(text, "note", 4000, _("Please write the note."),
-                    _("Please shorten the note to %(limit)d characters.", limit=4000))
+    note = _written(text, "note", 4000, lambda: _("Please write the note."),
+                    lambda: _("Please shorten the note to %(limit)d characters.", limit=4000))
     _event(petition, "note", actor, now or utcnow(), note=note)
     _audit(session, "petition.noted", petition, actor)
     session.commit()
@@ -640,8 +641,8 @@ def save_answer(session: Session, scope: Scope, petition: Petition, text: str, *
                 now: datetime | None = None) -> None:
     """Save the working copy of the answer (not public until published)."""
     scope.require(petition.unit, "manager")
-    answer = _written(text, "answer", 8000, _("Please write the answer."),
-                      _("Please shorten the answer to %(limit)d characters.", limit=8000))
+    answer = _written(text, "answer", 8000, lambda: _("Please write the answer."),
+                      lambda: _("Please shorten the answer to %(limit)d characters.", limit=8000))
     if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
     petition.answer_draft = answer
@@ -830,8 +831,8 @@ def refuse(session: Session, scope: Scope, petition: Petition, reason: str, *, a
     scope.require(petition.unit, "manager")
     if petition.status not in RUNNING_STATUSES:
         raise PetitionError(_("Only a petition not yet answered can be refused."))
-    text = _written(reason, "reason", 2000, _("Please write the reason: the citizen reads it."),
-                    _("Please shorten the reason to %(limit)d characters.", limit=2000))
+    text = _written(reason, "reason", 2000, lambda: _("Please write the reason: the citizen reads it."),
+                    lambda: _("Please shorten the reason to %(limit)d characters.", limit=2000))
     now = now or utcnow()
     petition.status = "refused"
     petition.refused_at = now
@@ -848,8 +849,8 @@ def request_info(session: Session, scope: Scope, petition: Petition, question: s
     scope.require(petition.unit, "manager")
     if petition.status not in RUNNING_STATUSES:
         raise PetitionError(_("More information can be asked only of a petition not yet answered."))
-    text = _written(question, "question", 2000, _("Please write what the citizen should add: they read it."),
-                    _("Please shorten the question to %(limit)d characters.", limit=2000))
+    text = _written(question, "question", 2000, lambda: _("Please write what the citizen should add: they read it."),
+                    lambda: _("Please shorten the question to %(limit)d characters.", limit=2000))
     now = now or utcnow()
     petition.status = "waiting"
     petition.waiting_since = now
@@ -897,8 +898,8 @@ def resume(session: Session, scope: Scope, petition: Petition, note: str, *, act
     scope.require(petition.unit, "manager")
     if petition.status != "waiting":
         raise PetitionError(_("This petition is not waiting for the citizen."))
-    text = _written(note, "note", 4000, _("Please write what the citizen added."),
-                    _("Please shorten the note to %(limit)d characters.", limit=4000))
+    text = _written(note, "note", 4000, lambda: _("Please write what the citizen added."),
+                    lambda: _("Please shorten the note to %(limit)d characters.", limit=4000))
     now = now or utcnow()
     paused = _end_wait(petition, now, cfg)
     _event(petition, "info_provided", actor, now, public=True, note=text)
