@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Subquery
 
 from ...models import VERDICTS, Petition, PetitionVerdict, Unit, utcnow
 from ..collect import formtoken
@@ -144,11 +145,15 @@ def record(session: Session, petition: Petition, verdict: str | None, token: For
     return mark
 
 
-def counts(session: Session, petition_ids: Iterable[int]) -> dict[int, VerdictCounts]:
-    """Trusted marks per petition (suspect marks left out); petitions without any are absent."""
-    ids = sorted(set(petition_ids))
-    if not ids:
-        return {}
+def counts(session: Session, petition_ids: Iterable[int] | Subquery) -> dict[int, VerdictCounts]:
+    """Trusted marks per petition (suspect marks left out); petitions without any are absent.
+    ``petition_ids``: ids, or a one-column subquery of them (the figures' window)."""
+    if isinstance(petition_ids, Subquery):
+        ids = select(petition_ids.c[0])
+    else:
+        ids = sorted(set(petition_ids))
+        if not ids:
+            return {}
     satisfied = func.sum(case((PetitionVerdict.verdict == "satisfied", 1), else_=0))
     dissatisfied = func.sum(case((PetitionVerdict.verdict == "dissatisfied", 1), else_=0))
     rows = session.execute(select(PetitionVerdict.petition_id, satisfied, dissatisfied)
