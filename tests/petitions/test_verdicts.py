@@ -186,3 +186,34 @@ def test_counts_are_suppressed_under_the_threshold():
     for (s, d), want in cases.items():
         shown = verdicts.suppressed_counts(verdicts.VerdictCounts(s, d))
         assert (shown.satisfied, shown.dissatisfied, shown.total) == want, (s, d)
+
+
+def test_the_units_public_page_lists_published_answers_with_counts_withheld_when_small(client, place, file,
+                                                                                       published):
+    many, few = published(), published("Đã dọn rác.")
+    unpublished = file(place.p2_point)
+    for i in range(12):                                      # 12 satisfied, 10 not: both shown
+        db.session.add(PetitionVerdict(petition_id=many.id, verdict="satisfied", device_hash=f"s{i}"))
+    for i in range(10):
+        db.session.add(PetitionVerdict(petition_id=many.id, verdict="dissatisfied", device_hash=f"d{i}"))
+    for i in range(5):                                       # suspect marks: not counted
+        db.session.add(PetitionVerdict(petition_id=many.id, verdict="dissatisfied", device_hash=f"x{i}",
+                                       trust="suspect", trust_reason="honeypot"))
+    db.session.add(PetitionVerdict(petition_id=few.id, verdict="satisfied", device_hash="one"))  # 1: withheld
+    db.session.commit()
+    for ref in ("vn/qt/p2", "p2motcua"):
+        with client.get(f"/p/{ref}") as page:
+            html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "Các câu trả lời phản ánh, kiến nghị đã công bố" in html
+        assert f'href="/a/{many.id}' in html and f'href="/a/{few.id}' in html and f"/a/{unpublished.id}" not in html
+        row = html.split(f'href="/a/{many.id}')[1].split("</tr>")[0]
+        assert '<td class="count">12</td><td class="count">10</td>' in row
+        small = html.split(f'href="/a/{few.id}')[1].split("</tr>")[0]
+        # 1 and 0: the 1 is withheld; the 0 is shown (zeros say nothing about a person) and the
+        # total, which would give the 1 away, is not on the page.
+        assert small.count("không hiển thị") == 1 and '<td class="count">1</td>' not in small
+        assert small.endswith('<td class="count">0</td>')
+    with client.get("/p/vn/qt/p1") as page:                  # the other ward: none of these
+        html = page.get_data(as_text=True)
+        assert f"/a/{many.id}" not in html and "Chưa có câu trả lời phản ánh" in html
