@@ -33,6 +33,23 @@ def _pg_url() -> str | None:
     return url
 
 
+_TRIGRAM_READY = False
+
+
+def _trigram_in_public(conn) -> None:
+    """pg_trgm (the similar-petition suggestions) lives in ``public``, as on a real server:
+    migration 0023 creates it where the search path points, which in a test is that test's
+    schema, dropped with it. Created once per process; two workers racing is harmless."""
+    global _TRIGRAM_READY
+    if _TRIGRAM_READY:
+        return
+    try:
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
+    except sa.exc.DBAPIError:
+        pass  # another worker made it a moment ago, or the server does not offer it (then: the fallback)
+    _TRIGRAM_READY = True
+
+
 @contextmanager
 def database_url(backend: str, tmp_path: Path) -> Iterator[tuple[str, dict]]:
     """A fresh, empty database: yields (URL, engine options)."""
@@ -45,6 +62,7 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[tuple[str, dict]]:
     schema = "t_" + uuid.uuid4().hex[:16]
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
+        _trigram_in_public(conn)
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
         yield url, {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_pre_ping": True}

@@ -30,7 +30,7 @@ def test_demo_load_adds_the_extras_once(demo_app):
     runner = demo_app.test_cli_runner()
     result = runner.invoke(args=["demo", "load", "--no-history", "--base-url", "http://127.0.0.1:5077"])
     assert result.exit_code == 0, result.output
-    assert "Added 65 one-time codes, 5 petitions, a publication (/p/p2motcua)." in result.output
+    assert "Added 65 one-time codes, 9 petitions, a publication (/p/p2motcua)." in result.output
     assert counts()["Response"] == 0  # --no-history: no answers, so no comments either
     link = re.search(r"http://127\.0\.0\.1:5077/k/enrol/(\S+)", result.output)
     assert link, result.output
@@ -66,6 +66,15 @@ def test_demo_load_adds_the_extras_once(demo_app):
     assigned = next(p for p in petitions if p.status == "assigned")
     assert assigned.unit.code == demo_extras.ASSIGNED_TO and assigned.origin_unit_id != assigned.unit_id
     assert any(p.status == "received" and petitions_overdue(p) for p in petitions)  # one is overdue
+    waiting = next(p for p in petitions if p.status == "waiting")
+    assert waiting.events[-1].kind == "info_requested" and not petitions_overdue(waiting)
+    refused = next(p for p in petitions if p.status == "refused")
+    assert refused.refusal_reason and refused.events[-1].kind == "refused"
+    published = next(p for p in petitions if p.status == "published")
+    assert published.published_at is not None and published.text_is_public
+    reopened = next(p for p in petitions if p.reopen_count == 1)
+    assert reopened.status == "received" and reopened.answered_at is None and reopened.answer_text
+    assert [e.kind for e in reopened.events][-1] == "not_resolved"
     with demo_app.test_client().get(f"/t/{closed.tracking_code}", follow_redirects=True) as page:
         assert page.status_code == 200 and "máy lấy số thứ tự mới" in page.get_data(as_text=True)
 

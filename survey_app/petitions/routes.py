@@ -14,6 +14,7 @@ from ..ratelimit import address_key, address_limit_key, device_key, device_limit
 from ..services.officials import lookup
 from ..services.petitions import operations as service
 from ..services.petitions import verdicts
+from ..services.petitions import similar
 from ..services.petitions.labels import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS
 from ..services.petitions.workdays import calendar_for
 from ..services.qr import encoding as qr
@@ -21,6 +22,8 @@ from . import bp
 from .forms import PetitionForm, TrackingForm
 
 HONEYPOT_FIELD = "website"
+#: Sent by the "send mine anyway" button once the similar petitions were shown.
+SIMILAR_SEEN = "similar_seen"
 
 
 # ------------------------------------------------------------------ rate limits (settings, read per request)
@@ -77,10 +80,14 @@ def _ref(unit: Unit) -> str:
     return unit.code or unit.path.strip("/")
 
 
-def _render_form(unit: Unit, form: PetitionForm, status: int = 200, problems: list[str] | None = None):
-    token = service.issue_form_token(current_app.config["SECRET_KEY"], unit)
+def _render_form(unit: Unit, form: PetitionForm, status: int = 200, problems: list[str] | None = None, *,
+                 suggestions: list[similar.Suggestion] | None = None, token: str | None = None):
+    """The form; with ``suggestions`` (similar open petitions) it is sent back once more with
+    the same ``token`` (the same submission key and start time) and a "send mine anyway" button."""
+    token = token or service.issue_form_token(current_app.config["SECRET_KEY"], unit)
     return _no_store(render_template(
         "petitions/form.html", unit=unit, form=form, form_token=token, problems=problems or [],
+        suggestions=suggestions or [],
         action_url=url_for("petitions.form", ref=_ref(unit), lang=current_language()),
         deadline_days=settings().deadline_days, max_mb=current_app.config["PETITION_PHOTO_MAX_BYTES"] // (1024 * 1024),
         text_max=current_app.config["PETITION_TEXT_MAX"],
@@ -137,6 +144,16 @@ def form(ref: str):
     honeypot = bool(request.form.get(HONEYPOT_FIELD, "").strip())
     too_fast = (utcnow() - token.issued_at).total_seconds() < cfg.get("SURVEY_MIN_FILL_SECONDS", 0)
     reason = "honeypot" if honeypot else ("filled too fast" if too_fast else None)
+    # Similar open petitions first (once: "send mine anyway" sends ``similar_seen``); not for
+    # a suspect sender, nor for a retry of a petition already stored.
+    if reason is None and request.form.get(SIMILAR_SEEN) != "1" \
+            and not service.already_filed(db.session, token.nonce):
+        found = similar.suggestions(db.session, unit, form.category.data, form.text.data)
+        if found:
+            notes = []
+            if photo is not None:
+                notes.append(_("For your safety the photo is not kept between attempts: please choose it again."))
+            return _render_form(unit, form, 200, notes, suggestions=found, token=request.form.get("form_token"))
     try:
         filed = service.file_petition(
             db.session, unit, category=form.category.data, text=form.text.data, language=current_language(),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
@@ -52,3 +52,12 @@ class InfoRequestForm(FlaskForm):
 
 class ResumeForm(FlaskForm):
     note = TextAreaField(_l("What the citizen added (by phone, at the counter…)"))
+
+
+class MergeForm(FlaskForm):
+    """The survivor's number (``/a/<id>``, as on the petition's page); checked by the service."""
+    into = StringField(_l("Merge into petition no."))
+
+    def petition_number(self) -> int | None:
+        raw = (self.into.data or "").strip().lstrip("#").removeprefix("số").strip()
+        return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31 else None

@@ -21,7 +21,7 @@ from ..services.petitions import operations as service
 from ..services.petitions.labels import CATEGORY_LABELS, CLOCK_STATE_LABELS, EVENT_LABELS, STAGE_LABELS, STATUS_LABELS
 from ..services.petitions.workdays import calendar_for
 from . import bp
-from .forms import AnswerForm, AssignForm, InfoRequestForm, NoteForm, RefuseForm, ResumeForm, unit_options
+from .forms import AnswerForm, AssignForm, InfoRequestForm, MergeForm, NoteForm, RefuseForm, ResumeForm, unit_options
 
 PAGE_SIZE = 50
 
@@ -102,7 +102,7 @@ def inbox():
 # ------------------------------------------------------------------ one petition
 
 def _render(petition: Petition, status: int = 200, *, contact=None, assign_form=None, note_form=None,
-            answer_form=None, refuse_form=None, info_form=None, resume_form=None):
+            answer_form=None, refuse_form=None, info_form=None, resume_form=None, merge_form=None):
     scope = current_scope()
     can_manage = scope.covers(petition.unit, "manager")
     if assign_form is None and can_manage:
@@ -123,10 +123,15 @@ def _render(petition: Petition, status: int = 200, *, contact=None, assign_form=
         clocks=service.stage_clocks(petition, today, _settings()),
         overdue=service.is_overdue(petition, today),
         days_late=cal.working_days_late(petition.due_on, answered_day or today),
-        days_taken=cal.working_days_between(service.local_day(petition.received_at, zone), answered_day)
+        # working days of this round from its start to the answer, the days waiting for the citizen left out
+        days_taken=max(0, cal.working_days_between(service.local_day(petition.reopened_at or petition.received_at, zone),
+                                                   answered_day) - (petition.paused_days or 0))
         if answered_day else None,
         public_url=url_for("petitions.status", tracking=service.format_tracking(petition.tracking_code)),
         draft_differs=bool(petition.answer_draft) and petition.answer_draft != petition.answer_text,
+        merge_form=merge_form or MergeForm(formdata=None),
+        merge_candidates=service.merge_candidates(db.session, scope, petition) if can_manage else [],
+        merged_here=service.merged_into(db.session, petition),
     ), status
 
 
@@ -317,6 +322,43 @@ def close(petition_id: int):
 def reopen(petition_id: int):
     return _button(petition_id, lambda scope, item: service.reopen(db.session, scope, item, actor=_actor()),
                    _("The petition is open again."))
+
+
+@bp.post("/<int:petition_id>/merge")
+@official_route("manager")
+def merge(petition_id: int):
+    """Merge this petition (a duplicate) into the one numbered in the form (the survivor)."""
+    scope = current_scope()
+    item = service.get_for_official(scope, petition_id, "manager")
+    form = MergeForm()
+    if not form.validate_on_submit():
+        return _render(item, 400, merge_form=form)
+    number = form.petition_number()
+    survivor = db.session.get(Petition, number) if number else None
+    if survivor is None or not scope.covers(survivor.unit, "manager"):
+        form.into.errors = [_("There is no petition with this number that you manage. Please check the number.")]
+        return _render(item, 404 if number else 422, merge_form=form)
+    try:
+        service.merge(db.session, scope, item, survivor, actor=_actor(), settings=_settings())
+    except service.PetitionError as exc:
+        db.session.rollback()
+        form.into.errors = [exc.message]
+        return _render(item, 409, merge_form=form)
+    return _done(item, _("The petition is merged into petition no. %(id)d: it will get the same answer, and its "
+                         "tracking code stays valid.", id=survivor.id))
+
+
+@bp.post("/<int:petition_id>/repeat/unmark")
+@official_route("manager")
+def unmark_repeat(petition_id: int):
+    item = _manage(petition_id)
+    try:
+        service.unmark_repeat(db.session, current_scope(), item, actor=_actor())
+    except service.PetitionError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _render(item, 409)
+    return _done(item, _("The petition no longer counts as a repeat."))
 
 
 @bp.post("/<int:petition_id>/contact")

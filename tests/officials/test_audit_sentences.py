@@ -70,6 +70,8 @@ DETAILS = {
     "petition.info_requested": {"code": "PA-1234-5678", "requests": 1},
     "petition.info_recorded": {"code": "PA-1234-5678", "paused_days": 9},
     "petition.published": {"code": "PA-1234-5678"},
+    "petition.merged": {"code": "7K3QM-XD9FP", "into": "4HX2R-9MWQT"},
+    "petition.repeat_unmarked": {"code": "7K3QM-XD9FP", "of": "4HX2R-9MWQT"},
     "dossiers.imported": {"created": 10, "updated": 2, "unchanged": 5},
     "dossiers.staff_viewed": {"from": "2026-01-01", "to": "2026-01-31"},
     "dossiers.flagged": {"responses": 3, "periods": ["2026-03"]},

@@ -372,7 +372,8 @@ def other_ward_fields(world) -> dict[str, str]:
     ids = {
         "unit": world.p1.id, "unit_id": world.p1.id, "parent": world.p1.id, "units": world.p1_point.id,
         "campaign": world.p1_campaign.id, "campaign_id": world.p1_campaign.id, "kiosk": world.p1_kiosk.id,
-        "petition": petition_ids(world.p1_point)[0], "user": world.p1manager.username,
+        "petition": petition_ids(world.p1_point)[0], "into": petition_ids(world.p1_point)[0],
+        "user": world.p1manager.username,
         "grant": world.grant_of(world.p1manager).id, "answer": p1_answer,
     }
     plain = {

@@ -84,7 +84,7 @@ def test_the_published_answer_and_the_public_history(client, petition, place, h)
     service.save_answer(db.session, scope, petition, DRAFT, actor=manager, now=h.utc(2026, 3, 5, 5))
     service.close(db.session, scope, petition, actor=manager, now=h.utc(2026, 3, 6, 8))
     html = _page(client, petition)
-    assert ANSWER in html and "Công khai lúc 05/03/2026 11:00" in html
+    assert ANSWER in html and "Trả lời lúc 05/03/2026 11:00" in html
     history = re.search(r'<ol class="history">(.*?)</ol>', html, re.S).group(1)
     items = re.findall(r"<li><time>([^<]+)</time> ([^<]+)</li>", history)
     assert items == [("02/03/2026 09:00", "Bộ phận Một cửa Phường 2 đã tiếp nhận"),

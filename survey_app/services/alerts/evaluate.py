@@ -26,7 +26,7 @@ from analysis.spikes import daily_spike
 
 from ...models import Alert, AlertRule, Petition, RollupResponse, Unit, utcnow
 from ..officials.units import path_under
-from ..petitions.operations import OPEN_STATUSES
+from ..petitions.operations import clock_running
 from ..petitions.workdays import WorkdayCalendar
 from ..reports import build, rollup
 
@@ -137,8 +137,7 @@ def _spike(session: Session, rule: AlertRule, today: date) -> Outcome:
 def _petitions(session: Session, rule: AlertRule, today: date, calendar: WorkdayCalendar) -> Outcome:
     rows = session.scalars(
         select(Petition).join(Unit, Unit.id == Petition.unit_id)
-        .where(path_under(Unit.path, rule.unit.path), Petition.status.in_(OPEN_STATUSES),
-               Petition.answered_at.is_(None))
+        .where(path_under(Unit.path, rule.unit.path), clock_running())  # not while waiting, not a merged duplicate
     ).all()
     limit = int(rule.threshold or 0)
     found = {}

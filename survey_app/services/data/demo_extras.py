@@ -8,8 +8,11 @@
   mode; a later load replaces a link nobody opened);
 * a publication of results (Phường 2's counter, SIPAS, second quarter of 2025, the last
   full quarter of the former ward) at ``/p/p2motcua``;
-* petitions at every stage — received (one overdue), assigned, answered, closed with the
-  citizen's text made public — at Phường 2's points, handled by ``demo-manager``;
+* petitions at every stage of the national portal's rules — received (one overdue), waiting
+  for the citizen's information, refused as out of scope, assigned, answered, published on
+  the unit's page, closed with the citizen's text made public, and one the petitioner
+  reopened ("the answer did not resolve it") — at Phường 2's points, handled by
+  ``demo-manager``;
 * open answers (comments) on some responses, one of them hidden by a manager (with the
   history only: ``demo load --no-history`` adds no responses).
 
@@ -61,13 +64,26 @@ PETITIONS = [
      "Đề nghị nhà trường thông báo lịch họp phụ huynh sớm hơn, ít nhất trước một tuần.", 12, "answered", False),
     ("demo-petition-closed", "p2motcua", "procedure",
      "Cán bộ quầy chứng thực hướng dẫn rất tận tình, nhưng máy lấy số thứ tự hay bị hỏng.", 20, "closed", True),
+    ("demo-petition-waiting", "p2motcua", "infrastructure",
+     "Đèn đường trong hẻm bị tắt nhiều đêm liền, đi lại rất nguy hiểm.", 4, "waiting", False),
+    ("demo-petition-refused", "p2motcua", "other",
+     "Đề nghị xem xét lại bản án dân sự sơ thẩm của Toà án nhân dân khu vực.", 3, "refused", False),
+    ("demo-petition-published", "p2yte", "health",
+     "Trạm y tế nên niêm yết giá các dịch vụ tiêm chủng ở nơi dễ thấy.", 15, "published", True),
+    ("demo-petition-reopened", "p2motcua", "environment",
+     "Rác thải tập kết ở đầu tổ 3 không được thu gom, bốc mùi suốt cả tuần.", 25, "reopened", True),
 ]
 ASSIGNED_TO = "p2yte"
 ANSWERS = {
     "answered": "Nhà trường xin tiếp thu. Từ học kỳ II, lịch họp phụ huynh sẽ được gửi qua sổ liên lạc điện tử "
                 "trước ít nhất 7 ngày.",
     "closed": "Bộ phận Một cửa đã thay máy lấy số thứ tự mới từ ngày 15. Cảm ơn ông/bà đã góp ý.",
+    "published": "Trạm Y tế đã niêm yết bảng giá dịch vụ tiêm chủng tại sảnh chờ và trên trang thông tin của phường.",
+    "reopened": "Phường đã nhắc đơn vị thu gom rác thu gom đúng lịch tại điểm tập kết đầu tổ 3.",
 }
+QUESTION = "Xin Ông/Bà cho biết tên hẻm và số nhà gần cột đèn bị tắt."
+REFUSAL = ("Nội dung đề nghị thuộc thẩm quyền của Toà án; Ông/Bà có thể kháng cáo hoặc đề nghị giám đốc thẩm "
+           "theo Bộ luật Tố tụng dân sự.")
 
 #: (point, comment) — open answers on some demo responses; the last one is hidden by a manager.
 COMMENTS = [
@@ -232,10 +248,20 @@ def _petitions(session: Session, scope: Scope, user: User, now: datetime) -> int
             petitions.assign(session, scope, petition, target, actor=user, now=received + timedelta(hours=20))
             petitions.add_note(session, scope, petition, "Chuyển Trạm Y tế xem xét bố trí mái che.", actor=user,
                                now=received + timedelta(hours=21))
-        if stage in ("answered", "closed"):
+        if stage == "waiting":
+            petitions.request_info(session, scope, petition, QUESTION, actor=user, now=received + timedelta(hours=3))
+        if stage == "refused":
+            petitions.refuse(session, scope, petition, REFUSAL, actor=user, now=received + timedelta(hours=5))
+        if stage in ("answered", "closed", "published", "reopened"):
             answered = received + timedelta(days=3)
             petitions.save_answer(session, scope, petition, ANSWERS[stage], actor=user, now=answered)
             petitions.send_answer(session, scope, petition, actor=user, now=answered + timedelta(minutes=5))
+        if stage in ("published", "reopened"):
+            if consent:
+                petitions.set_text_public(session, scope, petition, True, actor=user, now=received + timedelta(days=4))
+            petitions.make_public(session, scope, petition, actor=user, now=received + timedelta(days=4, hours=1))
+        if stage == "reopened":
+            petitions.not_resolved(session, petition, now=received + timedelta(days=10))
         if stage == "closed":
             if consent:
                 petitions.set_text_public(session, scope, petition, True, actor=user,

@@ -24,7 +24,7 @@ ACTIONS = (
     "petition.assigned", "petition.noted", "petition.answer_saved", "petition.answer_published",
     "petition.text_approved", "petition.text_withheld", "petition.closed", "petition.reopened",
     "petition.contact_viewed", "petition.contact_deleted", "petition.refused", "petition.info_requested",
-    "petition.info_recorded", "petition.published",
+    "petition.info_recorded", "petition.published", "petition.merged", "petition.repeat_unmarked",
     # Reports: withdrawing a publication, moderating comments, API keys.
     "report.unpublished", "comment.hidden", "comment.restored", "apikey.created", "apikey.revoked",
     # Dossiers from the one-stop software: a CSV import, the breakdown by counter staff.

@@ -55,6 +55,8 @@ def action_label(action: str) -> str:
         "petition.info_requested": _("more information asked of a petitioner"),
         "petition.info_recorded": _("petitioner's information recorded"),
         "petition.published": _("petition answer made public"),
+        "petition.merged": _("petition merged into another"),
+        "petition.repeat_unmarked": _("petition no longer counted as a repeat"),
         "report.unpublished": _("report publication withdrawn"), "comment.hidden": _("comment hidden"),
         "comment.restored": _("comment shown again"), "apikey.created": _("API key created"),
         "apikey.revoked": _("API key revoked"),
@@ -422,6 +424,12 @@ SENTENCES: dict[str, tuple[tuple[str, ...], Builder]] = {
         who=w, code=v.text("code"), days=v.text("paused_days"))),
     "petition.published": (("code",), lambda v, w: _(
         "%(who)s published the answer to petition %(code)s on the unit's public page", who=w, code=v.text("code"))),
+    "petition.merged": (("code", "into"), lambda v, w: _(
+        "%(who)s merged petition %(code)s into petition %(into)s (it follows that one's answer)", who=w,
+        code=v.text("code"), into=v.text("into"))),
+    "petition.repeat_unmarked": (("code", "of"), lambda v, w: _(
+        "%(who)s said petition %(code)s is not a repeat of petition %(of)s", who=w, code=v.text("code"),
+        of=v.text("of"))),
     "dossiers.imported": (("created", "updated", "unchanged"), lambda v, w: _(
         "%(who)s imported dossiers: %(created)s new, %(updated)s updated, %(unchanged)s unchanged", who=w,
         created=v.text("created"), updated=v.text("updated"), unchanged=v.text("unchanged"))),

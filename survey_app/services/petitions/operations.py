@@ -50,7 +50,7 @@ from ..officials import audit
 from ..officials.scope import Scope, not_found, path_under
 from ..qr import codes
 from ..qr.codes import ALPHABET
-from . import clocks, verdicts
+from . import clocks, similar, verdicts
 from .clocks import StageClock
 from .workdays import WorkdayCalendar
 
@@ -59,12 +59,12 @@ __all__ = [
     "PetitionError", "PetitionSettings", "PhotoError", "ProcessedPhoto", "PublicStatus",
     "accountability", "portal_figures", "add_note", "assign", "assign_targets", "can_see_contact", "close", "count_overdue",
     "citizen_reply", "count_due_soon", "delete_contact", "due_soon_cutoff", "file_petition", "is_overdue", "make_public",
-    "not_resolved", "refuse", "request_info", "resume", "send_answer", "stage_clocks", "RUNNING_STATUSES",
+    "not_resolved", "refuse", "request_info", "resume", "send_answer", "stage_clocks", "RUNNING_STATUSES", "clock_running",
     "STATUS_ORDER",
     "find_by_tracking", "find_public", "format_tracking", "public_petition", "PublicPetition", "get_for_official", "inbox_query", "is_low_score",
     "issue_form_token", "local_day", "new_tracking_code", "normalize_tracking", "process_photo",
     "public_status", "read_form_token", "reopen", "save_answer", "scoped_query",
-    "set_text_public", "view_contact",
+    "set_text_public", "view_contact", "merge", "merge_candidates", "already_filed", "merged_into", "unmark_repeat",
 ]
 
 CATEGORIES = PETITION_CATEGORIES
@@ -72,6 +72,15 @@ CATEGORIES = PETITION_CATEGORIES
 OPEN_STATUSES = ("received", "waiting", "assigned")
 #: Open and running: these can be overdue.
 RUNNING_STATUSES = ("received", "assigned")
+
+
+def clock_running():
+    """SQL: the resolve clock runs — received or assigned, not answered, and not a duplicate
+    merged into another (it follows that one). Only these can be overdue or due soon."""
+    from sqlalchemy import and_
+
+    return and_(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
+                Petition.merged_into_id.is_(None))
 STATUS_ORDER = ("received", "waiting", "assigned", "refused", "answered", "published", "closed")
 LOCAL_ZONE = "Asia/Ho_Chi_Minh"
 
@@ -299,6 +308,17 @@ def _check_text(text: str, limit: int) -> str:
     return text
 
 
+def _written(raw: str | None, field: str, limit: int, empty: str, too_long: str) -> str:
+    """An official's text (a note, an answer, a reason, a question): cleaned, required, at
+    most ``limit`` characters; ``empty`` / ``too_long`` are the messages (already translated)."""
+    text = clean_text(raw or "")
+    if not text:
+        raise PetitionError(empty, field)
+    if len(text) > limit:
+        raise PetitionError(too_long, field)
+    return text
+
+
 def _unit_names(unit: Unit) -> dict[str, str]:
     return {"unit_name_vi": unit.name_vi, "unit_name_en": unit.name_en or unit.name_vi}
 
@@ -311,7 +331,8 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
     """Store a petition with its first event (and contact, photo) in one transaction.
 
     A repeated ``submission_key`` (a double tap, a retry) returns the petition stored the
-    first time (``created=False``). Contact details are stored only from a
+    first time (``created=False``). A petition like one of the same unit and topic answered in
+    the last 12 months is marked as its repeat (``repeat_of_id``; :func:`.similar.repeat_of`). Contact details are stored only from a
     :class:`ContactInput` (which carries the consent); everything else about the citizen is
     never stored.
     """
@@ -329,6 +350,9 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
     now = now or utcnow()
     limit = cfg.limit_for(category)
     due = cfg.calendar.due_date(local_day(now, cfg.zone), limit)
+    # Filed again within a year after a similar petition was answered: a repeat (:mod:`.similar`).
+    repeated = similar.repeat_of(session, unit, category, body, now)
+    repeat_id = repeated.id if repeated is not None else None
     for _attempt in range(5):
         petition = Petition(
             tracking_code=new_tracking_code(), unit_id=unit.id, origin_unit_id=unit.id, category=category,
@@ -345,6 +369,8 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
                                            height=photo.height)
         petition.events.append(PetitionEvent(at=now, kind="received", public=True, unit_id=unit.id,
                                              **_unit_names(unit)))
+        if repeat_id is not None:
+            petition.repeat_of_id = repeat_id
         session.add(petition)
         tracking_code = petition.tracking_code
         try:
@@ -358,6 +384,13 @@ def file_petition(session: Session, unit: Unit, *, category: str, text: str, lan
             continue  # a tracking code collision (1 in 2**50 per pair): draw another
         return Filed(petition, created=True, tracking_code=tracking_code)
     raise RuntimeError("could not draw a unique tracking code")
+
+
+def already_filed(session: Session, submission_key: str | None) -> bool:
+    """Whether a petition was stored from this form already (a double tap, a retry)."""
+    if not submission_key:
+        return False
+    return session.scalar(select(Petition.id).where(Petition.submission_key == submission_key)) is not None
 
 
 # --------------------------------------------------------------------------- the public view
@@ -406,7 +439,8 @@ class PublicStatus:
 
 def is_overdue(petition: Petition, today: date) -> bool:
     """Past the resolve due day and not answered (a petition waiting for the citizen never is)."""
-    return petition.status in RUNNING_STATUSES and petition.answered_at is None and today > petition.due_on
+    return (petition.status in RUNNING_STATUSES and petition.answered_at is None and petition.merged_into_id is None
+            and today > petition.due_on)
 
 
 def stage_clocks(petition: Petition, today: date, settings: PetitionSettings | None = None) -> dict[str, StageClock]:
@@ -534,11 +568,10 @@ def inbox_query(scope: Scope, filters: InboxFilter, today: date,
         scope.require(filters.unit, "viewer")
         query = query.where(path_under(Unit.path, filters.unit.path))
     if filters.overdue:
-        query = query.where(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
-                            Petition.due_on < today)
+        query = query.where(clock_running(), Petition.due_on < today)
     if filters.due_soon:
-        query = query.where(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
-                            Petition.due_on >= today, Petition.due_on <= due_soon_cutoff(today, settings))
+        query = query.where(clock_running(), Petition.due_on >= today,
+                            Petition.due_on <= due_soon_cutoff(today, settings))
     if filters.suspect:
         query = query.where(Petition.trust == "suspect")
     is_open = case((Petition.status.in_(OPEN_STATUSES), 0), else_=1)
@@ -596,11 +629,8 @@ def add_note(session: Session, scope: Scope, petition: Petition, text: str, *, a
              now: datetime | None = None) -> None:
     """An internal note: seen by officials in scope, never by the public."""
     scope.require(petition.unit, "manager")
-    note = clean_text(text or "")
-    if not note:
-        raise PetitionError(_("Please write the note."), "note")
-    if len(note) > 4000:
-        raise PetitionError(_("Please shorten the note to %(limit)d characters.", limit=4000), "note")
+    note = _written(text, "note", 4000, _("Please write the note."),
+                    _("Please shorten the note to %(limit)d characters.", limit=4000))
     _event(petition, "note", actor, now or utcnow(), note=note)
     _audit(session, "petition.noted", petition, actor)
     session.commit()
@@ -610,11 +640,8 @@ def save_answer(session: Session, scope: Scope, petition: Petition, text: str, *
                 now: datetime | None = None) -> None:
     """Save the working copy of the answer (not public until published)."""
     scope.require(petition.unit, "manager")
-    answer = clean_text(text or "")
-    if not answer:
-        raise PetitionError(_("Please write the answer."), "answer")
-    if len(answer) > 8000:
-        raise PetitionError(_("Please shorten the answer to %(limit)d characters.", limit=8000), "answer")
+    answer = _written(text, "answer", 8000, _("Please write the answer."),
+                      _("Please shorten the answer to %(limit)d characters.", limit=8000))
     if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
     petition.answer_draft = answer
@@ -631,6 +658,7 @@ def send_answer(session: Session, scope: Scope, petition: Petition, *, actor: Us
     by :func:`make_public` (the publish stage). A corrected answer sent later replaces the text
     (publicly too, when already published)."""
     scope.require(petition.unit, "manager")
+    _not_merged(petition)
     if petition.status in ("closed", "refused"):
         raise PetitionError(_("A closed petition cannot be changed. Reopen it first."))
     if petition.status == "waiting":
@@ -649,7 +677,40 @@ def send_answer(session: Session, scope: Scope, petition: Petition, *, actor: Us
     _event(petition, "answered", actor, now, public=True)
     _audit(session, "petition.answer_published", petition, actor,
            late=local_day(petition.answered_at, zone) > petition.due_on, first=first)
+    for merged in merged_into(session, petition):
+        _follow_answer(session, merged, petition, actor, now, zone)
     session.commit()
+
+
+def merged_into(session: Session, survivor: Petition) -> list[Petition]:
+    """The petitions merged into ``survivor`` (they follow its answer), oldest first."""
+    return list(session.scalars(select(Petition).where(Petition.merged_into_id == survivor.id)
+                                .order_by(Petition.received_at, Petition.id)))
+
+
+def _follow_answer(session: Session, merged: Petition, survivor: Petition, actor: User, now: datetime,
+                   zone: str) -> None:
+    """A merged petition gets the survivor's answer as its own (its petitioner is told at its
+    own tracking code, and e-mailed with consent): same text and time, its own event."""
+    first = merged.answered_at is None
+    merged.answer_draft = merged.answer_text = survivor.answer_text
+    merged.answer_published_at = now
+    if first:
+        merged.answered_at = now
+    merged.waiting_since = None
+    merged.status = "published" if merged.published_at is not None else "answered"
+    _event(merged, "answered", actor, now, public=True)
+    _audit(session, "petition.answer_published", merged, actor,
+           late=local_day(merged.answered_at, zone) > merged.due_on, first=first)
+
+
+def _follow_publication(session: Session, merged: Petition, actor: User, now: datetime) -> None:
+    if merged.status != "answered" or merged.answer_published_at is None:
+        return
+    merged.status = "published"
+    merged.published_at = now
+    _event(merged, "published", actor, now, public=True)
+    _audit(session, "petition.published", merged, actor)
 
 
 def set_text_public(session: Session, scope: Scope, petition: Petition, approve: bool, *, actor: User,
@@ -673,6 +734,7 @@ def make_public(session: Session, scope: Scope, petition: Petition, *, actor: Us
     it and say whether it satisfies them. The petition's own text is shown only when the
     citizen allowed it and it was approved."""
     scope.require(petition.unit, "manager")
+    _not_merged(petition)
     if petition.status != "answered" or petition.answer_published_at is None:
         raise PetitionError(_("Only an answered petition can have its answer published."))
     now = now or utcnow()
@@ -680,6 +742,84 @@ def make_public(session: Session, scope: Scope, petition: Petition, *, actor: Us
     petition.published_at = now
     _event(petition, "published", actor, now, public=True)
     _audit(session, "petition.published", petition, actor)
+    for merged in merged_into(session, petition):
+        _follow_publication(session, merged, actor, now)
+    session.commit()
+
+
+def _not_merged(petition: Petition) -> None:
+    if petition.merged_into_id is not None:
+        raise PetitionError(_("This petition is merged into petition no. %(id)d and follows its answer: answer "
+                              "that one.", id=petition.merged_into_id))
+
+
+# --------------------------------------------------------------------------- duplicates and repeats
+
+def merge(session: Session, scope: Scope, duplicate: Petition, survivor: Petition, *, actor: User,
+          now: datetime | None = None, settings: PetitionSettings | None = None) -> None:
+    """Merge ``duplicate`` into ``survivor`` (the same matter, the same unit): the duplicate
+    keeps its tracking code and follows the survivor's answer (:func:`send_answer`,
+    :func:`make_public`), at once if the survivor is already answered. A public ``merged``
+    event tells its petitioner (e-mailed with consent). One level only: a survivor is never
+    itself merged, and a petition others are merged into cannot be merged."""
+    cfg = _settings(settings)
+    scope.require(duplicate.unit, "manager")
+    scope.require(survivor.unit, "manager")
+    if duplicate.id == survivor.id:
+        raise PetitionError(_("A petition cannot be merged into itself."), "into")
+    if duplicate.merged_into_id is not None:
+        raise PetitionError(_("This petition is already merged into petition no. %(id)d.",
+                              id=duplicate.merged_into_id), "into")
+    if survivor.merged_into_id is not None:
+        raise PetitionError(_("Petition no. %(id)d is itself merged into petition no. %(other)d: merge into that "
+                              "one.", id=survivor.id, other=survivor.merged_into_id), "into")
+    if merged_into(session, duplicate):
+        raise PetitionError(_("Other petitions are merged into this one: merge those into petition no. %(id)d "
+                              "instead, or merge petition no. %(id)d into this one.", id=survivor.id), "into")
+    if duplicate.unit_id != survivor.unit_id:
+        raise PetitionError(_("Only petitions handled by the same unit can be merged. Assign one of them "
+                              "first."), "into")
+    if duplicate.status not in OPEN_STATUSES:
+        raise PetitionError(_("This petition already has an answer or is closed: only a petition not yet "
+                              "answered can be merged into another."), "into")
+    if survivor.status in ("closed", "refused"):
+        raise PetitionError(_("Petition no. %(id)d is closed or refused: it cannot take other petitions.",
+                              id=survivor.id), "into")
+    now = now or utcnow()
+    if duplicate.status == "waiting":
+        _end_wait(duplicate, now, cfg)
+    duplicate.merged_into_id = survivor.id
+    duplicate.merged_into = survivor
+    _event(duplicate, "merged", actor, now, public=True)
+    _audit(session, "petition.merged", duplicate, actor, into=format_tracking(survivor.tracking_code))
+    if survivor.answer_published_at is not None and survivor.answer_text:
+        _follow_answer(session, duplicate, survivor, actor, now, cfg.zone)
+        if survivor.published_at is not None and survivor.status == "published":
+            _follow_publication(session, duplicate, actor, now)
+    session.commit()
+
+
+def merge_candidates(session: Session, scope: Scope, petition: Petition) -> list[tuple[Petition, float]]:
+    """Petitions an official might merge this one into: similar, of the same unit and topic,
+    not closed or refused, not merged, in the official's scope as a manager."""
+    if petition.merged_into_id is not None or petition.status not in OPEN_STATUSES:
+        return []
+    found = similar.find_similar(session, petition.unit, petition.category, petition.body,
+                                 statuses=("received", "waiting", "assigned", "answered", "published"),
+                                 exclude_ids=[petition.id])
+    return [(p, score) for p, score in found if p.unit_id == petition.unit_id and scope.covers(p.unit, "manager")]
+
+
+def unmark_repeat(session: Session, scope: Scope, petition: Petition, *, actor: User) -> None:
+    """Staff say the petition is not a repeat after all (it counts again as a new matter)."""
+    scope.require(petition.unit, "manager")
+    if petition.repeat_of_id is None:
+        raise PetitionError(_("This petition is not marked as a repeat."))
+    previous = petition.repeat_of
+    petition.repeat_of_id = None
+    petition.repeat_of = None
+    _audit(session, "petition.repeat_unmarked", petition, actor,
+           of=format_tracking(previous.tracking_code) if previous is not None else "")
     session.commit()
 
 
@@ -690,11 +830,8 @@ def refuse(session: Session, scope: Scope, petition: Petition, reason: str, *, a
     scope.require(petition.unit, "manager")
     if petition.status not in RUNNING_STATUSES:
         raise PetitionError(_("Only a petition not yet answered can be refused."))
-    text = clean_text(reason or "")
-    if not text:
-        raise PetitionError(_("Please write the reason: the citizen reads it."), "reason")
-    if len(text) > 2000:
-        raise PetitionError(_("Please shorten the reason to %(limit)d characters.", limit=2000), "reason")
+    text = _written(reason, "reason", 2000, _("Please write the reason: the citizen reads it."),
+                    _("Please shorten the reason to %(limit)d characters.", limit=2000))
     now = now or utcnow()
     petition.status = "refused"
     petition.refused_at = now
@@ -711,11 +848,8 @@ def request_info(session: Session, scope: Scope, petition: Petition, question: s
     scope.require(petition.unit, "manager")
     if petition.status not in RUNNING_STATUSES:
         raise PetitionError(_("More information can be asked only of a petition not yet answered."))
-    text = clean_text(question or "")
-    if not text:
-        raise PetitionError(_("Please write what the citizen should add: they read it."), "question")
-    if len(text) > 2000:
-        raise PetitionError(_("Please shorten the question to %(limit)d characters.", limit=2000), "question")
+    text = _written(question, "question", 2000, _("Please write what the citizen should add: they read it."),
+                    _("Please shorten the question to %(limit)d characters.", limit=2000))
     now = now or utcnow()
     petition.status = "waiting"
     petition.waiting_since = now
@@ -763,9 +897,8 @@ def resume(session: Session, scope: Scope, petition: Petition, note: str, *, act
     scope.require(petition.unit, "manager")
     if petition.status != "waiting":
         raise PetitionError(_("This petition is not waiting for the citizen."))
-    text = clean_text(note or "")
-    if not text:
-        raise PetitionError(_("Please write what the citizen added."), "note")
+    text = _written(note, "note", 4000, _("Please write what the citizen added."),
+                    _("Please shorten the note to %(limit)d characters.", limit=4000))
     now = now or utcnow()
     paused = _end_wait(petition, now, cfg)
     _event(petition, "info_provided", actor, now, public=True, note=text)
@@ -1050,14 +1183,12 @@ def portal_figures(petitions: Sequence[Petition], marks: Mapping[int, Any], as_o
 def count_due_soon(session: Session, scope: Scope, today: date, settings: PetitionSettings | None = None) -> int:
     """Petitions in scope not answered whose due day is today or within the next
     :data:`.clocks.DUE_SOON_DAYS` working days."""
-    query = scoped_query(scope, "viewer").where(Petition.status.in_(RUNNING_STATUSES),
-                                                Petition.answered_at.is_(None), Petition.due_on >= today,
+    query = scoped_query(scope, "viewer").where(clock_running(), Petition.due_on >= today,
                                                 Petition.due_on <= due_soon_cutoff(today, settings))
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def count_overdue(session: Session, scope: Scope, today: date) -> int:
     """Overdue petitions in the official's scope (for the inbox's header)."""
-    query = scoped_query(scope, "viewer").where(Petition.status.in_(RUNNING_STATUSES),
-                                                Petition.answered_at.is_(None), Petition.due_on < today)
+    query = scoped_query(scope, "viewer").where(clock_running(), Petition.due_on < today)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -19,13 +19,13 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from ...models import Campaign, Instrument, InstrumentVersion, Petition, Unit, campaign_unit
 from ..officials.scope import Scope, path_under
-from ..petitions.operations import OPEN_STATUSES
+from ..petitions.operations import OPEN_STATUSES, clock_running
 from . import rollup, text
 from .sparkline import sparkline_svg
 from .views import ReportFilters, ReportView, compute, parse_filters, unit_instruments
@@ -97,9 +97,10 @@ def _points_with(session: Session, unit: Unit, key: str) -> int:
 
 def _open_petitions(session: Session, unit: Unit, today: date) -> dict[str, tuple[int, int]]:
     """Kind of the unit responsible → (open, overdue) petitions of the subtree now
-    (suspect ones left out)."""
+    (suspect ones left out; one waiting for the citizen's information is open, never overdue)."""
+    overdue = case((and_(Petition.due_on < today, clock_running()), 1), else_=0)
     rows = session.execute(
-        select(Unit.kind, func.count(Petition.id), func.sum(case((Petition.due_on < today, 1), else_=0)))
+        select(Unit.kind, func.count(Petition.id), func.sum(overdue))
         .join(Unit, Unit.id == Petition.unit_id)
         .where(path_under(Unit.path, unit.path), Petition.status.in_(OPEN_STATUSES), Petition.trust == "ok")
         .group_by(Unit.kind)).all()
