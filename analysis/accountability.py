@@ -15,12 +15,18 @@ accountability_figures
     working days to answer, open and overdue petitions.
 suppress_figures
     Which of those figures a public page must withhold (cells below 10).
+portal_petition_satisfaction
+    The national portal's petition-satisfaction figure (Quyết định 766/QĐ-TTg): petitions
+    less those the public disliked more than liked, overdue or repeated, each once.
+stage_on_time_shares
+    The on-time share of each stage clock (refuse, info, resolve, publish) by the
+    portal's working-day limits, from each petition's clock states.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +38,12 @@ from .suppress import DEFAULT_THRESHOLD, suppress_table
 __all__ = [
     "AccountabilityFigures",
     "FigureSuppression",
+    "PortalPetitionFigures",
+    "STAGES",
+    "StageOnTime",
     "accountability_figures",
+    "portal_petition_satisfaction",
+    "stage_on_time_shares",
     "suppress_figures",
     "working_days_to_answer",
 ]
@@ -367,3 +378,207 @@ def suppress_figures(figures: AccountabilityFigures, threshold: int = DEFAULT_TH
         open=bool(m.row_totals[1]), overdue_open=bool(cells[1, 1]), on_time_share=share,
         days=bool(m.row_totals[0]),
     )
+
+
+# ----------------------------------------------------------------------------- the portal's
+
+#: The stage clocks, in the order of ``survey_app/services/petitions/clocks.py``.
+STAGES = ("refuse", "info", "resolve", "publish")
+
+
+@dataclass(frozen=True)
+class PortalPetitionFigures:
+    """The national portal's petition satisfaction for one group of petitions.
+
+    Attributes
+    ----------
+    petitions : int
+        Petitions in the group (the denominator).
+    disliked : int
+        Petitions whose answer the public disliked more than liked (more "not satisfied"
+        than "satisfied" marks; suspect marks are the caller's to leave out).
+    overdue : int
+        Petitions past their resolve due day unanswered, or answered late.
+    repeated : int
+        Petitions filed again about a matter already answered (repeats).
+    excluded : int
+        Petitions in at least one of the three groups: each counted once.
+    satisfaction : float or None
+        ``100 × (petitions − excluded) ÷ petitions`` in percent, rounded to two
+        decimals; ``None`` ("N/A") when there are no petitions.
+    """
+
+    petitions: int
+    disliked: int
+    overdue: int
+    repeated: int
+    excluded: int
+    satisfaction: float | None
+
+
+def _flags(values: object, name: str) -> np.ndarray:
+    items = list(values)
+    if any(not isinstance(v, (bool, np.bool_)) for v in items):
+        raise ValueError(f"{name} must hold True or False for each petition.")
+    return np.array(items, dtype=bool)
+
+
+def _whole(values: object, name: str) -> np.ndarray:
+    items = list(values)
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in items):
+        raise ValueError(f"{name} must hold whole numbers, 0 or more.")
+    return np.array(items, dtype=np.int64)
+
+
+def portal_petition_satisfaction(
+    overdue: Sequence[bool], repeated: Sequence[bool], satisfied: Sequence[int], dissatisfied: Sequence[int],
+) -> PortalPetitionFigures:
+    """The national portal's petition satisfaction (Quyết định 766/QĐ-TTg).
+
+    Parameters
+    ----------
+    overdue : sequence of bool
+        For each petition: past its resolve due day and not answered, or answered after it.
+    repeated : sequence of bool
+        For each petition: a repeat of a matter already answered.
+    satisfied, dissatisfied : sequence of int
+        For each petition: the public's (trusted) "satisfied" and "not satisfied" marks on
+        its answer; 0 and 0 for one not published or not marked.
+
+    Returns
+    -------
+    PortalPetitionFigures
+        Fields ``petitions, disliked, overdue, repeated, excluded, satisfaction``.
+
+    Raises
+    ------
+    ValueError
+        If the sequences differ in length, a flag is not a bool, or a count is not a whole
+        number of 0 or more.
+
+    Notes
+    -----
+    With n petitions, D = {i : dissatisfiedᵢ > satisfiedᵢ} (disliked more than liked; a
+    tie is not), O the overdue and R the repeated petitions,
+
+    .. math:: S = 100 \\cdot \\frac{n - |D \\cup O \\cup R|}{n}
+
+    rounded to two decimals, "N/A" (``None``) when n = 0. "Each counted once": a
+    petition both overdue and a repeat is subtracted once, so S lies in [0, 100]. A
+    petition nobody marked is not disliked.
+
+    References
+    ----------
+    Quyết định 766/QĐ-TTg (23/6/2022) của Thủ tướng Chính phủ, satisfaction group
+    (transcription of the formula's description; not the official annex).
+
+    Examples
+    --------
+    >>> f = portal_petition_satisfaction([True, False, False, False], [True, False, False, False],
+    ...                                  [0, 1, 3, 0], [0, 2, 3, 0])
+    >>> f.disliked, f.overdue, f.repeated, f.excluded, f.satisfaction
+    (1, 1, 1, 2, 50.0)
+    >>> portal_petition_satisfaction([], [], [], []).satisfaction is None
+    True
+    """
+    o, r = _flags(overdue, "overdue"), _flags(repeated, "repeated")
+    s, d = _whole(satisfied, "satisfied"), _whole(dissatisfied, "dissatisfied")
+    if not (o.shape == r.shape == s.shape == d.shape):
+        raise ValueError("overdue, repeated, satisfied and dissatisfied must have the same length.")
+    disliked = d > s
+    excluded = disliked | o | r
+    n = int(o.size)
+    share = round(100.0 * (n - int(excluded.sum())) / n, 2) if n else None
+    return PortalPetitionFigures(petitions=n, disliked=int(disliked.sum()), overdue=int(o.sum()),
+                                 repeated=int(r.sum()), excluded=int(excluded.sum()), satisfaction=share)
+
+
+@dataclass(frozen=True)
+class StageOnTime:
+    """One stage's clocks over a group of petitions.
+
+    Attributes
+    ----------
+    stage : str
+        ``refuse``, ``info``, ``resolve`` or ``publish``.
+    on_time, late, overdue : int
+        Clocks of the stage done by their due day, done after it, and not done with the
+        due day past.
+    decided : int
+        ``on_time + late + overdue``: clocks whose timeliness is known (running, due-soon
+        and paused clocks are left out).
+    share : float or None
+        ``100 × on_time ÷ decided`` in percent, two decimals; ``None`` ("N/A") when
+        ``decided`` is 0.
+    """
+
+    stage: str
+    on_time: int
+    late: int
+    overdue: int
+    decided: int
+    share: float | None
+
+
+def stage_on_time_shares(states: Sequence[Mapping[str, str]]) -> dict[str, StageOnTime]:
+    """The on-time share of each stage clock.
+
+    Parameters
+    ----------
+    states : sequence of mappings
+        For each petition, stage name → the state of that stage's clock: ``on_time``,
+        ``late``, ``overdue``, ``running``, ``due_soon`` or ``paused`` (the
+        ``StageClock.state`` of ``survey_app/services/petitions/clocks.py``). A stage that
+        does not apply to a petition (``refuse`` for one not refused, ``info`` when nothing
+        was asked, ``publish`` before the answer) is absent.
+
+    Returns
+    -------
+    dict of str to StageOnTime
+        One entry per stage of :data:`STAGES`, in that order.
+
+    Raises
+    ------
+    ValueError
+        If a stage or a state is unknown.
+
+    Notes
+    -----
+    For stage k: on time = #{i : stateᵢₖ = on_time}, late = #{late}, overdue =
+    #{overdue}, decided = their sum, share = 100 · on time ÷ decided (two decimals;
+    "N/A" when decided = 0). The clocks count working days on the Vietnamese calendar; a
+    stage done on its due day is on time; the resolve clock stands still while the
+    citizen is asked for information (so a waiting petition is never overdue), and a
+    second request for information makes the info stage late.
+
+    References
+    ----------
+    Quyết định 766/QĐ-TTg (23/6/2022), the petition clocks in working days: refuse ≤ 2,
+    ask for more information ≤ 5 (the clock stops while waiting for the citizen), resolve
+    ≤ 15, publish the answer ≤ 2 after it; a zero denominator shows "N/A"; two decimals
+    (transcription, ``INSTRUMENTS.md``).
+
+    Examples
+    --------
+    >>> r = stage_on_time_shares([{"resolve": "on_time", "publish": "late"}, {"resolve": "overdue"},
+    ...                           {"resolve": "running"}])
+    >>> r["resolve"].on_time, r["resolve"].decided, r["resolve"].share, r["publish"].share, r["refuse"].share
+    (1, 2, 50.0, 0.0, None)
+    """
+    known = {"on_time", "late", "overdue", "running", "due_soon", "paused"}
+    tally = {stage: {"on_time": 0, "late": 0, "overdue": 0} for stage in STAGES}
+    for petition in states:
+        for stage, state in petition.items():
+            if stage not in tally:
+                raise ValueError(f"unknown stage {stage!r}; the stages are {', '.join(STAGES)}.")
+            if state not in known:
+                raise ValueError(f"unknown clock state {state!r}.")
+            if state in tally[stage]:
+                tally[stage][state] += 1
+    result = {}
+    for stage in STAGES:
+        t = tally[stage]
+        decided = t["on_time"] + t["late"] + t["overdue"]
+        share = round(100.0 * t["on_time"] / decided, 2) if decided else None
+        result[stage] = StageOnTime(stage, t["on_time"], t["late"], t["overdue"], decided, share)
+    return result

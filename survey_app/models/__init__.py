@@ -10,7 +10,8 @@ from .token import TOKEN_ACCESS_MODES, Kiosk, VisitToken
 from .user import ROLE_RANK, ROLES, Grant, User
 from .audit import AuditEvent
 from .petition import (NOTICE_STATUSES, PETITION_CATEGORIES, PETITION_EVENT_KINDS, PETITION_STATUSES,
-                       PUBLIC_EVENT_KINDS, Petition, PetitionContact, PetitionEvent, PetitionNotice, PetitionPhoto)
+                       PUBLIC_EVENT_KINDS, VERDICTS, Petition, PetitionContact, PetitionEvent, PetitionNotice, PetitionPhoto,
+                       PetitionVerdict)
 from .publication import PUBLICATION_PERIODS, Publication  # report periods published at /p/<unit>
 from .comment_flag import CommentFlag
 from .apikey import API_SCOPES, ApiKey
@@ -27,7 +28,7 @@ __all__ = [
     "Kiosk", "TOKEN_ACCESS_MODES", "VisitToken",
     "AuditEvent", "Grant", "ROLE_RANK", "ROLES", "User",
     "PETITION_CATEGORIES", "PETITION_EVENT_KINDS", "PETITION_STATUSES", "PUBLIC_EVENT_KINDS",
-    "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto", "NOTICE_STATUSES", "PetitionNotice",
+    "Petition", "PetitionContact", "PetitionEvent", "PetitionPhoto", "NOTICE_STATUSES", "PetitionNotice", "PetitionVerdict", "VERDICTS",
     "API_SCOPES", "ApiKey", "CommentFlag", "PUBLICATION_PERIODS", "Publication",
     "PAPI_DIMENSIONS", "PapiPublished",
     "DIVISIONS", "OFFICES", "SUCCESSION_CHANGES", "Succession",

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
-                        false)
+                        UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -235,3 +235,40 @@ class PetitionNotice(Base):
 
     def __repr__(self) -> str:
         return f"<PetitionNotice {self.id} event={self.event_id} {self.status}>"
+
+
+VERDICTS = ("satisfied", "dissatisfied")
+
+
+class PetitionVerdict(Base):
+    """One "hài lòng / không hài lòng" on a published answer, by anyone, once per device
+    (issue #18 item 2; ``services/petitions/verdicts.py``). ``device_hash`` and
+    ``address_hash`` are the survey's keyed daily hashes (``survey_app/ratelimit.py``): no
+    raw address or device identifier is stored. A second mark from one device finds the
+    unique ``(petition_id, device_hash)``. ``trust``/``trust_reason`` as on a survey
+    response (``honeypot``, ``too_fast``, ``over_limit``): suspect marks are kept, flagged,
+    and left out of every count. ``submission_key`` is the form's nonce (a double tap finds
+    the row again)."""
+
+    __tablename__ = "petition_verdict"
+    __table_args__ = (
+        CheckConstraint(f"verdict IN ({_in(VERDICTS)})", name="verdict"),
+        CheckConstraint("trust IN ('ok', 'suspect')", name="trust"),
+        UniqueConstraint("petition_id", "device_hash"),
+        Index("ix_petition_verdict_petition_trust", "petition_id", "trust"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    device_hash: Mapped[str] = mapped_column(String(64))
+    address_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    trust: Mapped[str] = mapped_column(String(10), default="ok")
+    trust_reason: Mapped[Optional[str]] = mapped_column(String(200))
+    submission_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+
+    petition: Mapped[Petition] = relationship()
+
+    def __repr__(self) -> str:  # never the hashes
+        return f"<PetitionVerdict {self.id} petition={self.petition_id} {self.verdict} {self.trust}>"

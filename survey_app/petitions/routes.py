@@ -10,9 +10,10 @@ from ..errors import AppError, NextStep, abort_with, error_response, home_step
 from ..extensions import csrf, db, limiter
 from ..i18n import current_language
 from ..models import Unit, utcnow
-from ..ratelimit import address_limit_key, device_limit_key
+from ..ratelimit import address_key, address_limit_key, device_key, device_limit_key, remember_device
 from ..services.officials import lookup
 from ..services.petitions import operations as service
+from ..services.petitions import verdicts
 from ..services.petitions import similar
 from ..services.petitions.labels import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS
 from ..services.petitions.workdays import calendar_for
@@ -296,16 +297,75 @@ def not_resolved(tracking: str):
 
 # ------------------------------------------------------------------ a petition's public page: /a/<id>
 
+def _public_or_404(petition_id: int):
+    petition = service.find_public(db.session, petition_id)
+    if petition is None:
+        abort_with(404, _("There is no public petition at this address."), _("Petition not found"), [home_step()])
+    return petition
+
+
+def _render_public(petition, status: int = 200, *, verdict_error: str | None = None):
+    can_judge = verdicts.can_judge(petition)
+    shown = None
+    if can_judge:
+        found = verdicts.counts(db.session, [petition.id]).get(petition.id, verdicts.VerdictCounts())
+        shown = verdicts.suppressed_counts(found)
+    token = verdicts.issue_form_token(current_app.config["SECRET_KEY"], petition) if can_judge else None
+    return _no_store(render_template(
+        "petitions/public.html", view=service.public_petition(petition, today()), can_judge=can_judge,
+        verdict_counts=shown, verdict_token=token, verdict_error=verdict_error,
+        verdict_done=request.args.get("done") == "verdict")), status
+
+
 @bp.get("/a/<int:petition_id>")
 @lookup_limit
 @lookup_address_limit
 def public_petition(petition_id: int):
     """What anyone may read of a petition (linked from the unit's results page and from the
-    similar-petition suggestions): never the tracking code's powers."""
-    petition = service.find_public(db.session, petition_id)
-    if petition is None:
-        abort_with(404, _("There is no public petition at this address."), _("Petition not found"), [home_step()])
-    return _no_store(render_template("petitions/public.html", view=service.public_petition(petition, today())))
+    similar-petition suggestions): never the tracking code's powers. Once the answer is
+    published, anyone may say whether it satisfies them (:func:`verdict`)."""
+    return _render_public(_public_or_404(petition_id))
+
+
+# The survey's per-device and per-address limits, counted apart from the survey's answers:
+# over them nothing is stored (429).
+verdict_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SURVEY_DEVICE"], scope="verdict-device",
+                                     key_func=device_limit_key, methods=["POST"])
+verdict_address_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_SURVEY_ADDRESS"],
+                                             scope="verdict-address", key_func=address_limit_key, methods=["POST"])
+
+
+@bp.post("/a/<int:petition_id>/verdict")
+@verdict_limit
+@verdict_address_limit
+def verdict(petition_id: int):
+    """"Hài lòng" / "Không hài lòng" with a published answer, once per device
+    (``services/petitions/verdicts.py``: the survey's device hash, honeypot, too-fast flag)."""
+    petition = _public_or_404(petition_id)
+    cfg = current_app.config
+    token = verdicts.read_form_token(cfg["SECRET_KEY"], request.form.get("form_token"), petition,
+                                     cfg["SURVEY_TOKEN_MAX_AGE"])
+    signals = verdicts.VerdictSignals(
+        device_hash=device_key(), address_hash=address_key(),
+        honeypot=bool(request.form.get(verdicts.HONEYPOT_FIELD, "").strip()),
+        fill_seconds=(utcnow() - token.started_at).total_seconds() if token else None)
+    try:
+        verdicts.record(db.session, petition, request.form.get("verdict"), token, signals,
+                        min_fill_seconds=cfg.get("SURVEY_MIN_FILL_SECONDS", 0))
+    except verdicts.VerdictError as exc:
+        db.session.rollback()
+        return _render_public(petition, exc.status, verdict_error=exc.message)
+    return redirect(url_for("petitions.public_petition", petition_id=petition_id, lang=current_language(),
+                            done="verdict") + "#verdict", code=303)
+
+
+@bp.after_request
+def _device_cookie(response):
+    """The public answer's page gives the browser the survey's device cookie
+    (``ratelimit.remember_device``), so its verdict counts once per device."""
+    if request.endpoint in ("petitions.public_petition", "petitions.verdict"):
+        remember_device(response)
+    return response
 
 
 # ------------------------------------------------------------------ stopping the e-mails: /u/<token>

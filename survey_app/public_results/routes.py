@@ -18,6 +18,8 @@ from ..extensions import db
 from ..i18n import current_language
 from ..models import Publication, Unit
 from ..services.officials import lookup
+from ..services.petitions import verdicts
+from ..services.petitions.labels import CATEGORY_LABELS
 from ..services.reports import publication
 from ..services.reports import text as report_text
 from ..services.reports.views import chart_cache
@@ -36,7 +38,7 @@ def keep_with_number(text: str) -> str:
 
 @bp.context_processor
 def results_context():
-    return {**report_text.helpers(), "keep_with_number": keep_with_number}
+    return {**report_text.helpers(), "keep_with_number": keep_with_number, "category_labels": CATEGORY_LABELS}
 
 
 def _unit(ref: str) -> Unit:
@@ -65,13 +67,16 @@ def unit_results(ref: str):
     unit = _unit(ref)
     pubs = publication.publications_of(db.session, unit)
     pub = _chosen(unit, pubs)
+    # The published answers with their verdict counts (small counts withheld): live, not frozen.
+    answers = verdicts.published_answers(db.session, unit)
     if pub is None:
-        return render_template("public_results/results.html", unit=unit, pub=None, pubs=[], ref=_ref(unit))
+        return render_template("public_results/results.html", unit=unit, pub=None, pubs=[], ref=_ref(unit),
+                               answers=answers)
     result = publication.public_results(pub)
     trend_chart = any(not p["withheld"] and p["index"] is not None for p in result.results["trend"])
     return render_template("public_results/results.html", unit=unit, pub=pub, pubs=pubs, ref=_ref(unit),
                            res=result.results, title=result.title, figures=result.accountability,
-                           trend_chart=trend_chart, units_below=_below(unit))
+                           trend_chart=trend_chart, units_below=_below(unit), answers=answers)
 
 
 def _below(unit: Unit) -> dict[str, str]:

@@ -50,14 +50,14 @@ from ..officials import audit
 from ..officials.scope import Scope, not_found, path_under
 from ..qr import codes
 from ..qr.codes import ALPHABET
-from . import clocks, similar
+from . import clocks, similar, verdicts
 from .clocks import StageClock
 from .workdays import WorkdayCalendar
 
 __all__ = [
     "ALPHABET", "CATEGORIES", "LOCAL_ZONE", "OPEN_STATUSES", "ContactInput", "Filed", "InboxFilter",
     "PetitionError", "PetitionSettings", "PhotoError", "ProcessedPhoto", "PublicStatus",
-    "accountability", "add_note", "assign", "assign_targets", "can_see_contact", "close", "count_overdue",
+    "accountability", "portal_figures", "add_note", "assign", "assign_targets", "can_see_contact", "close", "count_overdue",
     "citizen_reply", "count_due_soon", "delete_contact", "due_soon_cutoff", "file_petition", "is_overdue", "make_public",
     "not_resolved", "refuse", "request_info", "resume", "send_answer", "stage_clocks", "RUNNING_STATUSES", "clock_running",
     "STATUS_ORDER",
@@ -1077,6 +1077,12 @@ def accountability(session: Session, unit: Unit, date_from: date, date_to: date,
                     withheld [names]}
         units[]    {unit {path, name, code}, figures {…}}   each direct child's subtree
                                                             (when ``children``)
+        portal     {satisfaction {…}, stages {…}} | null   the national portal's figures
+                                                            (:func:`portal_figures`), beside
+                                                            ours; ``null`` with ``public``
+                                                            (their counts overlap ours and
+                                                            have no disclosure check yet);
+                                                            also in each ``units[]``
 
     ``answered`` counts answers published by ``as_of``; ``on_time.share`` is answered on
     time ÷ (answered + overdue open), with a Wilson 95% interval (``n`` is that
@@ -1095,13 +1101,16 @@ def accountability(session: Session, unit: Unit, date_from: date, date_to: date,
     today = local_day(utcnow(), cfg.zone)
     as_of = as_of or today
     start, end = _day_start_utc(date_from, cfg.zone), _day_start_utc(date_to + timedelta(days=1), cfg.zone)
-    query = (select(Unit.path, Petition.received_at, Petition.answered_at, Petition.due_on)
+    query = (select(Unit.path, Petition)
              .join(Unit, Unit.id == Petition.unit_id)
              .where(path_under(Unit.path, unit.path), Petition.received_at >= start, Petition.received_at < end))
     if not include_suspect:
         query = query.where(Petition.trust == "ok")
-    rows = [(path, local_day(r, cfg.zone), local_day(a, cfg.zone) if a is not None else None, due)
-            for path, r, a, due in session.execute(query).all()]
+    loaded = session.execute(query).all()
+    rows = [(path, local_day(p.received_at, cfg.zone),
+             local_day(p.answered_at, cfg.zone) if p.answered_at is not None else None, p.due_on)
+            for path, p in loaded]
+    marks = verdicts.counts(session, query.with_only_columns(Petition.id).subquery()) if loaded and not public else {}
     last = max([as_of] + [a for _p, _r, a, _d in rows if a is not None])
     years = range(date_from.year, last.year + 1)
     holidays = sorted(d for y in years for d in cfg.calendar.holidays(y) if d.weekday() < 5
@@ -1117,17 +1126,59 @@ def accountability(session: Session, unit: Unit, date_from: date, date_to: date,
     def describe(u: Unit) -> dict[str, Any]:
         return {"path": u.path, "name": {"vi": u.name_vi, "en": u.name_en or u.name_vi}, "code": u.code}
 
+    def portal_for(selected):
+        # Not on public pages (yet): see the docstring.
+        return None if public else portal_figures([p for _path, p in selected], marks, as_of, cfg)
+
     result: dict[str, Any] = {
         "unit": describe(unit),
         "window": {"from": date_from.isoformat(), "to": date_to.isoformat(), "as_of": as_of.isoformat()},
         "public": public,
         "figures": figures_for(rows),
+        "portal": portal_for(loaded),
     }
     if children:
         kids = session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.path)).all()
-        result["units"] = [{"unit": describe(k), "figures": figures_for([row for row in rows if row[0].startswith(k.path)])}
+        result["units"] = [{"unit": describe(k), "figures": figures_for([row for row in rows if row[0].startswith(k.path)]),
+                            "portal": portal_for([item for item in loaded if item[0].startswith(k.path)])}
                            for k in kids]
     return result
+
+
+def portal_figures(petitions: Sequence[Petition], marks: Mapping[int, Any], as_of: date,
+                   settings: PetitionSettings | None = None) -> dict[str, Any]:
+    """The national portal's figures for these petitions (JSON-ready), shown beside ours:
+
+    ``satisfaction {petitions, disliked, overdue, repeated, excluded, share}``
+        ``analysis.accountability.portal_petition_satisfaction``: share = 100 × (petitions −
+        those disliked more than liked, overdue or repeated, each once) ÷ petitions, percent
+        with two decimals, ``null`` = N/A. A petition merged into another (a duplicate that
+        follows the survivor's answer) is left out: the matter is counted once, with the
+        survivor. Overdue = its resolve clock (:func:`.clocks.stage_clocks` on ``as_of``) is
+        ``late`` or ``overdue`` (a refused petition has none; a waiting one is paused);
+        repeated = ``repeat_of_id`` set; disliked = trusted "not satisfied" marks more than
+        "satisfied" ones (``marks``: petition id → :class:`.verdicts.VerdictCounts`).
+    ``stages {refuse|info|resolve|publish: {on_time, late, overdue, decided, share}}``
+        ``analysis.accountability.stage_on_time_shares`` over the same petitions' clocks.
+    """
+    from analysis.accountability import portal_petition_satisfaction, stage_on_time_shares
+
+    cfg = _settings(settings)
+    counted = [p for p in petitions if p.merged_into_id is None]
+    states = [{stage: clock.state for stage, clock in
+               clocks.stage_clocks(p, cfg.calendar, cfg.limits(p.category), as_of, cfg.zone).items()}
+              for p in counted]
+    none = verdicts.VerdictCounts()
+    f = portal_petition_satisfaction(
+        [s.get("resolve") in ("late", "overdue") for s in states], [p.repeat_of_id is not None for p in counted],
+        [marks.get(p.id, none).satisfied for p in counted], [marks.get(p.id, none).dissatisfied for p in counted])
+    stages = stage_on_time_shares(states)
+    return {
+        "satisfaction": {"petitions": f.petitions, "disliked": f.disliked, "overdue": f.overdue,
+                         "repeated": f.repeated, "excluded": f.excluded, "share": f.satisfaction},
+        "stages": {name: {"on_time": st.on_time, "late": st.late, "overdue": st.overdue, "decided": st.decided,
+                          "share": st.share} for name, st in stages.items()},
+    }
 
 
 def count_due_soon(session: Session, scope: Scope, today: date, settings: PetitionSettings | None = None) -> int:
