@@ -30,7 +30,7 @@ def test_demo_load_adds_the_extras_once(demo_app):
     runner = demo_app.test_cli_runner()
     result = runner.invoke(args=["demo", "load", "--no-history", "--base-url", "http://127.0.0.1:5077"])
     assert result.exit_code == 0, result.output
-    assert "Added 65 one-time codes, 9 petitions, a publication (/p/p2motcua)." in result.output
+    assert "Added 65 one-time codes, 11 petitions, a publication (/p/p2motcua)." in result.output
     assert counts()["Response"] == 0  # --no-history: no answers, so no comments either
     link = re.search(r"http://127\.0\.0\.1:5077/k/enrol/(\S+)", result.output)
     assert link, result.output
@@ -75,6 +75,12 @@ def test_demo_load_adds_the_extras_once(demo_app):
     reopened = next(p for p in petitions if p.reopen_count == 1)
     assert reopened.status == "received" and reopened.answered_at is None and reopened.answer_text
     assert [e.kind for e in reopened.events][-1] == "not_resolved"
+    duplicate = next(p for p in petitions if p.merged_into_id is not None)
+    assert duplicate.merged_into.status == "waiting" and duplicate.events[-1].kind == "merged"
+    repeat = next(p for p in petitions if p.repeat_of_id is not None)
+    assert repeat.repeat_of.status == "closed" and repeat.repeat_of.category == repeat.category
+    from survey_app.services.petitions import verdicts
+    assert verdicts.counts(db.session, [published.id])[published.id].satisfied == 9
     with demo_app.test_client().get(f"/t/{closed.tracking_code}", follow_redirects=True) as page:
         assert page.status_code == 200 and "máy lấy số thứ tự mới" in page.get_data(as_text=True)
 

@@ -24,7 +24,7 @@ from alerts.smtp import smtp_server
 from browser import chromium_page, live_server
 from survey_app.extensions import db
 from survey_app.jobs import get_jobs
-from survey_app.models import Petition
+from survey_app.models import Petition, PetitionVerdict
 from survey_app.services.data.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -178,7 +178,17 @@ def test_file_ask_reply_answer_publish_verdict_reopen_answer_again(demo_app, var
                 neighbour.goto(f"{base}/a/{pid}")
                 assert ANSWER in neighbour.locator(".answer").inner_text()
                 assert code not in neighbour.content()        # the public page never shows the code
-                verdict(neighbour)
+                assert "Cảm ơn Ông/Bà: ý kiến của Ông/Bà đã được ghi nhận." in verdict(neighbour, "Không hài lòng")
+                neighbour.goto(f"{base}/a/{pid}")
+                again = verdict(neighbour, "Hài lòng")         # the same device, a second time
+                assert "Ý kiến của Ông/Bà về câu trả lời này đã được ghi nhận từ thiết bị này." in again, again
+            with chromium_page() as passer_by:                 # another device (one browser at a time)
+                passer_by.goto(f"{base}/a/{pid}")
+                assert "Cảm ơn Ông/Bà" in verdict(passer_by, "Hài lòng")
+            marks = db.session.execute(select(PetitionVerdict.verdict, PetitionVerdict.trust)
+                                       .where(PetitionVerdict.petition_id == pid)
+                                       .order_by(PetitionVerdict.id)).all()
+            assert [tuple(m) for m in marks] == [("dissatisfied", "ok"), ("satisfied", "ok")]
 
             # ---- Monday 1 March: the petitioner says the answer did not resolve the matter.
             clock.move_to(at(1, 3, 8))
@@ -216,5 +226,7 @@ def test_file_ask_reply_answer_publish_verdict_reopen_answer_again(demo_app, var
             assert all(to == [EMAIL] for _frm, to, _m in inbox.messages)
 
 
-def verdict(page) -> None:
-    """The public's verdict (filled in when the verdict is built)."""
+def verdict(page, choice: str) -> str:
+    """Mark the published answer at /a/<id>; returns the page's message."""
+    page.get_by_role("button", name=choice, exact=True).click()
+    return page.locator("#verdict").inner_text()

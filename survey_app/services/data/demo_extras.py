@@ -11,8 +11,9 @@
 * petitions at every stage of the national portal's rules — received (one overdue), waiting
   for the citizen's information, refused as out of scope, assigned, answered, published on
   the unit's page, closed with the citizen's text made public, and one the petitioner
-  reopened ("the answer did not resolve it") — at Phường 2's points, handled by
-  ``demo-manager``;
+  reopened ("the answer did not resolve it"); a duplicate merged into another (it follows
+  that one's answer), a repeat of an answered one, and the public's verdicts on the published
+  answer — at Phường 2's points, handled by ``demo-manager``;
 * open answers (comments) on some responses, one of them hidden by a manager (with the
   history only: ``demo load --no-history`` adds no responses).
 
@@ -72,7 +73,16 @@ PETITIONS = [
      "Trạm y tế nên niêm yết giá các dịch vụ tiêm chủng ở nơi dễ thấy.", 15, "published", True),
     ("demo-petition-reopened", "p2motcua", "environment",
      "Rác thải tập kết ở đầu tổ 3 không được thu gom, bốc mùi suốt cả tuần.", 25, "reopened", True),
+    # Merged into demo-petition-waiting (the same street light), then a repeat of the closed one.
+    ("demo-petition-duplicate", "p2motcua", "infrastructure",
+     "Đèn đường trong hẻm bị tắt nhiều đêm liền, đi lại rất nguy hiểm cho người già và trẻ em.", 3, "merged",
+     False),
+    ("demo-petition-repeat", "p2motcua", "procedure",
+     "Cán bộ quầy chứng thực hướng dẫn tận tình, nhưng máy lấy số thứ tự lại hay bị hỏng.", 1, "received", False),
 ]
+MERGED_INTO = "demo-petition-waiting"
+#: The public's verdicts on the published answer: enough (≥ 10) for /p/ to show the counts.
+VERDICT_MARKS = ("satisfied",) * 9 + ("dissatisfied",) * 3
 ASSIGNED_TO = "p2yte"
 ANSWERS = {
     "answered": "Nhà trường xin tiếp thu. Từ học kỳ II, lịch họp phụ huynh sẽ được gửi qua sổ liên lạc điện tử "
@@ -262,12 +272,29 @@ def _petitions(session: Session, scope: Scope, user: User, now: datetime) -> int
             petitions.make_public(session, scope, petition, actor=user, now=received + timedelta(days=4, hours=1))
         if stage == "reopened":
             petitions.not_resolved(session, petition, now=received + timedelta(days=10))
+        if stage == "merged":
+            survivor = session.scalar(select(Petition).where(Petition.submission_key == MERGED_INTO))
+            if survivor is not None:
+                petitions.merge(session, scope, petition, survivor, actor=user, now=received + timedelta(hours=2))
+        if stage == "published":
+            _verdicts(session, petition, received + timedelta(days=5))
         if stage == "closed":
             if consent:
                 petitions.set_text_public(session, scope, petition, True, actor=user,
                                           now=received + timedelta(days=4))
             petitions.close(session, scope, petition, actor=user, now=received + timedelta(days=5))
     return made
+
+
+def _verdicts(session: Session, petition: Petition, at: datetime) -> None:
+    """Marks as the /a/<id> form would store them, one per (made-up) device."""
+    from ..collect.formtoken import FormToken
+    from ..petitions import verdicts
+
+    for i, mark in enumerate(VERDICT_MARKS):
+        verdicts.record(session, petition, mark, FormToken(nonce=f"demo-verdict-{petition.id}-{i}", issued_at=at),
+                        verdicts.VerdictSignals(device_hash=f"demo-device-{i:02d}", fill_seconds=30.0),
+                        now=at + timedelta(minutes=7 * i))
 
 
 # ------------------------------------------------------------------ comments
