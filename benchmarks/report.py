@@ -16,6 +16,13 @@ Not part of the test run. See ``benchmarks/README.md`` for the figures::
 
     .venv/bin/python benchmarks/report.py --units 20 --months 24 --per-month 100
     .venv/bin/python benchmarks/report.py --backend postgresql        # the issue's size
+    .venv/bin/python benchmarks/report.py --backend postgresql --grow-to-per-month 417 --defer-indexes
+                                  # 480,000 responses, then the same database at 1,000,800
+
+``--grow-to-per-month N`` measures at ``--per-month`` first, then bulk-loads the extra
+responses into the same database (same points and months, so the same window), rolls them
+up and measures again: two columns from one run on one schema. ``--raw-runs 0`` skips the
+report from raw answers (and so the comparison with it).
 
 Both databases are created here and removed at the end: SQLite in a temporary folder
 under /tmp, PostgreSQL as ``hailong_bench_<pid>`` on the server of ``--pg-url`` (a user
@@ -151,6 +158,17 @@ def all_batches(plan: Plan) -> Iterator[Batch]:
             yield generate(plan, part, np.full(len(part), month))
 
 
+def grow_batches(plan: Plan, extra: int) -> Iterator[Batch]:
+    """``extra`` more responses per point and month, over the same points and months: the
+    data set a run measured, grown in place (ids continue after the ones already written)."""
+    units = len(plan.unit_ids)
+    for month in range(plan.months):
+        pairs = np.repeat(np.arange(units), extra)
+        for start in range(0, len(pairs), CHUNK):
+            part = pairs[start:start + CHUNK]
+            yield generate(plan, part, np.full(len(part), month))
+
+
 def increment_batch(plan: Plan, count: int) -> Batch:
     """``count`` new responses at random points in the last month of the window."""
     return generate(plan, plan.rng.integers(0, len(plan.unit_ids), size=count),
@@ -193,13 +211,64 @@ def _copy_text(rows: Iterator[tuple]) -> str:
     return "".join("\t".join(cell(v) for v in row) + "\n" for row in rows)
 
 
-def write_batches(batches: Iterator[Batch], plan: Plan) -> int:
-    """Write responses and answers with the driver's fastest bulk path; returns responses written."""
+#: The secondary indexes and the foreign keys of ``response`` and ``answer`` (not their
+#: primary keys, not a unique index): what a bulk load with ``defer_indexes`` drops first
+#: and builds again after, from PostgreSQL's own definitions of them.
+_DEFERRABLE_INDEXES = """
+SELECT ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+WHERE c.relname IN ('response', 'answer') AND c.relnamespace = current_schema()::regnamespace
+  AND NOT i.indisprimary AND NOT i.indisunique
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+ORDER BY c.relname, ic.relname
+"""
+_DEFERRABLE_FKS = """
+SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+WHERE c.relname IN ('response', 'answer') AND c.relnamespace = current_schema()::regnamespace
+  AND k.contype = 'f' AND k.conparentid = 0
+ORDER BY c.relname DESC, k.conname
+"""
+
+
+def drop_deferrable(cursor: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """PostgreSQL: drop the secondary indexes and foreign keys of the two tables; returns their definitions."""
+    cursor.execute(_DEFERRABLE_INDEXES)
+    indexes = [(name, definition) for name, definition in cursor.fetchall()]
+    cursor.execute(_DEFERRABLE_FKS)
+    fks = [(table, name, definition) for table, name, definition in cursor.fetchall()]
+    for table, name, _definition in fks:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return indexes, fks
+
+
+def rebuild_deferrable(cursor: Any, dropped: tuple[list[tuple[str, str]], list[tuple[str, str, str]]]) -> None:
+    """Build again what :func:`drop_deferrable` dropped, each as it was defined (an index of a
+    partitioned table on the parent, which builds every partition's)."""
+    indexes, fks = dropped
+    cursor.execute("SET maintenance_work_mem = '512MB'")  # this session only
+    for _name, definition in indexes:
+        cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
+    for table, name, definition in reversed(fks):  # response's first, then answer's to response
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    cursor.execute("RESET maintenance_work_mem")
+
+
+def write_batches(batches: Iterator[Batch], plan: Plan, *, defer_indexes: bool = False) -> int:
+    """Write responses and answers with the driver's fastest bulk path; returns responses written.
+
+    ``defer_indexes`` (PostgreSQL): drop the two tables' secondary indexes and foreign keys
+    first and build them again, as defined, after the rows are in (one sort per index and
+    one check per key instead of one per row; the primary keys and the trigger that fills
+    ``response_key`` stay). The same transaction: a failure leaves the schema as it was."""
     written = 0
+    db.session.commit()  # the session's read locks would keep the ALTER TABLEs waiting
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
         sqlite = db.engine.dialect.name == "sqlite"
+        dropped = drop_deferrable(cursor) if defer_indexes and not sqlite else None
         for batch in batches:
             if sqlite:
                 cursor.executemany(_insert_sql("response", RESPONSE_COLUMNS), response_rows(plan, batch, sqlite=True))
@@ -210,6 +279,11 @@ def write_batches(batches: Iterator[Batch], plan: Plan) -> int:
                 with cursor.copy(f"COPY answer ({', '.join(ANSWER_COLUMNS)}) FROM STDIN") as copy:
                     copy.write(_copy_text(answer_rows(plan, batch, sqlite=False)))
             written += len(batch.ids)
+        if dropped is not None:
+            started = time.perf_counter()
+            rebuild_deferrable(cursor, dropped)
+            log(f"{len(dropped[0])} indexes and {len(dropped[1])} foreign keys built again in "
+                f"{time.perf_counter() - started:.0f} s")
         if not sqlite:
             for table in ("response", "answer"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -286,8 +360,12 @@ class Result:
     raw_s: list[float] = field(default_factory=list)
     increment_catch_up_s: float = 0.0
     increment_report_s: float = 0.0
-    same_report: bool = False
+    same_report: bool | None = False  # None: no report from raw answers to compare with
     size_bytes: int = 0
+    label: str = ""
+    catch_up_responses: int = 0
+    load_avg: tuple[float, ...] = ()  # 1, 5, 15 min, when the reports start
+    load_avg_end: tuple[float, ...] = ()  # after the +1,000 increment
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -334,76 +412,104 @@ def vacuum_analyze() -> None:
         conn.execute(sa.text("VACUUM ANALYZE"))
 
 
-def run(backend: str, args: argparse.Namespace) -> Result:
-    result = Result(backend)
+def run(backend: str, args: argparse.Namespace) -> list[Result]:
+    """One database: the figures at ``--per-month``, then (``--grow-to-per-month``) the same
+    figures again on the same database grown to the larger size."""
+    results = []
     with Database(backend, args.pg_url) as database:
         app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": secrets.token_hex(32),
                           "SURVEYS_DIR": str(ROOT / "surveys")})
         with app.app_context():
             try:
                 plan, town = setup(args)
+                result = Result(backend)
                 log(f"{backend}: writing {args.units * args.months * args.per_month:,} responses")
-                result.load_s, result.responses = timed(lambda: write_batches(all_batches(plan), plan))
-                result.answers = plan.next_answer_id - 1
+                result.load_s, written = timed(lambda: write_batches(all_batches(plan), plan,
+                                                                     defer_indexes=args.defer_indexes))
                 log(f"{backend}: written in {result.load_s:.1f} s; rolling up")
-                vacuum_analyze()
-
-                result.catch_up_s, done = timed(lambda: rollup.catch_up(db.session))
-                result.catch_up_batches = done.batches
-                if done.responses != result.responses:
-                    raise RuntimeError(f"catch-up rolled up {done.responses}, expected {result.responses}")
-                vacuum_analyze()
-                result.rollup_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in ROLLUP_TABLES)
-                result.month_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-                                        for t in ("rollup_cell_month", "rollup_response_month"))
-                log(f"{backend}: catch-up {result.catch_up_s:.1f} s; reports")
-
-                last = month_start(plan.start, plan.months) - timedelta(days=1)
-                request = reports.ReportRequest(unit=town, instrument_key="sipas", date_from=plan.start, date_to=last)
-                report = None
-                for _ in range(args.runs):
-                    result.load.append(os.getloadavg()[0])
-                    elapsed, report = timed(lambda: reports.make_report(db.session, request, source="rollups"))
-                    result.rollups_s.append(elapsed)
-                    db.session.commit()
-                # A window that starts and ends inside a month reads those two months by day.
-                edge_request = reports.ReportRequest(unit=town, instrument_key="sipas",
-                                                     date_from=plan.start + timedelta(days=14),
-                                                     date_to=last - timedelta(days=9))
-                result.edge_s, _ = timed(lambda: reports.make_report(db.session, edge_request))
-                db.session.commit()
-                if args.profile:
-                    result.profile = profile_report(request)
-                filters = counts.Filters(unit_path=TOWN, version_ids=(plan.version_id,), date_from=request.date_from,
-                                         date_to=request.date_to)
-                with reports.gc_paused():  # as report_tables reads them
-                    result.count_query_s, tables = timed(lambda: counts.from_rollups(db.session.connection(), filters))
-                result.count_cells = len(tables.cells)
-                result.count_buckets = len(tables.responses)
-                db.session.commit()
-                del tables
-                if len(report["units"]) != args.units:
-                    raise RuntimeError(f"the report compares {len(report['units'])} units, expected {args.units}")
-                raw_report = None
-                for _ in range(args.raw_runs):
-                    elapsed, raw_report = timed(lambda: reports.make_report(db.session, request, source="raw"))
-                    result.raw_s.append(elapsed)
-                    db.session.commit()
-                    log(f"{backend}: report from raw answers {elapsed:.1f} s")
-                result.same_report = report == raw_report
-                del raw_report
-
-                write_batches(iter([increment_batch(plan, INCREMENT)]), plan)
-                result.increment_catch_up_s, done = timed(lambda: rollup.catch_up(db.session))
-                if done.responses != INCREMENT:
-                    raise RuntimeError(f"incremental catch-up rolled up {done.responses}, expected {INCREMENT}")
-                result.increment_report_s, _ = timed(lambda: reports.make_report(db.session, request))
-                db.session.commit()
-                result.size_bytes = database.size()
+                measure(result, plan, town, database, args, written)
+                results.append(result)
+                if args.grow_to_per_month:
+                    extra = args.grow_to_per_month - args.per_month
+                    grown = Result(backend)
+                    log(f"{backend}: growing by {args.units * args.months * extra:,} responses "
+                        f"to {args.grow_to_per_month} per point and month")
+                    grown.load_s, written = timed(lambda: write_batches(grow_batches(plan, extra), plan,
+                                                                        defer_indexes=args.defer_indexes))
+                    log(f"{backend}: written in {grown.load_s:.1f} s; rolling up the added responses")
+                    measure(grown, plan, town, database, args, written)
+                    results.append(grown)
             finally:
                 db.session.remove()
                 db.engine.dispose()
-    return result
+    return results
+
+
+def measure(result: Result, plan: Plan, town: Any, database: Database, args: argparse.Namespace,
+            written: int) -> None:
+    """The figures at the database's present size; ``written`` responses wait for the catch-up."""
+    backend = result.backend
+    result.label = f"{backend}, {db.session.scalar(sa.text('SELECT count(*) FROM response')):,} responses"
+    vacuum_analyze()
+    result.responses = db.session.scalar(sa.text("SELECT count(*) FROM response"))
+    result.answers = db.session.scalar(sa.text("SELECT count(*) FROM answer"))
+    db.session.commit()
+
+    result.catch_up_s, done = timed(lambda: rollup.catch_up(db.session))
+    result.catch_up_batches = done.batches
+    result.catch_up_responses = done.responses
+    if done.responses != written:
+        raise RuntimeError(f"catch-up rolled up {done.responses}, expected {written}")
+    vacuum_analyze()
+    result.rollup_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in ROLLUP_TABLES)
+    result.month_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
+                            for t in ("rollup_cell_month", "rollup_response_month"))
+    log(f"{backend}: catch-up {result.catch_up_s:.1f} s; reports")
+
+    result.load_avg = os.getloadavg()
+    last = month_start(plan.start, plan.months) - timedelta(days=1)
+    request = reports.ReportRequest(unit=town, instrument_key="sipas", date_from=plan.start, date_to=last)
+    report = None
+    for _ in range(args.runs):
+        result.load.append(os.getloadavg()[0])
+        elapsed, report = timed(lambda: reports.make_report(db.session, request, source="rollups"))
+        result.rollups_s.append(elapsed)
+        db.session.commit()
+    # A window that starts and ends inside a month reads those two months by day.
+    edge_request = reports.ReportRequest(unit=town, instrument_key="sipas",
+                                         date_from=plan.start + timedelta(days=14),
+                                         date_to=last - timedelta(days=9))
+    result.edge_s, _ = timed(lambda: reports.make_report(db.session, edge_request))
+    db.session.commit()
+    if args.profile:
+        result.profile = profile_report(request)
+    filters = counts.Filters(unit_path=TOWN, version_ids=(plan.version_id,), date_from=request.date_from,
+                             date_to=request.date_to)
+    with reports.gc_paused():  # as report_tables reads them
+        result.count_query_s, tables = timed(lambda: counts.from_rollups(db.session.connection(), filters))
+    result.count_cells = len(tables.cells)
+    result.count_buckets = len(tables.responses)
+    db.session.commit()
+    del tables
+    if len(report["units"]) != args.units:
+        raise RuntimeError(f"the report compares {len(report['units'])} units, expected {args.units}")
+    raw_report = None
+    for _ in range(args.raw_runs):
+        elapsed, raw_report = timed(lambda: reports.make_report(db.session, request, source="raw"))
+        result.raw_s.append(elapsed)
+        db.session.commit()
+        log(f"{backend}: report from raw answers {elapsed:.1f} s")
+    result.same_report = None if raw_report is None else report == raw_report
+    del raw_report
+
+    write_batches(iter([increment_batch(plan, INCREMENT)]), plan)
+    result.increment_catch_up_s, done = timed(lambda: rollup.catch_up(db.session))
+    if done.responses != INCREMENT:
+        raise RuntimeError(f"incremental catch-up rolled up {done.responses}, expected {INCREMENT}")
+    result.increment_report_s, _ = timed(lambda: reports.make_report(db.session, request))
+    db.session.commit()
+    result.load_avg_end = os.getloadavg()
+    result.size_bytes = database.size()
 
 
 def profile_report(request: Any) -> str:
@@ -432,13 +538,23 @@ def table(results: list[Result], args: argparse.Namespace) -> str:
     def median(values: list[float]) -> float:
         return statistics.median(values)
 
+    def raw(r: Result) -> str:
+        return seconds(median(r.raw_s)) if r.raw_s else "not run"
+
+    def same(r: Result) -> str:
+        return "not checked" if r.same_report is None else "yes" if r.same_report else "NO"
+
+    grown = len({r.backend for r in results}) < len(results)
     rows: list[tuple[str, Callable[[Result], str]]] = [
         ("responses / answers", lambda r: f"{r.responses:,} / {r.answers:,}"),
-        ("bulk load (not the app's write path)", lambda r: seconds(r.load_s)),
-        ("rollup catch-up from zero", lambda r: f"{seconds(r.catch_up_s)} ({r.catch_up_batches} batches)"),
-        ("  catch-up rate", lambda r: f"{r.responses / r.catch_up_s:,.0f} responses/s"),
+        ("bulk load (not the app's write path)" + (", of the added rows" if grown else ""),
+         lambda r: seconds(r.load_s)),
+        ("rollup catch-up from zero" + (" / of the added responses" if grown else ""),
+         lambda r: f"{seconds(r.catch_up_s)} ({r.catch_up_batches} batches)"),
+        ("  catch-up rate", lambda r: f"{r.catch_up_responses / r.catch_up_s:,.0f} responses/s"),
         ("  rollup rows (all six tables)", lambda r: f"{r.rollup_rows:,}"),
         ("  of which month-level cell/response rows", lambda r: f"{r.month_rows:,}"),
+        ("load average (1 / 5 / 15 min) before the reports", lambda r: " / ".join(f"{v:.2f}" for v in r.load_avg)),
         (f"report from rollups (median of {args.runs})", lambda r: seconds(median(r.rollups_s))),
         ("  all runs", lambda r: " / ".join(seconds(v) for v in r.rollups_s)),
         ("  load average (1 min) at those runs", lambda r: " / ".join(f"{v:.1f}" for v in r.load)),
@@ -446,17 +562,19 @@ def table(results: list[Result], args: argparse.Namespace) -> str:
         ("  count-table cells it returns", lambda r: f"{r.count_cells:,}"),
         ("  weekday × hour entries it returns", lambda r: f"{r.count_buckets:,}"),
         ("report, window with edges (15th → 22nd)", lambda r: seconds(r.edge_s)),
-        (f"report from raw answers (median of {args.raw_runs})", lambda r: seconds(median(r.raw_s))),
-        ("  raw ÷ rollups", lambda r: f"{median(r.raw_s) / median(r.rollups_s):,.0f}×"),
-        ("rollup report == raw report", lambda r: "yes" if r.same_report else "NO"),
+        (f"report from raw answers (median of {args.raw_runs})", raw),
+        ("  raw ÷ rollups", lambda r: f"{median(r.raw_s) / median(r.rollups_s):,.0f}×" if r.raw_s else "–"),
+        ("rollup report == raw report", same),
         (f"+{INCREMENT:,} responses: catch-up", lambda r: seconds(r.increment_catch_up_s)),
         (f"+{INCREMENT:,} responses: report from rollups", lambda r: seconds(r.increment_report_s)),
+        ("load average (1 / 5 / 15 min) after them", lambda r: " / ".join(f"{v:.2f}" for v in r.load_avg_end)),
         ("database size at the end", lambda r: f"{r.size_bytes / 2**20:,.0f} MiB"),
     ]
     width = max(len(label) for label, _ in rows)
+    heads = [r.label if grown else r.backend for r in results]
     columns = [[fmt(r) for label, fmt in rows] for r in results]
-    col_width = [max(len(r.backend), *(len(c) for c in col)) for r, col in zip(results, columns)]
-    lines = ["  ".join([" " * width] + [r.backend.rjust(w) for r, w in zip(results, col_width)])]
+    col_width = [max(len(h), *(len(c) for c in col)) for h, col in zip(heads, columns)]
+    lines = ["  ".join([" " * width] + [h.rjust(w) for h, w in zip(heads, col_width)])]
     for i, (label, _) in enumerate(rows):
         lines.append("  ".join([label.ljust(width)] + [col[i].rjust(w) for col, w in zip(columns, col_width)]))
     return "\n".join(lines)
@@ -475,12 +593,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--raw-runs", type=int, default=3, help="reports from raw answers to time (default 3)")
     parser.add_argument("--start-year", type=int, default=2024, help="first year of the window (default 2024)")
     parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--grow-to-per-month", type=int, default=0, metavar="N",
+                        help="after the figures at --per-month, bulk-load more responses into the same database "
+                             "(same points, same months) up to N per point and month, roll them up, and measure "
+                             "again: two columns from one run on one schema")
+    parser.add_argument("--defer-indexes", action="store_true",
+                        help="PostgreSQL bulk load: drop the secondary indexes and foreign keys of response and "
+                             "answer first, build them again as defined after (faster; not the app's write path)")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of one more report from the rollups after the table")
     args = parser.parse_args(argv)
-    for name in ("units", "months", "per_month", "runs", "raw_runs"):
+    for name in ("units", "months", "per_month", "runs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.raw_runs < 0:
+        parser.error("--raw-runs must be at least 0 (0: no report from raw answers, nothing compared)")
+    if args.grow_to_per_month and args.grow_to_per_month <= args.per_month:
+        parser.error("--grow-to-per-month must be more than --per-month")
     if args.units > 999:
         parser.error("--units must be at most 999")
     return args
@@ -490,15 +619,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)  # keeps Alembic's INFO lines out of the output
     backends = args.backend or ["sqlite", "postgresql"]
-    results = [run(backend, args) for backend in backends]
+    results = [result for backend in backends for result in run(backend, args)]
     print(f"Hài Lòng report benchmark: {args.units} units × {args.months} months × {args.per_month} responses "
           f"= {args.units * args.months * args.per_month:,} responses (19 SIPAS scale answers + 1 comment each)")
+    if args.grow_to_per_month:
+        print(f"then the same database grown to {args.grow_to_per_month} responses per point and month "
+              f"= {args.units * args.months * args.grow_to_per_month:,} responses (+ the first size's "
+              f"{INCREMENT:,} increment), measured again")
     print(table(results, args))
     for r in results:
         if r.profile:
-            print(f"\nProfile of one report from the rollups, {r.backend} (own time):")
+            print(f"\nProfile of one report from the rollups, {r.label} (own time):")
             print(r.profile)
-    return 0 if all(r.same_report for r in results) else 1
+    return 0 if all(r.same_report is not False for r in results) else 1
 
 
 if __name__ == "__main__":

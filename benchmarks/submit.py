@@ -33,11 +33,17 @@ Not part of the test run (``pyproject.toml`` collects only ``tests/``)::
     .venv/bin/python benchmarks/submit.py --backend sqlite     # one
     .venv/bin/python benchmarks/submit.py --backend postgresql --preload-answers 20000000
                                            # the same with 20 M answers stored before the run
+    .venv/bin/python benchmarks/submit.py --backend postgresql --preload-answers 9600000 \
+                                          --grow-preload 20000000
+                                           # 9.6 M, then the same database grown to 20 M: one run
 
 ``--preload-answers N`` (PostgreSQL) writes N answers (N / 20 responses, 24 months of them at
 102 points, ending before last month) into the real app's partitioned tables
 before the apps start (:func:`preload`); the bare app's database stays empty: its figure is
-the floor the real app is measured against in the same run.
+the floor the real app is measured against in the same run. ``--grow-preload M`` (repeatable)
+then deletes the rounds' own rows from both databases, grows the real app's preloaded
+answers to M at the same points and months, restarts both apps and runs the same rounds
+again: one column per size, each with its own floor (the stuffing case at the first size only).
 
 The exit status is 1 if a check fails (rows ≠ redirects, stuffing not flagged).
 """
@@ -365,13 +371,15 @@ PRELOAD_POINTS = 100
 PRELOAD_MONTHS = 24
 
 
-def preload(url: str, answers: int) -> dict[str, float]:
+def preload(url: str, answers: int, *, grow: bool = False) -> dict[str, float]:
     """PostgreSQL: ``answers`` stored answers already there before the run (20 a response: the
     19 SIPAS levels and a comment), as a service two years in holds them: at 100 other one-stop
     points of the same campaign and at the two measured ones, over the 24 whole months before
     last month (so the abuse checks' windows hold only the run's own rows, as in the run
-    without them). Written by ``report.py``'s bulk path (``COPY``) into the monthly partitions
-    made first; then ``VACUUM ANALYZE``."""
+    without them). Written by ``report.py``'s bulk path (``COPY``, the secondary indexes and
+    foreign keys of ``response`` and ``answer`` built again after it, as defined) into the
+    monthly partitions made first; then ``VACUUM ANALYZE``. ``grow``: the points are there
+    from an earlier preload; ``answers`` more are added at the same points and months."""
     import numpy as np
 
     import report as report_bench
@@ -388,21 +396,26 @@ def preload(url: str, answers: int) -> dict[str, float]:
         started = time.perf_counter()
         version = instruments.latest_version(db.session, "sipas")
         campaign = db.session.scalars(sa.select(Campaign)).one()
-        ward = db.session.scalars(sa.select(Unit).where(Unit.slug == "p-dong-ha")).one()
-        others = [create_unit(db.session, ward, f"pre-{i:03d}", "one_stop", f"Điểm {i}", f"Point {i}", f"pre{i:03d}")
-                  for i in range(PRELOAD_POINTS)]
-        campaign.units.extend(others)
-        db.session.commit()
-        unit_ids = [u.id for u in campaign.units]
+        if not grow:
+            ward = db.session.scalars(sa.select(Unit).where(Unit.slug == "p-dong-ha")).one()
+            others = [create_unit(db.session, ward, f"pre-{i:03d}", "one_stop", f"Điểm {i}", f"Point {i}",
+                                  f"pre{i:03d}") for i in range(PRELOAD_POINTS)]
+            campaign.units.extend(others)
+            db.session.commit()
+        unit_ids = sorted(u.id for u in campaign.units)
         keys = [q["key"] for q in version.snapshot["questions"] if q["type"] == "scale"]
         first = report_bench.month_start(partitions.month_start(datetime.now(timezone.utc)), -(PRELOAD_MONTHS + 1))
         partitions.create_months(db.session, first, report_bench.month_start(first, PRELOAD_MONTHS))
         per_month = max(1, round(answers / (len(keys) + 1) / len(unit_ids) / PRELOAD_MONTHS))
         plan = report_bench.Plan(campaign_id=campaign.id, version_id=version.id, unit_ids=unit_ids, scale_keys=keys,
                                  start=first, months=PRELOAD_MONTHS, per_month=per_month,
-                                 rng=np.random.default_rng(20261203))
-        report_bench.write_batches(report_bench.all_batches(plan), plan)
+                                 rng=np.random.default_rng(20261203 + grow))
+        plan.next_response_id = (db.session.scalar(sa.text("SELECT max(id) FROM response")) or 0) + 1
+        plan.next_answer_id = (db.session.scalar(sa.text("SELECT max(id) FROM answer")) or 0) + 1
+        first_answer = plan.next_answer_id
+        report_bench.write_batches(report_bench.all_batches(plan), plan, defer_indexes=True)
         took["load_s"] = time.perf_counter() - started
+        took["written"] = plan.next_answer_id - first_answer
         took["responses"] = db.session.scalar(sa.text("SELECT count(*) FROM response"))
         took["answers"] = db.session.scalar(sa.text("SELECT count(*) FROM answer"))
         took["partitions"] = len(partitions.list_partitions(db.session))
@@ -414,6 +427,22 @@ def preload(url: str, answers: int) -> dict[str, float]:
         db.session.remove()
         db.engine.dispose()
     return took
+
+
+def clear_run_rows(real_url: str, bare_url: str) -> dict[str, int]:
+    """Between two sizes: the rows the measured rounds and the stuffing stored go, in both
+    databases (the preloaded ones, keyed ``bench-…``, stay), so the next size's rounds start
+    as the first did: the abuse checks' windows hold only that size's own rows."""
+    gone = {}
+    for name, url, sql in (
+        ("real", real_url, "DELETE FROM response WHERE idempotency_key NOT LIKE 'bench-%'"),
+        ("bare", bare_url, "DELETE FROM bare_response"),
+    ):
+        engine = sa.create_engine(sa_url(url))
+        with engine.begin() as conn:
+            gone[name] = conn.execute(sa.text(sql)).rowcount
+        engine.dispose()
+    return gone
 
 
 GUNICORN_CONF = """workers = {workers}
@@ -471,62 +500,90 @@ class Result:
     client_cpu: float
     wall: float
     preloaded: dict = field(default_factory=dict)
+    load: tuple[tuple[float, ...], ...] = ()  # load average before and after the rounds
+    label: str = ""
 
 
-def measure(backend: str, args: argparse.Namespace) -> Result:
+def measure(backend: str, args: argparse.Namespace) -> list[Result]:
+    """One result per preload size (``--preload-answers``, then each ``--grow-preload``), all
+    on the same two databases: the real app's grown between sizes, the bare app's kept empty
+    of preloaded rows (the floor), the rounds' own rows cleared from both between sizes."""
+    sizes = [args.preload_answers, *args.grow_preload]
     tmp = Path(tempfile.mkdtemp(prefix="hailong-submit-"))
+    results = []
     try:
-        with ExitStack() as stack:
-            real_url, bare_url = stack.enter_context(databases(backend, args.pg_url, tmp))
+        with ExitStack() as outer:
+            real_url, bare_url = outer.enter_context(databases(backend, args.pg_url, tmp))
             env = real_env(real_url)
             log(f"{backend}: setting up the real app (flask db upgrade heads, flask instruments load, points, campaign)")
             keys, comment = set_up_real(real_url, env)
-            preloaded = {}
-            if args.preload_answers:
-                if backend != "postgresql":
-                    raise SystemExit("--preload-answers is for PostgreSQL (its partitioned tables)")
-                log(f"{backend}: preloading {args.preload_answers:,} answers")
-                preloaded = preload(real_url, args.preload_answers)
-                log(f"{backend}: preloaded {preloaded['responses']:,.0f} responses / {preloaded['answers']:,.0f} "
-                    f"answers in {preloaded['load_s']:.0f} s (+ VACUUM ANALYZE {preloaded['vacuum_s']:.0f} s)")
             bare_app.create_tables(sa_url(bare_url))
             bare_env = {**os.environ, "BARE_DATABASE_URL": sa_url(bare_url)}
-            real = Target("real", free_port(), True)
-            bare = Target("bare", free_port(), False)
-            stack.enter_context(gunicorn("real", "wsgi:app", real.port, env, ROOT, tmp, args.workers))
-            stack.enter_context(gunicorn("bare", "bare_app:app", bare.port, bare_env, BENCH, tmp, args.workers))
-            log(f"{backend}: both apps up ({args.workers} gunicorn workers each)")
-            maintenance = stack.enter_context(autovacuum_stand_in(backend, (real_url, bare_url)))
-
-            pairs = {"real": Tally(), "bare": Tally()}
-            gets = {"real": Tally(), "bare": Tally()}
-            sequence = iter(range(10**9))
-            cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-            for round_no in range(args.rounds):
-                order = (real, bare) if round_no % 2 == 0 else (bare, real)
-                for target in order:
-                    def one_pair(i: int, target=target) -> bool:
-                        n = next(sequence)
-                        rng = random.Random(n)
-                        return target.pair(f"{PHONE} phone/{n}", f"/s/{POINT}", answer_form(rng, keys, comment))[0]
-                    run_phase(args.pairs, args.threads, one_pair, pairs[target.name])
-                for target in order:
-                    def one_get(i: int, target=target) -> bool:
-                        return target.get(f"{PHONE} reader/{i}", f"/s/{POINT}").status == 200
-                    run_phase(args.gets, args.threads, one_get, gets[target.name])
-                log(f"{backend}: round {round_no + 1}/{args.rounds}: pairs/s real {pairs['real'].rate():.0f}, "
-                    f"bare {pairs['bare'].rate():.0f}; GET/s real {gets['real'].rate():.0f}, bare {gets['bare'].rate():.0f}")
-            cpu1, wall1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-            client_cpu = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / (wall1 - wall0)
-
-            stored = count_rows(real_url, bare_url)
-            stuffing = stuff(real, keys, comment, args)
-            stuffing.update(count_suspect(real_url))
-            if maintenance:
-                log(f"{backend}: autovacuum's work done by the benchmark: " + "; ".join(maintenance))
-            return Result(backend, pairs, gets, stored, stuffing, client_cpu, wall1 - wall0, preloaded)
+            loaded = 0
+            for size_no, size in enumerate(sizes):
+                preloaded = {}
+                if size > loaded:
+                    if backend != "postgresql":
+                        raise SystemExit("--preload-answers is for PostgreSQL (its partitioned tables)")
+                    if size_no:
+                        gone = clear_run_rows(real_url, bare_url)
+                        log(f"{backend}: the last size's own rows deleted (real {gone['real']:,}, bare {gone['bare']:,})")
+                    log(f"{backend}: preloading {size - loaded:,} answers" + (f" (to {size:,})" if loaded else ""))
+                    preloaded = preload(real_url, size - loaded, grow=loaded > 0)
+                    loaded += preloaded["written"]
+                    log(f"{backend}: preloaded {preloaded['responses']:,.0f} responses / {preloaded['answers']:,.0f} "
+                        f"answers in {preloaded['load_s']:.0f} s (+ VACUUM ANALYZE {preloaded['vacuum_s']:.0f} s)")
+                results.append(measure_size(backend, args, env, bare_env, real_url, bare_url, keys, comment, tmp,
+                                            preloaded, stuffing=size_no == 0))
+            return results
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure_size(backend: str, args: argparse.Namespace, env: dict[str, str], bare_env: dict[str, str],
+                 real_url: str, bare_url: str, keys: list[str], comment: str | None, tmp: Path,
+                 preloaded: dict, *, stuffing: bool) -> Result:
+    """Both apps started afresh, the alternating rounds, the row check, the stuffing case (first size only)."""
+    with ExitStack() as stack:
+        real = Target("real", free_port(), True)
+        bare = Target("bare", free_port(), False)
+        stack.enter_context(gunicorn("real", "wsgi:app", real.port, env, ROOT, tmp, args.workers))
+        stack.enter_context(gunicorn("bare", "bare_app:app", bare.port, bare_env, BENCH, tmp, args.workers))
+        log(f"{backend}: both apps up ({args.workers} gunicorn workers each)")
+        maintenance = stack.enter_context(autovacuum_stand_in(backend, (real_url, bare_url)))
+        load_before = os.getloadavg()
+
+        pairs = {"real": Tally(), "bare": Tally()}
+        gets = {"real": Tally(), "bare": Tally()}
+        sequence = iter(range(10**9))
+        cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        for round_no in range(args.rounds):
+            order = (real, bare) if round_no % 2 == 0 else (bare, real)
+            for target in order:
+                def one_pair(i: int, target=target) -> bool:
+                    n = next(sequence)
+                    rng = random.Random(n)
+                    return target.pair(f"{PHONE} phone/{n}", f"/s/{POINT}", answer_form(rng, keys, comment))[0]
+                run_phase(args.pairs, args.threads, one_pair, pairs[target.name])
+            for target in order:
+                def one_get(i: int, target=target) -> bool:
+                    return target.get(f"{PHONE} reader/{i}", f"/s/{POINT}").status == 200
+                run_phase(args.gets, args.threads, one_get, gets[target.name])
+            log(f"{backend}: round {round_no + 1}/{args.rounds}: pairs/s real {pairs['real'].rate():.0f}, "
+                f"bare {pairs['bare'].rate():.0f}; GET/s real {gets['real'].rate():.0f}, bare {gets['bare'].rate():.0f}")
+        cpu1, wall1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        client_cpu = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / (wall1 - wall0)
+        load_rounds = os.getloadavg()
+
+        stored = count_rows(real_url, bare_url)
+        stuffed = {}
+        if stuffing:
+            stuffed = stuff(real, keys, comment, args)
+            stuffed.update(count_suspect(real_url))
+        if maintenance:
+            log(f"{backend}: autovacuum's work done by the benchmark: " + "; ".join(maintenance))
+        return Result(backend, pairs, gets, stored, stuffed, client_cpu, wall1 - wall0, preloaded,
+                      (load_before, load_rounds))
 
 
 def count_rows(real_url: str, bare_url: str) -> dict[str, int]:
@@ -601,13 +658,19 @@ def report(results: list[Result], args: argparse.Namespace, load: tuple[str, str
             print(f"{r.backend}: preloaded before the run: {r.preloaded['responses']:,.0f} responses / "
                   f"{r.preloaded['answers']:,.0f} answers in {r.preloaded['partitions']:.0f} partitions "
                   f"({r.preloaded['load_s']:.0f} s to write)")
-    width = 22
-    names = [r.backend for r in results]
+    names = [r.label or r.backend for r in results]
+    width = max(24, *(len(n) + 2 for n in names))
     print(f"{'':46}" + "".join(f"{n:>{width}}" for n in names))
 
     def row(label: str, values: list[str]) -> None:
         print(f"{label:46}" + "".join(f"{v:>{width}}" for v in values))
 
+    def stuffed(fmt: Callable[[Result], str]) -> list[str]:
+        return [fmt(r) if r.stuffing else "–" for r in results]
+
+    if any(r.load for r in results):
+        row("load average (1 / 5 / 15) before the rounds", [" / ".join(f"{v:.2f}" for v in r.load[0]) for r in results])
+        row("load average (1 / 5 / 15) after the rounds", [" / ".join(f"{v:.2f}" for v in r.load[1]) for r in results])
     for kind, attr in (("GET+POST pairs", "pairs"), ("GET alone", "gets")):
         unit = "stored answers/s" if attr == "pairs" else "pages/s"
         for app in ("real", "bare"):
@@ -627,18 +690,17 @@ def report(results: list[Result], args: argparse.Namespace, load: tuple[str, str
     row("rows stored = redirects (bare)", [f"{r.stored['bare']:,} = {r.pairs['bare'].ok:,}"
                                            + ("" if r.stored['bare'] == r.pairs['bare'].ok else " NO") for r in results])
     row("client CPU (cores) while measuring", [f"{r.client_cpu:.2f}" for r in results])
-    row("stuffing: rows stored / flagged suspect", [f"{r.stuffing['stuffed_rows']:,.0f} / "
-                                                    f"{r.stuffing['stuffed_suspect']:,.0f}" for r in results])
-    row("  stuffing POST ms (median) at ~500 stored", [f"{r.stuffing['post_500']:.1f}" for r in results])
-    row(f"  stuffing POST ms (median) at ~{results[0].stuffing['late_at']:,.0f}",
-        [f"{r.stuffing['post_late']:.1f}" for r in results])
-    row("  control POST ms (median) at ~500 / late", [f"{r.stuffing['control_500']:.1f} / "
-                                                     f"{r.stuffing['control_late']:.1f}" for r in results])
-    row("  stuffing ÷ control at ~500 / late", [f"{r.stuffing['post_500'] / r.stuffing['control_500']:.2f} / "
-                                               f"{r.stuffing['post_late'] / r.stuffing['control_late']:.2f}"
-                                               for r in results])
+    row("stuffing: rows stored / flagged suspect", stuffed(lambda r: f"{r.stuffing['stuffed_rows']:,.0f} / "
+                                                                     f"{r.stuffing['stuffed_suspect']:,.0f}"))
+    row("  stuffing POST ms (median) at ~500 stored", stuffed(lambda r: f"{r.stuffing['post_500']:.1f}"))
+    row(f"  stuffing POST ms (median) at ~{args.stuff - 100:,}", stuffed(lambda r: f"{r.stuffing['post_late']:.1f}"))
+    row("  control POST ms (median) at ~500 / late", stuffed(lambda r: f"{r.stuffing['control_500']:.1f} / "
+                                                                      f"{r.stuffing['control_late']:.1f}"))
+    row("  stuffing ÷ control at ~500 / late", stuffed(lambda r: f"{r.stuffing['post_500'] / r.stuffing['control_500']:.2f} / "
+                                                                f"{r.stuffing['post_late'] / r.stuffing['control_late']:.2f}"))
     for r in results:  # every one of them: the first ones are flagged when the burst is found
-        if r.stuffing["stuffed_suspect"] != r.stuffing["stuffed_rows"] or r.stuffing["stuff_ok"] != args.stuff:
+        if r.stuffing and (r.stuffing["stuffed_suspect"] != r.stuffing["stuffed_rows"]
+                           or r.stuffing["stuff_ok"] != args.stuff):
             ok = False
     print(f"load average after: {load[1]}")
     return ok
@@ -656,10 +718,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stuff", type=int, default=5100, help="identical submissions in the stuffing case")
     parser.add_argument("--preload-answers", type=int, default=0,
                         help="PostgreSQL: answers already stored before the run (e.g. 20000000)")
+    parser.add_argument("--grow-preload", type=int, action="append", default=[], metavar="ANSWERS",
+                        help="PostgreSQL: after the run at --preload-answers, grow the real app's preloaded answers "
+                             "to ANSWERS (same points and months) and run the rounds again, the bare app's floor in "
+                             "the same rounds; repeat for more sizes. The stuffing case runs at the first size only")
     args = parser.parse_args(argv)
+    sizes = [args.preload_answers, *args.grow_preload]
+    if any(b <= a for a, b in zip(sizes, sizes[1:])):
+        parser.error("each --grow-preload must be more than the size before it")
     backends = args.backend or ["sqlite", "postgresql"]
+    if args.grow_preload and backends != ["postgresql"]:
+        parser.error("--grow-preload needs --backend postgresql (alone)")
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    results = [measure(backend, args) for backend in backends]
+    results = [result for backend in backends for result in measure(backend, args)]
+    if args.grow_preload:
+        for r in results:
+            answers = r.preloaded.get("answers") if r.preloaded else None
+            r.label = f"{r.backend}, {answers / 1e6:.1f} M answers" if answers else r.label
+        labelled = [r.label for r in results]
+        for i, r in enumerate(results):  # a size with nothing preloaded keeps the last one's count
+            if not r.label:
+                r.label = f"{r.backend}, {'no' if i == 0 else labelled[i - 1]} preload"
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return 0 if report(results, args, (load_before, load_after)) else 1
 
