@@ -362,6 +362,7 @@ class Result:
     increment_report_s: float = 0.0
     same_report: bool | None = False  # None: no report from raw answers to compare with
     size_bytes: int = 0
+    rollup_bytes: tuple[int, int] | None = None  # the rollup tables' size before / after --compact-rollups
     label: str = ""
     catch_up_responses: int = 0
     load_avg: tuple[float, ...] = ()  # 1, 5, 15 min, when the reports start
@@ -410,6 +411,23 @@ def vacuum_analyze() -> None:
         return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
+
+
+def rollup_bytes() -> int:
+    return sum(db.session.scalar(sa.text(f"SELECT pg_total_relation_size('{t}')")) for t in ROLLUP_TABLES)
+
+
+def compact_rollups() -> None:
+    """``VACUUM FULL`` of the rollup tables: rewrites them without the room their rows' old
+    versions took. A catch-up over responses of months already rolled up updates nearly every
+    existing rollup row once (the grown data set's months are the first size's), which
+    leaves the tables about twice their packed size; in service, a month's rows stop
+    changing once its responses are in, and autovacuum reuses the room. Measures the grown
+    database as its packed self (the first size was written by inserts only)."""
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for t in ROLLUP_TABLES:
+            conn.execute(sa.text(f"VACUUM FULL ANALYZE {t}"))
 
 
 def run(backend: str, args: argparse.Namespace) -> list[Result]:
@@ -461,6 +479,12 @@ def measure(result: Result, plan: Plan, town: Any, database: Database, args: arg
     if done.responses != written:
         raise RuntimeError(f"catch-up rolled up {done.responses}, expected {written}")
     vacuum_analyze()
+    if args.compact_rollups and db.engine.dialect.name == "postgresql":
+        result.rollup_bytes = (rollup_bytes(), 0)
+        compact_rollups()
+        result.rollup_bytes = (result.rollup_bytes[0], rollup_bytes())
+        log(f"{backend}: rollup tables compacted: {result.rollup_bytes[0] / 2**20:,.0f} → "
+            f"{result.rollup_bytes[1] / 2**20:,.0f} MiB")
     result.rollup_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in ROLLUP_TABLES)
     result.month_rows = sum(db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
                             for t in ("rollup_cell_month", "rollup_response_month"))
@@ -568,6 +592,9 @@ def table(results: list[Result], args: argparse.Namespace) -> str:
         (f"+{INCREMENT:,} responses: catch-up", lambda r: seconds(r.increment_catch_up_s)),
         (f"+{INCREMENT:,} responses: report from rollups", lambda r: seconds(r.increment_report_s)),
         ("load average (1 / 5 / 15 min) after them", lambda r: " / ".join(f"{v:.2f}" for v in r.load_avg_end)),
+        ("rollup tables before / after VACUUM FULL", lambda r: (f"{r.rollup_bytes[0] / 2**20:,.0f} / "
+                                                                 f"{r.rollup_bytes[1] / 2**20:,.0f} MiB")
+         if r.rollup_bytes else "not compacted"),
         ("database size at the end", lambda r: f"{r.size_bytes / 2**20:,.0f} MiB"),
     ]
     width = max(len(label) for label, _ in rows)
@@ -600,6 +627,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--defer-indexes", action="store_true",
                         help="PostgreSQL bulk load: drop the secondary indexes and foreign keys of response and "
                              "answer first, build them again as defined after (faster; not the app's write path)")
+    parser.add_argument("--compact-rollups", action="store_true",
+                        help="PostgreSQL: VACUUM FULL the rollup tables after each catch-up, before the reports")
     parser.add_argument("--profile", action="store_true",
                         help="print a cProfile of one more report from the rollups after the table")
     args = parser.parse_args(argv)

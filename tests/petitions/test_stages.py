@@ -288,3 +288,19 @@ def test_the_public_page_shows_the_answer_only_once_published(client, place, fil
     for missing in (suspect.id, 999999, 2**40):
         with client.get(f"/a/{missing}") as page:
             assert page.status_code == 404
+
+
+def test_our_figures_count_a_waiting_petition_overdue_only_if_it_already_was(place, file, staff, h):
+    manager, scope = staff
+    # Both received Monday 2 March 2026 (due Monday 23 March).
+    in_time = _file(place, file, h.utc(2026, 3, 2, 2))
+    late = _file(place, file, h.utc(2026, 3, 2, 2))
+    service.request_info(db.session, scope, in_time, "Thêm ảnh?", actor=manager, now=h.utc(2026, 3, 20, 2))  # day 14
+    service.request_info(db.session, scope, late, "Thêm ảnh?", actor=manager, now=h.utc(2026, 3, 25, 2))     # past due
+    # On Wednesday 1 April: the first has waited (20 Mar, 1 Apr] = 8 working days → due 2 April,
+    # not overdue; the second waited (25 Mar, 1 Apr] = 5 → due 30 March: overdue, as it was
+    # when it was asked.
+    result = service.accountability(db.session, place.p2_point, date(2026, 3, 2), date(2026, 3, 2),
+                                    as_of=date(2026, 4, 1), settings=PORTAL, children=False)
+    figures = result["figures"]
+    assert (figures["received"], figures["open"], figures["overdue_open"]) == (2, 2, 1)

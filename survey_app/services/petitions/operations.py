@@ -1108,7 +1108,7 @@ def accountability(session: Session, unit: Unit, date_from: date, date_to: date,
         query = query.where(Petition.trust == "ok")
     loaded = session.execute(query).all()
     rows = [(path, local_day(p.received_at, cfg.zone),
-             local_day(p.answered_at, cfg.zone) if p.answered_at is not None else None, p.due_on)
+             local_day(p.answered_at, cfg.zone) if p.answered_at is not None else None, _due_as_of(p, as_of, cfg))
             for path, p in loaded]
     marks = verdicts.counts(session, query.with_only_columns(Petition.id).subquery()) if loaded and not public else {}
     last = max([as_of] + [a for _p, _r, a, _d in rows if a is not None])
@@ -1143,6 +1143,16 @@ def accountability(session: Session, unit: Unit, date_from: date, date_to: date,
                             "portal": portal_for([item for item in loaded if item[0].startswith(k.path)])}
                            for k in kids]
     return result
+
+
+def _due_as_of(petition: Petition, as_of: date, cfg: PetitionSettings) -> date:
+    """The resolve due day as it stands on ``as_of``: while the citizen is asked for
+    information the clock stands still, so the working days waited so far move it on (as
+    the reply would), and a waiting petition is overdue only if it already was."""
+    if petition.status != "waiting" or petition.waiting_since is None:
+        return petition.due_on
+    waited = clocks.pause_days(cfg.calendar, local_day(petition.waiting_since, cfg.zone), as_of)
+    return cfg.calendar.add_working_days(petition.due_on, waited)
 
 
 def portal_figures(petitions: Sequence[Petition], marks: Mapping[int, Any], as_of: date,
