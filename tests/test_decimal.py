@@ -336,11 +336,15 @@ def test_a_paper_form_with_a_decimal_is_imported_and_a_bad_one_is_named(demo_app
                for p in caught.value.problems), caught.value.problems
 
 
+#: When the demo history's answers were given (they carry their response's time since the partitions).
+WHEN = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+
+
 def test_demo_history_draws_decimal_answers_inside_the_scaled_range(app):
     definition = read(decimal_form())
     rng = random.Random(7)
     values = [a.value_int for _ in range(200)
-              for a in demo_history._answers(rng, definition, 1, 0.0) if a.question_key == "distance_km"]
+              for a in demo_history._answers(rng, definition, 1, 0.0, WHEN) if a.question_key == "distance_km"]
     assert len(values) == 200 and all(0 <= v <= 1005 for v in values)
     assert max(values) > 100, "drawn on the scaled range (tenths of a km), not on 0–100"
 
