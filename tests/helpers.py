@@ -174,3 +174,11 @@ def answer_only(key: str) -> str:
             campaign.status = "closed"
     db.session.commit()
     return code
+
+
+def fresh(row):
+    """``row`` read again from the database (what another request would see)."""
+    from survey_app.extensions import db
+
+    db.session.expire_all()
+    return db.session.get(type(row), row.id)

@@ -222,12 +222,7 @@ def track():
 @lookup_limit
 @lookup_address_limit
 def status(tracking: str):
-    petition = service.find_by_tracking(db.session, tracking)
-    if petition is None:
-        abort_with(404, _("We do not know this tracking code. Please check that you typed it exactly as given."),
-                   _("Tracking code not found"),
-                   [NextStep(_("Type the tracking code again"), url_for("petitions.track", lang=current_language())),
-                    home_step()])
+    petition = _petition_or_404(tracking)
     canonical = service.format_tracking(petition.tracking_code)
     if tracking != canonical:
         return redirect(url_for("petitions.status", tracking=canonical, **request.args), code=301)

@@ -21,6 +21,7 @@ from survey_app.extensions import db
 from survey_app.models import AuditEvent, Petition, Unit, User
 from survey_app.services.data.demo import DEMO_PASSWORD
 from survey_app.services.officials import accounts
+from survey_app.services.officials.scope import Scope
 from survey_app.services.officials.units import by_path
 from survey_app.services.petitions import operations as service
 
@@ -76,6 +77,20 @@ def token_of(client, url: str = "/admin/petitions/") -> str:
     with client.get(url) as page:
         assert page.status_code == 200, (url, page.status_code)
         return csrf_from(page.get_data(as_text=True))
+
+
+@pytest.fixture
+def in_request(demo_app):
+    """The services' messages are translated: they need a request (Vietnamese, the default)."""
+    with demo_app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def staff(h, in_request):
+    """``(manager, scope)``: Phường 2's manager, for calling the workflow services directly."""
+    manager = official("demo-manager")
+    return manager, Scope.for_user(manager)
 
 
 @pytest.fixture

@@ -8,17 +8,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from helpers import fresh
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Petition, PetitionContact, PetitionEvent
+from survey_app.models import AuditEvent, PetitionContact, PetitionEvent
 from survey_app.services.petitions import operations as service
 
 CONTACT = service.ContactInput(consent_text="Tôi đồng ý…", consent_language="vi", name="Lê Thị Mai",
                                phone="0905 111 222", email="mai@example.vn")
-
-
-def fresh(petition: Petition) -> Petition:
-    db.session.expire_all()
-    return db.session.get(Petition, petition.id)
 
 
 def test_the_inbox_shows_only_the_officials_area(place, file, login, h):

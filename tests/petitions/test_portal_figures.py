@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from analysis.accountability import portal_petition_satisfaction, stage_on_time_shares
+from helpers import fresh
 from survey_app.extensions import db
 from survey_app.models import Petition, PetitionVerdict
 from survey_app.services.officials.scope import Scope
@@ -52,17 +53,6 @@ def test_the_stage_shares_on_a_worked_example():
         stage_on_time_shares([{"resolve": "finished"}])
     with pytest.raises(ValueError):
         stage_on_time_shares([{"appeal": "on_time"}])
-
-
-@pytest.fixture
-def in_request(demo_app):
-    with demo_app.test_request_context():
-        yield
-
-
-def fresh(petition: Petition) -> Petition:
-    db.session.expire_all()
-    return db.session.get(Petition, petition.id)
 
 
 def marks(petition: Petition, satisfied: int, dissatisfied: int, suspect_satisfied: int = 0) -> None:

@@ -12,10 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from helpers import hidden_fields
+from helpers import fresh, hidden_fields
 from survey_app.extensions import db
 from survey_app.models import Petition, PetitionEvent, PetitionNotice, utcnow
-from survey_app.services.officials.scope import Scope
 from survey_app.services.petitions import notify, similar
 from survey_app.services.petitions import operations as service
 
@@ -31,18 +30,6 @@ PAVEMENT = "Xin sửa lại vỉa hè trước trường tiểu học Kim Đồn
 
 SIMILAR_PAIRS = [(LIGHT, LIGHT_AGAIN), (LIGHT, LIGHT_PLAIN), (DRAIN, DRAIN_AGAIN)]
 DISSIMILAR_PAIRS = [(LIGHT, POTHOLE), (LIGHT, PAVEMENT), (DRAIN, PAVEMENT), (DRAIN, LIGHT), (POTHOLE, PAVEMENT)]
-
-
-def fresh(petition: Petition) -> Petition:
-    db.session.expire_all()
-    return db.session.get(Petition, petition.id)
-
-
-@pytest.fixture
-def staff(h, demo_app):
-    with demo_app.test_request_context():
-        manager = h.official("demo-manager")
-        yield manager, Scope.for_user(manager)
 
 
 @pytest.fixture

@@ -9,32 +9,14 @@ from datetime import date
 
 import pytest
 
+from helpers import fresh
 from survey_app.extensions import db
-from survey_app.models import Petition, PetitionEvent
+from survey_app.models import PetitionEvent
 from survey_app.services.officials.scope import Scope
 from survey_app.services.petitions import clocks
 from survey_app.services.petitions import operations as service
-from survey_app.services.petitions.workdays import WorkdayCalendar
 
 PORTAL = service.PetitionSettings()  # the portal's defaults: 2 / 5 / 15 / 2
-
-
-def fresh(petition: Petition) -> Petition:
-    db.session.expire_all()
-    return db.session.get(Petition, petition.id)
-
-
-@pytest.fixture
-def in_request(demo_app):
-    """The service's messages are translated: they need a request (Vietnamese, the default)."""
-    with demo_app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def staff(h, in_request):
-    manager = h.official("demo-manager")
-    return manager, Scope.for_user(manager)
 
 
 def _file(place, file, when, **kw):

@@ -10,30 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpers import hidden_fields
+from helpers import fresh, hidden_fields
 from survey_app.extensions import db
 from survey_app.models import Petition, PetitionVerdict
 from survey_app.ratelimit import DEVICE_COOKIE
-from survey_app.services.officials.scope import Scope
 from survey_app.services.petitions import operations as service
 from survey_app.services.petitions import verdicts
-
-
-@pytest.fixture
-def in_request(demo_app):
-    with demo_app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def staff(h, in_request):
-    manager = h.official("demo-manager")
-    return manager, Scope.for_user(manager)
-
-
-def fresh(petition: Petition) -> Petition:
-    db.session.expire_all()
-    return db.session.get(Petition, petition.id)
 
 
 @pytest.fixture

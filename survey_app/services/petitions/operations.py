@@ -37,7 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,8 +77,6 @@ RUNNING_STATUSES = ("received", "assigned")
 def clock_running():
     """SQL: the resolve clock runs — received or assigned, not answered, and not a duplicate
     merged into another (it follows that one). Only these can be overdue or due soon."""
-    from sqlalchemy import and_
-
     return and_(Petition.status.in_(RUNNING_STATUSES), Petition.answered_at.is_(None),
                 Petition.merged_into_id.is_(None))
 STATUS_ORDER = ("received", "waiting", "assigned", "refused", "answered", "published", "closed")
